@@ -1,0 +1,62 @@
+import type { Feature, Granularity, PinnedSpan } from './features';
+
+/** Version of the explanation JSON (CLI output, server result, panel state, exports). */
+export const EXPLANATION_SCHEMA_VERSION = 1;
+
+/** The interaction indices a person can switch between without new model calls. */
+export const INDEX_NAMES = ['fourier', 'mobius', 'shapley', 'banzhaf', 'sii', 'bii', 'fsii', 'fbii', 'stii'] as const;
+export type IndexName = (typeof INDEX_NAMES)[number];
+
+export function isIndexName(value: unknown): value is IndexName {
+  return typeof value === 'string' && (INDEX_NAMES as readonly string[]).includes(value);
+}
+
+/** A set of features and the index's value for it; `features` are sorted feature indices. */
+export interface Interaction {
+  readonly features: readonly number[];
+  readonly value: number;
+}
+
+/** A choice the engine made (value function, algorithm) and the reason it gives for it. */
+export interface Choice<Name extends string = string> {
+  readonly name: Name;
+  readonly reason: string;
+}
+
+export interface Explanation {
+  readonly version: typeof EXPLANATION_SCHEMA_VERSION;
+  /** The explained text; every feature offset points into it. */
+  readonly text: string;
+  readonly granularity: Granularity;
+  readonly features: readonly Feature[];
+  readonly pinned: readonly PinnedSpan[];
+  /** The answer whose value is explained, where the value function has one. */
+  readonly target: string | null;
+  /** The backend and model that produced the values, e.g. "exec: node scorer.mjs". */
+  readonly model: string;
+  readonly valueFunction: Choice;
+  readonly algorithm: Choice;
+  readonly index: IndexName;
+  /** The index order k: the largest interaction reported. */
+  readonly order: number;
+  /** The recovery degree t: the largest interaction searched for. */
+  readonly maxOrder: number;
+  /** f(all features kept) and f(all removed). */
+  readonly fullValue: number;
+  readonly emptyValue: number;
+  /** The index's terms, strongest first. */
+  readonly interactions: readonly Interaction[];
+  /** The recovered surrogate in the Fourier basis; every index is computed from it. */
+  readonly fourier: readonly Interaction[];
+  readonly faithfulness: {
+    /** R² on masks not used for fitting; null when none were held out (exact recovery is exact). */
+    readonly r2: number | null;
+    readonly heldOut: number;
+  };
+  /** Spread of repeated scores of the full prompt; null when not measured. */
+  readonly noiseFloor: number | null;
+  readonly calls: { readonly model: number; readonly cached: number; readonly masks: number };
+  readonly timing: { readonly totalMs: number; readonly modelMs: number; readonly recoveryMs: number };
+  /** True when the run was cancelled and this is what it had so far. */
+  readonly partial: boolean;
+}

@@ -1,0 +1,28 @@
+/**
+ * What is ablated: a span of the explained text. Offsets are UTF-16 code units into that text,
+ * so `text.slice(start, end) === feature.text` holds for every feature, in every runtime.
+ */
+export interface Feature {
+  /** Position in the feature list; masks are indexed by it. */
+  readonly index: number;
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A span that is never ablated (system instructions, the question, a pinned match). */
+export interface PinnedSpan {
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The fixed granularities; `separator:<regex>` splits on a user pattern (one feature per RAG chunk). */
+export const GRANULARITIES = ['token', 'word', 'sentence', 'line', 'paragraph'] as const;
+export type FixedGranularity = (typeof GRANULARITIES)[number];
+export type Granularity = FixedGranularity | `separator:${string}`;
+
+export function isGranularity(value: unknown): value is Granularity {
+  if (typeof value !== 'string') return false;
+  return (GRANULARITIES as readonly string[]).includes(value) || value.startsWith('separator:');
+}

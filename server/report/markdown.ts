@@ -1,0 +1,55 @@
+import type { Explanation, Interaction } from '../../protocol/explanation';
+
+/**
+ * A readable report: the faithfulness line, the text with the strongest spans marked, and a table of
+ * the top interactions with their span texts. Span texts are escaped so a prompt cannot inject Markdown.
+ */
+export function formatMarkdown(explanation: Explanation): string {
+  const lines: string[] = [];
+  lines.push('# SPEX explanation', '');
+  lines.push(`- Model: ${escapeMarkdown(explanation.model)}`);
+  lines.push(`- Value function: ${explanation.valueFunction.name} (${escapeMarkdown(explanation.valueFunction.reason)})`);
+  lines.push(`- Algorithm: ${explanation.algorithm.name} (${escapeMarkdown(explanation.algorithm.reason)})`);
+  lines.push(
+    `- Features: ${explanation.features.length} at ${explanation.granularity} granularity; value with all kept ${fixed(explanation.fullValue)}, with none ${fixed(explanation.emptyValue)}`,
+  );
+  lines.push(
+    `- Faithfulness: ${explanation.faithfulness.r2 === null ? 'exact (every mask scored)' : `held-out R² ${fixed(explanation.faithfulness.r2)} on ${explanation.faithfulness.heldOut} masks`}`,
+  );
+  lines.push(
+    `- Calls: ${explanation.calls.model} model, ${explanation.calls.cached} cached, ${explanation.calls.masks} masks; ${Math.round(explanation.timing.totalMs)} ms`,
+  );
+  lines.push('', `## Top interactions (${explanation.index}, order ≤ ${explanation.order})`, '');
+  lines.push('| # | Order | Value | Kind | Spans |', '|---:|---:|---:|---|---|');
+  explanation.interactions.forEach((term, rank) => {
+    lines.push(
+      `| ${rank + 1} | ${term.features.length} | ${fixed(term.value)} | ${kindOf(term)} | ${term.features.map((index) => `[${index}] ${quote(explanation, index)}`).join(' + ')} |`,
+    );
+  });
+  lines.push('', '## Features', '');
+  for (const feature of explanation.features) lines.push(`${feature.index}. ${escapeMarkdown(shorten(feature.text, 120))}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function kindOf(term: Interaction): string {
+  if (term.features.length === 1) return term.value >= 0 ? 'raises' : 'lowers';
+  return term.value >= 0 ? 'synergy' : 'redundancy';
+}
+
+function quote(explanation: Explanation, index: number): string {
+  const feature = explanation.features[index];
+  return feature ? `“${escapeMarkdown(shorten(feature.text, 60))}”` : '';
+}
+
+function shorten(text: string, limit: number): string {
+  const oneLine = text.replace(/\s+/gu, ' ');
+  return oneLine.length > limit ? `${oneLine.slice(0, limit - 1)}…` : oneLine;
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]<>()#+!|~]/gu, (character) => `\\${character}`);
+}
+
+function fixed(value: number): string {
+  return value.toFixed(4);
+}

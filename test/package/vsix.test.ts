@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { GetVersionRequest } from '../../protocol/server';
+import { repoPath } from '../helpers/paths';
+import { zipEntries, type ZipEntry } from '../helpers/zipEntries';
+
+const VSIX = repoPath('out', 'spex-explain.vsix');
+
+/** vsce renames a few well-known files inside the package. */
+const RENAMED: Record<string, string> = { 'README.md': 'readme.md', 'CHANGELOG.md': 'changelog.md', LICENSE: 'LICENSE.txt' };
+
+/** The allow-list: every `!path` line of .vscodeignore, which starts by excluding everything. */
+function allowList(): string[] {
+  const lines = readFileSync(repoPath('.vscodeignore'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim());
+  assert.equal(
+    lines.find((line) => line.length > 0 && !line.startsWith('#')),
+    '**',
+    '.vscodeignore must start by excluding everything',
+  );
+  return lines.filter((line) => line.startsWith('!')).map((line) => line.slice(1));
+}
+
+describe('the packaged .vsix', () => {
+  let entries: ZipEntry[];
+  const scratch = mkdtempSync(path.join(tmpdir(), 'spex-vsix-'));
+
+  before(async () => {
+    const result = spawnSync('npm', ['run', 'package'], { cwd: repoPath(), encoding: 'utf8' });
+    assert.equal(result.status, 0, `npm run package failed:\n${result.stdout}\n${result.stderr}`);
+    entries = await zipEntries(VSIX);
+  });
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('ships exactly the allow-listed files', () => {
+    const expected = allowList().map((file) => `extension/${RENAMED[file] ?? file}`);
+    const shipped = entries.map((entry) => entry.name).filter((name) => name.startsWith('extension/'));
+    assert.deepEqual(shipped.sort(), expected.sort());
+  });
+
+  it('has the manifest entry point and every bundle', () => {
+    const manifest = JSON.parse(
+      entries
+        .find((entry) => entry.name === 'extension/package.json')
+        ?.content()
+        .toString('utf8') ?? '{}',
+    ) as { main?: string };
+    assert.equal(manifest.main, './dist/extension.js');
+    for (const bundle of ['extension.js', 'server.js', 'cli.js', 'webview.js', 'webview.css']) {
+      const entry = entries.find((candidate) => candidate.name === `extension/dist/${bundle}`);
+      assert.ok(entry && entry.content().length > 0, `dist/${bundle} is in the package`);
+    }
+  });
+
+  it('bundles everything: the node bundles require only Node built-ins (and vscode)', () => {
+    const builtins = new Set([...builtinModules, ...builtinModules.map((name) => `node:${name}`)]);
+    for (const bundle of ['extension.js', 'server.js', 'cli.js']) {
+      const code =
+        entries
+          .find((entry) => entry.name === `extension/dist/${bundle}`)
+          ?.content()
+          .toString('utf8') ?? '';
+      const required = [...code.matchAll(/\brequire\(["']([^"']+)["']\)/gu)].map((match) => match[1] ?? '');
+      const foreign = required.filter((name) => !builtins.has(name) && !(bundle === 'extension.js' && name === 'vscode'));
+      assert.deepEqual(foreign, [], `${bundle} requires modules that are not shipped`);
+    }
+  });
+
+  it('starts the packaged server on its own and answers spex/version', async () => {
+    const serverFile = path.join(scratch, 'server.js');
+    writeFileSync(serverFile, entries.find((entry) => entry.name === 'extension/dist/server.js')?.content() ?? '');
+    const child = spawn(process.execPath, [serverFile, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+    connection.listen();
+    try {
+      const version = await connection.sendRequest(GetVersionRequest);
+      assert.equal(version.name, 'spex-server');
+    } finally {
+      connection.dispose();
+      child.kill();
+    }
+  });
+});

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import type { Explanation } from '../../protocol/explanation';
+import { repoPath } from '../helpers/paths';
+
+const CLI = repoPath('dist', 'cli.js');
+
+function runCli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first.`);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: repoPath(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+const EXAMPLE = [
+  'examples/rag-context.md',
+  '--exec',
+  'node examples/offline-scorer.mjs',
+  '--granularity',
+  'paragraph',
+  '--pin',
+  'Question:[^\\n]*',
+];
+
+describe('spex CLI', () => {
+  it('finds the interactions planted in the offline example scorer', async () => {
+    const { code, stdout, stderr } = await runCli(['explain', ...EXAMPLE, '--format', 'json', '--top', '0']);
+    assert.equal(code, 0, stderr);
+    const explanation = JSON.parse(stdout) as Explanation;
+    assert.equal(explanation.features.length, 6);
+    assert.equal(explanation.calls.masks, 64);
+    const value = (features: number[]): number | undefined =>
+      explanation.interactions.find((term) => term.features.join() === features.join())?.value;
+    // Planted in examples/offline-scorer.mjs: documents 1 and 3 in synergy, 2 and 4 redundant.
+    assert.ok(Math.abs((value([0, 2]) ?? 0) - 2.4) < 1e-9);
+    assert.ok(Math.abs((value([1, 3]) ?? 0) + 2.5) < 1e-9);
+    assert.equal(value([5]), undefined, 'the irrelevant document has no effect');
+    assert.ok(Math.abs(explanation.fullValue + 2.8) < 1e-9);
+    assert.equal(explanation.emptyValue, -9);
+  });
+
+  it('writes a Markdown report naming the synergy and the redundancy', async () => {
+    const { code, stdout } = await runCli(['explain', ...EXAMPLE]);
+    assert.equal(code, 0);
+    assert.match(stdout, /\| 2 \| 2\.4000 \| synergy \| \[0\] “\\\[1\\\] The Mira bridge/u);
+    assert.match(stdout, /\| 2 \| -2\.5000 \| redundancy \|/u);
+  });
+
+  it('reads standard input and segments it', async () => {
+    const { code, stdout } = await runCli(['segment', '-', '--granularity', 'word'], 'Hello, wide world!');
+    assert.equal(code, 0);
+    const { features } = JSON.parse(stdout) as { features: { text: string }[] };
+    assert.deepEqual(
+      features.map((feature) => feature.text),
+      ['Hello,', 'wide', 'world!'],
+    );
+  });
+
+  it('exits 2 with the usage text on a usage error', async () => {
+    const { code, stderr } = await runCli(['explain', 'examples/rag-context.md']);
+    assert.equal(code, 2);
+    assert.match(stderr, /explain needs a scorer: --exec/u);
+    assert.match(stderr, /Usage:/u);
+    assert.equal((await runCli(['explain', '--bogus'])).code, 2);
+    assert.equal((await runCli(['explain', 'x', '--exec', 'y', '--granularity', 'chapter'])).code, 2);
+  });
+
+  it('exits 1 with a clear message when the input is missing or the scorer fails', async () => {
+    const missing = await runCli(['explain', 'no-such-file.md', '--exec', 'node examples/offline-scorer.mjs']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /No such file: no-such-file\.md/u);
+    const crash = await runCli([
+      'explain',
+      'examples/rag-context.md',
+      '--exec',
+      'node test/fixtures/scorers/fakeScorer.mjs crash',
+      '--granularity',
+      'paragraph',
+    ]);
+    assert.equal(crash.code, 1);
+    assert.match(crash.stderr, /exited with code 3/u);
+  });
+
+  it('prints its version', async () => {
+    const { code, stdout } = await runCli(['--version']);
+    assert.equal(code, 0);
+    assert.match(stdout, /^\d+\.\d+\.\d+\n$/u);
+  });
+});

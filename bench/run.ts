@@ -5,7 +5,7 @@
 import { applyMask } from '../server/ablation/mask';
 import { segmentText } from '../server/ablation/segment';
 import { exactMask, recoverExact } from '../server/recovery/exact';
-import { seededRandom } from '../test/helpers/seededRandom';
+import { seededRandom } from '../server/recovery/random';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -3,13 +3,10 @@ import type { Feature, Granularity, PinnedSpan } from './features';
 /** Version of the explanation JSON (CLI output, server result, panel state, exports). */
 export const EXPLANATION_SCHEMA_VERSION = 1;
 
-/** The interaction indices a person can switch between without new model calls. */
-export const INDEX_NAMES = ['fourier', 'mobius', 'shapley', 'banzhaf', 'sii', 'bii', 'fsii', 'fbii', 'stii'] as const;
-export type IndexName = (typeof INDEX_NAMES)[number];
+import type { IndexName } from '../server/recovery/indexNames';
 
-export function isIndexName(value: unknown): value is IndexName {
-  return typeof value === 'string' && (INDEX_NAMES as readonly string[]).includes(value);
-}
+// The index names are defined by the numeric core that computes them; the protocol only carries them.
+export { INDEX_NAMES, isIndexName, type IndexName } from '../server/recovery/indexNames';
 
 /** A set of features and the index's value for it; `features` are sorted feature indices. */
 export interface Interaction {

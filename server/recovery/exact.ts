@@ -1,6 +1,7 @@
 import { keyOfBits } from './interactionKey';
 import { mobiusTransform, walshHadamardAnalysis } from './fastTransforms';
 import { spectrumFromTable, type Spectrum } from './spectrum';
+import { checkValues, type AbortSignalLike, type MaskEvaluator, type Recovery } from './types';
 
 /** Exact recovery enumerates every mask, so it stops being sensible well before this. */
 export const EXACT_MAX_FEATURES = 16;
@@ -52,4 +53,40 @@ function checkFeatureCount(featureCount: number): void {
   if (featureCount > EXACT_MAX_FEATURES) {
     throw new RangeError(`Exact recovery enumerates 2^n masks and is limited to n ≤ ${EXACT_MAX_FEATURES}; got n = ${featureCount}.`);
   }
+}
+
+/**
+ * Exact recovery through an evaluator: scores all 2^n masks in one batch and transforms them. The
+ * held-out R² is null because nothing is estimated: the expansion reproduces every value.
+ */
+export async function recoverExactWith(
+  evaluate: MaskEvaluator,
+  featureCount: number,
+  options: { readonly signal?: AbortSignalLike; readonly reason?: string } = {},
+): Promise<Recovery & { readonly mobius: Spectrum }> {
+  const count = exactMaskCount(featureCount);
+  const started = Date.now();
+  const masks = Array.from({ length: count }, (_, index) => exactMask(featureCount, index));
+  options.signal?.throwIfAborted();
+  const values = await evaluate(masks, options.signal);
+  const evaluateMs = Date.now() - started;
+  checkValues(values, masks);
+  const { fourier, mobius } = recoverExact(featureCount, values);
+  return {
+    fourier,
+    mobius,
+    diagnostics: {
+      algorithm: 'exact',
+      reason: options.reason ?? 'chosen by the caller',
+      masksQueried: count,
+      batches: 1,
+      heldOutR2: null,
+      heldOutMasks: 0,
+      supportSize: fourier.size,
+      computeMs: Date.now() - started - evaluateMs,
+      evaluateMs,
+      stoppedBecause: `scored all ${count} masks`,
+      rounds: [],
+    },
+  };
 }

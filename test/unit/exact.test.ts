@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { mobiusTransform, walshHadamardAnalysis, walshHadamardSynthesis, zetaTransform } from '../../server/recovery/fastTransforms';
 import { exactMask, recoverExact } from '../../server/recovery/exact';
 import { indicesOf, keyOf } from '../../server/recovery/interactionKey';
-import { seededRandom } from '../helpers/seededRandom';
+import { seededRandom } from '../../server/recovery/random';
 
 function randomTable(n: number, seed: number): Float64Array {
   const random = seededRandom(seed);

@@ -1,0 +1,145 @@
+import { indicesOf, type InteractionKey } from './interactionKey';
+
+/**
+ * The design matrix of a Fourier fit, Φ[r, k] = (−1)^{|S_k ∩ kept(mask_r)|} ∈ {±1}, stored as Int8
+ * rows (a 8,000 × 1,000 matrix is 8 MB). Columns can be appended as a support grows, and rows are
+ * never copied: fits on a subset of rows take a row list.
+ */
+export class CharacterMatrix {
+  readonly rowCount: number;
+  private columns = 0;
+  private capacity: number;
+  private data: Int8Array;
+  private readonly masks: readonly Uint8Array[];
+
+  constructor(masks: readonly Uint8Array[], initialCapacity = 64) {
+    this.masks = masks;
+    this.rowCount = masks.length;
+    this.capacity = Math.max(1, initialCapacity);
+    this.data = new Int8Array(this.rowCount * this.capacity);
+  }
+
+  get columnCount(): number {
+    return this.columns;
+  }
+
+  /** Appends the columns of `keys` and returns the index of the first. */
+  append(keys: readonly InteractionKey[]): number {
+    const first = this.columns;
+    if (this.columns + keys.length > this.capacity) this.grow(this.columns + keys.length);
+    for (const key of keys) {
+      const features = indicesOf(key);
+      const column = this.columns;
+      for (let r = 0; r < this.rowCount; r += 1) {
+        const mask = this.masks[r] as Uint8Array;
+        let parity = 0;
+        for (const feature of features) parity ^= mask[feature] as number;
+        this.data[r * this.capacity + column] = parity === 0 ? 1 : -1;
+      }
+      this.columns += 1;
+    }
+    return first;
+  }
+
+  /** Forgets the columns from `width` on (a rejected tentative step). */
+  truncate(width: number): void {
+    this.columns = Math.min(this.columns, width);
+  }
+
+  /** out[r] = Σ_k Φ[row_r, k]·β[k] over the first β.length columns, for the given rows. */
+  multiply(beta: Float64Array, rows: Int32Array, out: Float64Array): void {
+    const { data, capacity } = this;
+    const width = beta.length;
+    for (let i = 0; i < rows.length; i += 1) {
+      const base = (rows[i] as number) * capacity;
+      let sum = 0;
+      for (let k = 0; k < width; k += 1) sum += (data[base + k] as number) * (beta[k] as number);
+      out[i] = sum;
+    }
+  }
+
+  /** out[k] = Σ_i Φ[row_i, k]·v[i] for the first out.length columns. */
+  multiplyTransposed(vector: Float64Array, rows: Int32Array, out: Float64Array): void {
+    const { data, capacity } = this;
+    const width = out.length;
+    out.fill(0);
+    for (let i = 0; i < rows.length; i += 1) {
+      const base = (rows[i] as number) * capacity;
+      const value = vector[i] as number;
+      if (value === 0) continue;
+      for (let k = 0; k < width; k += 1) out[k] = (out[k] as number) + (data[base + k] as number) * value;
+    }
+  }
+
+  private grow(minimum: number): void {
+    const capacity = Math.max(minimum, this.capacity * 2);
+    const data = new Int8Array(this.rowCount * capacity);
+    for (let r = 0; r < this.rowCount; r += 1)
+      data.set(this.data.subarray(r * this.capacity, r * this.capacity + this.columns), r * capacity);
+    this.data = data;
+    this.capacity = capacity;
+  }
+}
+
+export interface RidgeFit {
+  readonly coefficients: Float64Array;
+  readonly iterations: number;
+}
+
+/**
+ * Ridge regression min ‖Φβ − y‖² + α‖β‖² on the given rows and the first `width` columns, by conjugate
+ * gradients on the normal equations (CGLS). Fourier characters are nearly orthogonal under uniform
+ * masks (ΦᵀΦ ≈ N·I), so it converges in a few dozen iterations without forming ΦᵀΦ, which would cost
+ * N·K² operations.
+ */
+export function fitRidge(
+  matrix: CharacterMatrix,
+  rows: Int32Array,
+  target: Float64Array,
+  width: number,
+  alpha: number,
+  initial?: Float64Array,
+  tolerance = 1e-10,
+  maxIterations = 500,
+): RidgeFit {
+  const beta = new Float64Array(width);
+  if (initial) beta.set(initial.subarray(0, Math.min(width, initial.length)));
+  const residual = new Float64Array(rows.length);
+  matrix.multiply(beta, rows, residual);
+  for (let i = 0; i < rows.length; i += 1) residual[i] = (target[i] as number) - (residual[i] as number);
+  // s = Φᵀr − αβ is the negative gradient of the ridge objective (up to a factor 2).
+  const s = new Float64Array(width);
+  matrix.multiplyTransposed(residual, rows, s);
+  for (let k = 0; k < width; k += 1) s[k] = (s[k] as number) - alpha * (beta[k] as number);
+  const p = Float64Array.from(s);
+  const q = new Float64Array(rows.length);
+  let gamma = dot(s, s);
+  const stop = tolerance * tolerance * Math.max(gamma, dotSelf(target) * rows.length * 1e-12, 1e-300);
+  let iterations = 0;
+  while (iterations < maxIterations && gamma > stop) {
+    iterations += 1;
+    matrix.multiply(p, rows, q);
+    const denominator = dot(q, q) + alpha * dot(p, p);
+    if (denominator <= 0) break;
+    const step = gamma / denominator;
+    for (let k = 0; k < width; k += 1) beta[k] = (beta[k] as number) + step * (p[k] as number);
+    for (let i = 0; i < rows.length; i += 1) residual[i] = (residual[i] as number) - step * (q[i] as number);
+    matrix.multiplyTransposed(residual, rows, s);
+    for (let k = 0; k < width; k += 1) s[k] = (s[k] as number) - alpha * (beta[k] as number);
+    const next = dot(s, s);
+    const ratio = next / gamma;
+    gamma = next;
+    for (let k = 0; k < width; k += 1) p[k] = (s[k] as number) + ratio * (p[k] as number);
+  }
+  return { coefficients: beta, iterations };
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i += 1) sum += (a[i] as number) * (b[i] as number);
+  return sum;
+}
+
+function dotSelf(values: Float64Array): number {
+  return dot(values, values);
+}

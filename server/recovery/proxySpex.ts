@@ -1,0 +1,272 @@
+import { EXACT_MAX_FEATURES, recoverExactWith } from './exact';
+import { CompiledFourier, rSquared } from './expansion';
+import { DEFAULT_BOOSTING, fitBoostedTrees, PackedRows, type BoostingOptions } from './gradientBoosting';
+import { EMPTY_KEY, type InteractionKey } from './interactionKey';
+import { distinctUniformMasks, fullMask, maskKey } from './masks';
+import { shuffle, type RandomSource } from './random';
+import { DEFAULT_SPARSE_FIT, fitSparseFourier, type SparseFitOptions } from './sparseFourierFit';
+import type { Spectrum } from './spectrum';
+import { addTreeSpectrum } from './treeFourier';
+import {
+  checkValues,
+  RecoveryError,
+  type AbortSignalLike,
+  type MaskEvaluator,
+  type Recovery,
+  type RecoveryProgress,
+  type RoundReport,
+} from './types';
+
+export interface ProxySpexOptions {
+  readonly featureCount: number;
+  /** The most distinct masks to score. */
+  readonly budget: number;
+  /** Recovery degree t: tree depth and the highest order searched. */
+  readonly maxOrder?: number;
+  readonly random: RandomSource;
+  /** Share of the masks held out of each fit to measure it (default 0.2). */
+  readonly validationFraction?: number;
+  /** Sampling rounds: the budget is spent in up to this many doubling rounds (default 4; 1 = all at once). */
+  readonly maxRounds?: number;
+  /** Stop sampling once the expansion predicts fresh masks with at least this R² (default 0.999). */
+  readonly targetR2?: number;
+  /** Stop sampling once a round improves the R² on fresh masks by less than this (default 0.002). */
+  readonly plateau?: number;
+  /** Use the boosted-tree proxy to propose terms (default true); without it only the hierarchical search runs. */
+  readonly useTrees?: boolean;
+  readonly boosting?: Partial<BoostingOptions>;
+  readonly sparseFit?: Partial<SparseFitOptions>;
+  readonly signal?: AbortSignalLike;
+  readonly onProgress?: (progress: RecoveryProgress) => void;
+  /** Explains auto's choice in the diagnostics. */
+  readonly reason?: string;
+}
+
+/** Fewer masks than this cannot split into a fit and a check. */
+export const PROXYSPEX_MIN_BUDGET = 16;
+const FIRST_ROUND_MIN = 64;
+/** Below this R² on fresh masks a stalled round does not stop sampling. */
+const PLATEAU_FLOOR = 0.9;
+const TREE_CANDIDATES = 1000;
+/** Rows the tree proxy trains on at most (the split is already shuffled, so a prefix is a random sample). */
+const TREE_ROWS = 3072;
+
+interface ResolvedOptions {
+  readonly featureCount: number;
+  readonly budget: number;
+  readonly maxOrder: number;
+  readonly validationFraction: number;
+  readonly maxRounds: number;
+  readonly targetR2: number;
+  readonly plateau: number;
+  readonly useTrees: boolean;
+  readonly boosting: BoostingOptions;
+  readonly sparseFit: SparseFitOptions;
+}
+
+function resolve(options: ProxySpexOptions): ResolvedOptions {
+  const { featureCount, budget } = options;
+  if (!Number.isInteger(featureCount) || featureCount < 1 || featureCount > 4096) {
+    throw new RecoveryError(`ProxySPEX needs between 1 and 4,096 features; got ${featureCount}.`);
+  }
+  if (!Number.isInteger(budget) || budget < PROXYSPEX_MIN_BUDGET) {
+    throw new RecoveryError(`ProxySPEX needs a budget of at least ${PROXYSPEX_MIN_BUDGET} masks; got ${budget}.`);
+  }
+  const maxOrder = options.maxOrder ?? 5;
+  if (!Number.isInteger(maxOrder) || maxOrder < 1 || maxOrder > 8)
+    throw new RecoveryError(`maxOrder must be a whole number from 1 to 8; got ${maxOrder}.`);
+  const validationFraction = options.validationFraction ?? 0.2;
+  if (!(validationFraction > 0 && validationFraction < 0.5))
+    throw new RecoveryError(`validationFraction must be in (0, 0.5); got ${validationFraction}.`);
+  const maxRounds = options.maxRounds ?? 4;
+  if (!Number.isInteger(maxRounds) || maxRounds < 1 || maxRounds > 12)
+    throw new RecoveryError(`maxRounds must be a whole number from 1 to 12; got ${maxRounds}.`);
+  const targetR2 = options.targetR2 ?? 0.999;
+  const plateau = options.plateau ?? 0.002;
+  if (!(targetR2 > 0 && targetR2 <= 1)) throw new RecoveryError(`targetR2 must be in (0, 1]; got ${targetR2}.`);
+  if (!(plateau >= 0)) throw new RecoveryError(`plateau must be ≥ 0; got ${plateau}.`);
+  return {
+    featureCount,
+    // Only 2^n distinct masks exist.
+    budget: featureCount < 31 ? Math.min(budget, 2 ** featureCount) : budget,
+    maxOrder,
+    validationFraction,
+    maxRounds,
+    targetR2,
+    plateau,
+    useTrees: options.useTrees ?? true,
+    boosting: { ...DEFAULT_BOOSTING, maxDepth: maxOrder, ...options.boosting },
+    sparseFit: { ...DEFAULT_SPARSE_FIT, maxOrder, ...options.sparseFit },
+  };
+}
+
+/** The cumulative mask counts of the sampling rounds: doubling up to the budget. */
+export function proxySpexRounds(budget: number, maxRounds: number): number[] {
+  if (maxRounds <= 1 || budget <= FIRST_ROUND_MIN) return [budget];
+  let size = Math.max(FIRST_ROUND_MIN, Math.ceil(budget / 2 ** (maxRounds - 1)));
+  const sizes: number[] = [];
+  while (size < budget) {
+    sizes.push(size);
+    size *= 2;
+  }
+  sizes.push(budget);
+  return sizes;
+}
+
+/**
+ * ProxySPEX, improved: uniform random masks, a boosted-tree proxy whose exact Fourier spectrum
+ * proposes interactions, and a sparse refit that chooses the support by significance and a
+ * hierarchical search instead of a fixed energy cut. The budget is spent in doubling rounds; before
+ * each round's masks join the fit they test the previous expansion, an honest held-out R², and
+ * sampling stops when that R² reaches the target or stops improving.
+ */
+export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySpexOptions): Promise<Recovery> {
+  const resolved = resolve(options);
+  const { featureCount } = resolved;
+  if (featureCount <= EXACT_MAX_FEATURES && resolved.budget >= 2 ** featureCount) {
+    // Every mask fits in the budget: nothing to learn, the exact transform is cheaper and exact.
+    return recoverExactWith(evaluate, featureCount, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      reason: `all 2^${featureCount} masks fit in the budget of ${options.budget}, so the expansion was computed exactly`,
+    });
+  }
+  const started = Date.now();
+  let evaluateMs = 0;
+  let batches = 0;
+  const masks: Uint8Array[] = [];
+  const values: number[] = [];
+  const seen = new Set<string>();
+  const rounds: RoundReport[] = [];
+  const schedule = proxySpexRounds(resolved.budget, resolved.maxRounds);
+  let current: { spectrum: Spectrum; validationR2: number | null; heldOut: number } | undefined;
+  let stoppedBecause = `spent the budget of ${resolved.budget} masks`;
+
+  for (const size of schedule) {
+    options.signal?.throwIfAborted();
+    const fresh: Uint8Array[] = [];
+    if (masks.length === 0) {
+      // The explicand itself is always scored: every explanation is anchored on the full prompt.
+      const full = fullMask(featureCount);
+      fresh.push(full);
+      seen.add(maskKey(full));
+    }
+    const drawn = distinctUniformMasks(featureCount, size - masks.length - fresh.length, options.random, seen);
+    for (const mask of drawn) seen.add(maskKey(mask));
+    fresh.push(...drawn);
+    if (fresh.length === 0) {
+      stoppedBecause = 'every distinct mask has been scored';
+      break;
+    }
+    const evaluateStarted = Date.now();
+    const freshValues = await evaluate(fresh, options.signal);
+    evaluateMs += Date.now() - evaluateStarted;
+    batches += 1;
+    checkValues(freshValues, fresh);
+    const freshR2 = current && fresh.length >= 8 ? rSquared(freshValues, new CompiledFourier(current.spectrum).evaluateMany(fresh)) : null;
+    masks.push(...fresh);
+    values.push(...freshValues);
+    const fit = fitOnce(masks, Float64Array.from(values), resolved, options.random);
+    current = fit;
+    rounds.push({ masks: masks.length, freshR2, validationR2: fit.validationR2, supportSize: fit.spectrum.size });
+    options.onProgress?.({
+      masksQueried: masks.length,
+      plannedMasks: resolved.budget,
+      partial: makeRecovery(fit, rounds, masks.length, batches, started, evaluateMs, 'in progress', options.reason),
+    });
+    const previousFresh = rounds.length >= 2 ? rounds[rounds.length - 2]?.freshR2 : null;
+    if (freshR2 !== null && freshR2 >= resolved.targetR2) {
+      stoppedBecause = `the expansion predicted ${fresh.length} fresh masks with R² ${freshR2.toFixed(4)} ≥ ${resolved.targetR2}`;
+      break;
+    }
+    // A plateau only ends sampling once the fit is good: a poor fit that stalls usually lacks data.
+    if (
+      freshR2 !== null &&
+      freshR2 >= PLATEAU_FLOOR &&
+      previousFresh !== null &&
+      previousFresh !== undefined &&
+      freshR2 - previousFresh < resolved.plateau
+    ) {
+      stoppedBecause = `R² on fresh masks stopped improving (${previousFresh.toFixed(4)} → ${freshR2.toFixed(4)})`;
+      break;
+    }
+  }
+  if (!current) throw new RecoveryError('ProxySPEX scored no masks.');
+  return makeRecovery(current, rounds, masks.length, batches, started, evaluateMs, stoppedBecause, options.reason);
+}
+
+function makeRecovery(
+  fit: { spectrum: Spectrum; validationR2: number | null; heldOut: number },
+  rounds: readonly RoundReport[],
+  masksQueried: number,
+  batches: number,
+  started: number,
+  evaluateMs: number,
+  stoppedBecause: string,
+  reason: string | undefined,
+): Recovery {
+  return {
+    fourier: fit.spectrum,
+    diagnostics: {
+      algorithm: 'proxyspex',
+      reason: reason ?? 'chosen by the caller',
+      masksQueried,
+      batches,
+      heldOutR2: fit.validationR2,
+      heldOutMasks: fit.heldOut,
+      supportSize: fit.spectrum.size,
+      computeMs: Date.now() - started - evaluateMs,
+      evaluateMs,
+      stoppedBecause,
+      rounds: [...rounds],
+    },
+  };
+}
+
+/** One fit on all masks so far: split, proxy, candidates, sparse refit. */
+function fitOnce(
+  masks: readonly Uint8Array[],
+  values: Float64Array,
+  options: ResolvedOptions,
+  random: RandomSource,
+): { spectrum: Spectrum; validationR2: number | null; heldOut: number } {
+  const order = shuffle(
+    Array.from({ length: masks.length }, (_, i) => i),
+    random,
+  );
+  const heldOut = masks.length >= 10 ? Math.max(2, Math.floor(masks.length * options.validationFraction)) : 0;
+  const validationRows = Int32Array.from(order.slice(0, heldOut));
+  const trainRows = Int32Array.from(order.slice(heldOut));
+  const candidates = options.useTrees ? treeCandidates(masks, values, trainRows, validationRows, options) : [];
+  const fit = fitSparseFourier({ masks, values, trainRows, validationRows, candidates }, options.sparseFit);
+  const spectrum = fit.spectrum.has(EMPTY_KEY) ? fit.spectrum : new Map([[EMPTY_KEY, 0], ...fit.spectrum]);
+  return { spectrum, validationR2: fit.validationR2, heldOut };
+}
+
+/** The proxy: boosted trees on the training split, early-stopped on validation; their exact spectrum, strongest first. */
+function treeCandidates(
+  masks: readonly Uint8Array[],
+  values: Float64Array,
+  trainRows: Int32Array,
+  validationRows: Int32Array,
+  options: ResolvedOptions,
+): InteractionKey[] {
+  // The trees only propose terms, so a few thousand rows are enough and keep large fits fast.
+  if (trainRows.length > TREE_ROWS) trainRows = trainRows.subarray(0, TREE_ROWS);
+  if (validationRows.length > TREE_ROWS / 4) validationRows = validationRows.subarray(0, TREE_ROWS / 4);
+  const pick = (rows: Int32Array): Uint8Array[] => Array.from(rows, (row) => masks[row] as Uint8Array);
+  const target = (rows: Int32Array): Float64Array => Float64Array.from(rows, (row) => values[row] as number);
+  const model = fitBoostedTrees(
+    new PackedRows(pick(trainRows), options.featureCount),
+    target(trainRows),
+    validationRows.length > 0 ? new PackedRows(pick(validationRows), options.featureCount) : undefined,
+    validationRows.length > 0 ? target(validationRows) : undefined,
+    options.boosting,
+  );
+  const spectrum: Spectrum = new Map();
+  for (const tree of model.trees) addTreeSpectrum(tree, spectrum);
+  return [...spectrum]
+    .filter(([key]) => key !== EMPTY_KEY)
+    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]) || (a[0] < b[0] ? -1 : 1))
+    .slice(0, TREE_CANDIDATES)
+    .map(([key]) => key);
+}

@@ -1,0 +1,61 @@
+import { CompiledFourier } from '../../server/recovery/expansion';
+import { EMPTY_KEY, keyOf, type InteractionKey } from '../../server/recovery/interactionKey';
+import { gaussian, type RandomSource } from '../../server/recovery/random';
+import type { Spectrum } from '../../server/recovery/spectrum';
+
+export interface PlantedOptions {
+  readonly featureCount: number;
+  /** Non-constant terms. */
+  readonly terms: number;
+  readonly maxDegree: number;
+  readonly random: RandomSource;
+  /**
+   * How planted terms relate (default 'chain'): with 'chain' (the ProxySPEX assumption) every term
+   * of degree d comes with a chain of its subsets down to a single feature; with 'singletons' only
+   * its single features are planted too (a weak footprint); with 'none' terms are independent sets.
+   */
+  readonly hierarchy?: 'chain' | 'singletons' | 'none';
+  /** Coefficient magnitudes are uniform in [min, max], with random signs. */
+  readonly magnitude?: readonly [number, number];
+}
+
+/** A random sparse, low-degree Fourier function with known coefficients: ground truth for recovery tests. */
+export function plantedSpectrum(options: PlantedOptions): Spectrum {
+  const { featureCount, terms, maxDegree, random } = options;
+  const [low, high] = options.magnitude ?? [0.3, 1];
+  const coefficient = (): number => (random() < 0.5 ? -1 : 1) * (low + (high - low) * random());
+  const spectrum: Spectrum = new Map([[EMPTY_KEY, 2 * random() - 1]]);
+  const randomSet = (size: number): number[] => {
+    const chosen = new Set<number>();
+    while (chosen.size < size) chosen.add(Math.floor(random() * featureCount));
+    return [...chosen];
+  };
+  while (spectrum.size < terms + 1) {
+    const degree = 1 + Math.floor(random() * Math.min(maxDegree, featureCount));
+    const set = randomSet(degree);
+    // The chain is added from the single feature up, so a term is only planted with all of its chain.
+    const hierarchy = options.hierarchy ?? 'chain';
+    const chain: InteractionKey[] = [];
+    if (hierarchy === 'chain') for (let size = 1; size < set.length; size += 1) chain.push(keyOf(set.slice(0, size)));
+    if (hierarchy === 'singletons' && set.length > 1) for (const feature of set) chain.push(keyOf([feature]));
+    chain.push(keyOf(set));
+    for (const key of chain) if (spectrum.size < terms + 1 && !spectrum.has(key)) spectrum.set(key, coefficient());
+  }
+  return spectrum;
+}
+
+/** A value function for a planted spectrum, with optional Gaussian noise of standard deviation `noise`. */
+export function plantedValues(spectrum: Spectrum, random: RandomSource, noise = 0): (masks: readonly Uint8Array[]) => Float64Array {
+  const compiled = new CompiledFourier(spectrum);
+  return (masks) => {
+    const values = compiled.evaluateMany(masks);
+    if (noise > 0) for (let i = 0; i < values.length; i += 1) values[i] = (values[i] as number) + noise * gaussian(random);
+    return values;
+  };
+}
+
+/** Share of the planted non-constant terms present in `found` (the recall of the support). */
+export function supportRecall(planted: Spectrum, found: Spectrum): number {
+  const keys = [...planted.keys()].filter((key) => key !== EMPTY_KEY);
+  return keys.filter((key) => found.has(key)).length / Math.max(1, keys.length);
+}

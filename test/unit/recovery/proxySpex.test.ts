@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CompiledFourier, rSquared } from '../../../server/recovery/expansion';
+import { keyOf } from '../../../server/recovery/interactionKey';
+import { uniformMask } from '../../../server/recovery/masks';
+import { proxySpexRounds, recoverProxySpex } from '../../../server/recovery/proxySpex';
+import { seededRandom } from '../../../server/recovery/random';
+import type { Spectrum } from '../../../server/recovery/spectrum';
+import { RecoveryError, type MaskEvaluator } from '../../../server/recovery/types';
+import { plantedSpectrum, plantedValues, supportRecall } from '../../helpers/plantedFunctions';
+
+function evaluatorFor(spectrum: Spectrum, seed: number, noise = 0): { evaluate: MaskEvaluator; calls: () => number } {
+  const values = plantedValues(spectrum, seededRandom(seed), noise);
+  let calls = 0;
+  return {
+    evaluate: (masks) => {
+      calls += masks.length;
+      return Promise.resolve(values(masks));
+    },
+    calls: () => calls,
+  };
+}
+
+function testR2(truth: Spectrum, found: Spectrum, featureCount: number, seed: number): number {
+  const random = seededRandom(seed);
+  const masks = Array.from({ length: 2000 }, () => uniformMask(featureCount, random));
+  return rSquared(new CompiledFourier(truth).evaluateMany(masks), new CompiledFourier(found).evaluateMany(masks));
+}
+
+/** Budgets at which ProxySPEX finds every planted term (documented in README, Performance). */
+const PLANTED_CASES = [
+  { featureCount: 32, terms: 20, budget: 500, seed: 1 },
+  { featureCount: 64, terms: 24, budget: 1000, seed: 2 },
+  { featureCount: 64, terms: 32, budget: 1500, seed: 3 },
+  { featureCount: 128, terms: 32, budget: 1500, seed: 4 },
+] as const;
+
+describe('ProxySPEX', () => {
+  for (const { featureCount, terms, budget, seed } of PLANTED_CASES) {
+    it(`finds all ${terms} planted terms (degree ≤ 4, hierarchy) at n = ${featureCount} within ${budget} calls`, async () => {
+      const truth = plantedSpectrum({ featureCount, terms, maxDegree: 4, random: seededRandom(seed) });
+      const { evaluate, calls } = evaluatorFor(truth, seed);
+      const result = await recoverProxySpex(evaluate, { featureCount, budget, random: seededRandom(seed + 1000) });
+      assert.equal(supportRecall(truth, result.fourier), 1);
+      for (const [key, value] of truth)
+        assert.ok(
+          Math.abs((result.fourier.get(key) ?? 0) - value) < 1e-6,
+          `coefficient of ${JSON.stringify([...key].map((c) => c.charCodeAt(0)))}`,
+        );
+      assert.ok(testR2(truth, result.fourier, featureCount, seed) >= 0.999);
+      assert.ok((result.diagnostics.heldOutR2 ?? 0) >= 0.95);
+      assert.ok(calls() <= budget);
+      assert.equal(result.diagnostics.masksQueried, calls());
+    });
+  }
+
+  it('finds terms whose footprint is only their single features, with the tree proxy', async () => {
+    const featureCount = 64;
+    const truth = plantedSpectrum({ featureCount, terms: 24, maxDegree: 4, random: seededRandom(32), hierarchy: 'singletons' });
+    const { evaluate } = evaluatorFor(truth, 32);
+    const result = await recoverProxySpex(evaluate, { featureCount, budget: 1500, random: seededRandom(7) });
+    assert.equal(supportRecall(truth, result.fourier), 1);
+  });
+
+  it('reaches R² ≥ 0.95 on a noisy planted function (σ = 0.1) at n = 128 within 2,500 calls', async () => {
+    const featureCount = 128;
+    const truth = plantedSpectrum({ featureCount, terms: 32, maxDegree: 4, random: seededRandom(5) });
+    const { evaluate } = evaluatorFor(truth, 5, 0.1);
+    const result = await recoverProxySpex(evaluate, { featureCount, budget: 2500, random: seededRandom(6) });
+    assert.ok(testR2(truth, result.fourier, featureCount, 5) >= 0.95);
+    assert.ok(supportRecall(truth, result.fourier) >= 0.95);
+  });
+
+  it('stops sampling early once fresh masks are predicted, and says why', async () => {
+    const featureCount = 64;
+    const truth = plantedSpectrum({ featureCount, terms: 12, maxDegree: 3, random: seededRandom(8) });
+    const { evaluate, calls } = evaluatorFor(truth, 8);
+    const result = await recoverProxySpex(evaluate, { featureCount, budget: 4000, random: seededRandom(9) });
+    assert.ok(calls() < 4000, `used ${calls()} calls`);
+    assert.match(result.diagnostics.stoppedBecause, /predicted \d+ fresh masks with R² 1\.0000/u);
+    assert.deepEqual(
+      result.diagnostics.rounds.map((round) => round.masks),
+      proxySpexRounds(4000, 4).slice(0, result.diagnostics.rounds.length),
+    );
+    assert.equal(supportRecall(truth, result.fourier), 1);
+  });
+
+  it('always scores the full prompt and never repeats a mask', async () => {
+    const featureCount = 9;
+    const seen = new Set<string>();
+    let sawFull = false;
+    const evaluate: MaskEvaluator = (masks) => {
+      for (const mask of masks) {
+        const key = mask.join('');
+        assert.ok(!seen.has(key), 'a mask was asked twice');
+        seen.add(key);
+        if (mask.every((bit) => bit === 1)) sawFull = true;
+      }
+      return Promise.resolve(Float64Array.from(masks, (mask) => mask.reduce((sum, bit) => sum + bit, 0)));
+    };
+    await recoverProxySpex(evaluate, { featureCount, budget: 300, random: seededRandom(1) });
+    assert.ok(sawFull);
+    assert.ok(seen.size <= 300);
+  });
+
+  it('explains a first-order function with first-order terms only', async () => {
+    const featureCount = 40;
+    const truth: Spectrum = new Map([
+      [keyOf([]), 1],
+      [keyOf([3]), -0.8],
+      [keyOf([17]), 0.5],
+    ]);
+    const { evaluate } = evaluatorFor(truth, 1);
+    const result = await recoverProxySpex(evaluate, { featureCount, budget: 400, random: seededRandom(2) });
+    assert.deepEqual([...result.fourier.keys()].sort(), [...truth.keys()].sort());
+  });
+
+  it('rejects bad options and bad values with clear messages', async () => {
+    const evaluate: MaskEvaluator = (masks) => Promise.resolve(new Float64Array(masks.length));
+    const random = seededRandom(1);
+    await assert.rejects(recoverProxySpex(evaluate, { featureCount: 0, budget: 100, random }), /between 1 and 4,096 features; got 0/u);
+    await assert.rejects(recoverProxySpex(evaluate, { featureCount: 10, budget: 5, random }), /budget of at least 16 masks; got 5/u);
+    await assert.rejects(
+      recoverProxySpex(evaluate, { featureCount: 10, budget: 100, random, maxOrder: 0 }),
+      /maxOrder must be a whole number/u,
+    );
+    const nan: MaskEvaluator = (masks) => Promise.resolve(Float64Array.from(masks, (_, i) => (i === 3 ? Number.NaN : 0)));
+    await assert.rejects(recoverProxySpex(nan, { featureCount: 10, budget: 100, random }), (error: unknown) => {
+      assert.ok(error instanceof RecoveryError);
+      assert.match(error.message, /returned NaN for mask 3/u);
+      return true;
+    });
+    const infinite: MaskEvaluator = (masks) => Promise.resolve(new Float64Array(masks.length).fill(Number.POSITIVE_INFINITY));
+    await assert.rejects(recoverProxySpex(infinite, { featureCount: 10, budget: 100, random }), /returned Infinity/u);
+    const short: MaskEvaluator = () => Promise.resolve(new Float64Array(1));
+    await assert.rejects(recoverProxySpex(short, { featureCount: 10, budget: 100, random }), /returned 1 values for \d+ masks/u);
+  });
+
+  it('stops when its signal is aborted', async () => {
+    const controller = new AbortController();
+    const evaluate: MaskEvaluator = (masks) => {
+      controller.abort(new Error('cancelled by the user'));
+      return Promise.resolve(new Float64Array(masks.length));
+    };
+    await assert.rejects(
+      recoverProxySpex(evaluate, { featureCount: 50, budget: 1000, random: seededRandom(1), signal: controller.signal }),
+      /cancelled by the user/u,
+    );
+  });
+
+  it('computes the exact expansion when the budget covers every mask (here n = 1)', async () => {
+    const evaluate: MaskEvaluator = (masks) => Promise.resolve(Float64Array.from(masks, (mask) => (mask[0] === 1 ? 3 : 1)));
+    const result = await recoverProxySpex(evaluate, { featureCount: 1, budget: 16, random: seededRandom(1) });
+    assert.equal(result.diagnostics.algorithm, 'exact');
+    assert.ok(Math.abs((result.fourier.get(keyOf([])) ?? 0) - 2) < 1e-9);
+    assert.ok(Math.abs((result.fourier.get(keyOf([0])) ?? 0) + 1) < 1e-9);
+  });
+});

@@ -9,6 +9,7 @@ import { BackendError } from './backends/scorer';
 import { ExecScorer } from './backends/exec';
 import { parseCommandLine, USAGE, UsageError, type ExplainCommand } from './cli/args';
 import { ExplainError, explainText } from './engine/explain';
+import { RecoveryError } from './recovery/types';
 import { formatMarkdown } from './report/markdown';
 import { SPEX_VERSION } from './version';
 
@@ -50,11 +51,16 @@ async function explain(command: ExplainCommand): Promise<number> {
       pin: command.pin,
       masking: command.masking,
       scorer,
+      algorithm: command.algorithm,
+      budget: command.budget,
+      maxOrder: command.maxOrder,
+      index: command.index,
       order: command.order,
       top: command.top,
+      seed: command.seed,
       concurrency: command.concurrency,
       signal: controller.signal,
-      ...(showProgress ? { onProgress: ({ done, planned }) => process.stderr.write(`\rspex: ${done}/${planned} masks scored`) } : {}),
+      ...(showProgress ? { onProgress: ({ done, planned }) => process.stderr.write(`\rspex: ${done}/≤${planned} masks scored`) } : {}),
     });
     if (showProgress) process.stderr.write('\n');
     const report = command.format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : formatMarkdown(explanation);
@@ -77,7 +83,8 @@ async function readInput(input: string): Promise<string> {
 function describe(error: unknown): { message: string; code: number } {
   if (error instanceof UsageError) return { message: `${error.message}\n\n${USAGE}`, code: EXIT_USAGE };
   if (error instanceof SegmentationError || error instanceof MaskingError) return { message: error.message, code: EXIT_USAGE };
-  if (error instanceof ExplainError || error instanceof BackendError) return { message: error.message, code: EXIT_FAILURE };
+  if (error instanceof ExplainError || error instanceof BackendError || error instanceof RecoveryError)
+    return { message: error.message, code: EXIT_FAILURE };
   const nodeError = error as NodeJS.ErrnoException;
   if (nodeError.code === 'ENOENT' && typeof nodeError.path === 'string') {
     return { message: `No such file: ${nodeError.path}`, code: EXIT_FAILURE };

@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import type { Granularity } from '../../protocol/features';
 import { isGranularity } from '../../protocol/features';
 import { parseMasking, type Masking } from '../ablation/mask';
+import { INDEX_NAMES, isIndexName, type IndexName } from '../recovery/indexNames';
+import { ALGORITHM_NAMES, type AlgorithmChoice } from '../recovery/types';
 
 export const OUTPUT_FORMATS = ['json', 'markdown'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -14,8 +16,13 @@ export interface ExplainCommand {
   readonly granularity: Granularity;
   readonly pin: string[];
   readonly masking: Masking;
+  readonly algorithm: AlgorithmChoice;
+  readonly budget: number;
+  readonly maxOrder: number;
+  readonly index: IndexName;
   readonly order: number;
   readonly top: number;
+  readonly seed: number;
   readonly concurrency: number;
   readonly timeoutMs: number;
   readonly format: OutputFormat;
@@ -47,8 +54,13 @@ Options for explain:
   --granularity G       token | word | sentence | line | paragraph | separator:REGEX   (default: sentence)
   --pin REGEX           text matching REGEX is never ablated (repeatable)
   --mask M              remove | placeholder | placeholder:TEXT                     (default: remove)
-  --order K             largest interaction order reported                           (default: 2)
-  --top K               how many interactions to report, 0 = all                     (default: 10)
+  --algorithm A         auto | exact | proxyspex | spex                              (default: auto)
+  --budget N            most model calls to spend                                    (default: 1000)
+  --max-order T         recovery degree: highest interaction order searched, 1-8     (default: 5)
+  --index I             fourier | mobius | shapley | banzhaf | sii | bii | fsii | fbii | stii  (default: fsii)
+  --order K             index order: largest interaction reported, 1-8               (default: 2)
+  --top K               how many interactions to report, 0 = all terms and ∅         (default: 10)
+  --seed N              seed of every random choice; the same seed repeats a run     (default: 0)
   --concurrency N       scorer requests in flight                                    (default: 4)
   --timeout MS          per-request timeout in milliseconds                          (default: 60000)
   --format F            json | markdown                                              (default: markdown)
@@ -69,7 +81,12 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
         granularity: { type: 'string', default: 'sentence' },
         pin: { type: 'string', multiple: true, default: [] },
         mask: { type: 'string', default: 'remove' },
+        algorithm: { type: 'string', default: 'auto' },
+        budget: { type: 'string', default: '1000' },
+        'max-order': { type: 'string', default: '5' },
+        index: { type: 'string', default: 'fsii' },
         order: { type: 'string', default: '2' },
+        seed: { type: 'string', default: '0' },
         top: { type: 'string', default: '10' },
         concurrency: { type: 'string', default: '4' },
         timeout: { type: 'string', default: '60000' },
@@ -106,6 +123,11 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const algorithm = values.algorithm;
+  if (algorithm !== 'auto' && !(ALGORITHM_NAMES as readonly string[]).includes(algorithm)) {
+    throw new UsageError(`--algorithm must be auto, ${ALGORITHM_NAMES.join(', ')}, not "${algorithm}".`);
+  }
+  if (!isIndexName(values.index)) throw new UsageError(`--index must be one of ${INDEX_NAMES.join(', ')}, not "${values.index}".`);
   return {
     kind: 'explain',
     input,
@@ -113,8 +135,13 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     granularity,
     pin: values.pin,
     masking,
-    order: integer('--order', values.order, 1, 16),
+    algorithm: algorithm as AlgorithmChoice,
+    budget: integer('--budget', values.budget, 1, 10_000_000),
+    maxOrder: integer('--max-order', values['max-order'], 1, 8),
+    index: values.index,
+    order: integer('--order', values.order, 1, 8),
     top: integer('--top', values.top, 0, 1_000_000),
+    seed: integer('--seed', values.seed, 0, 2 ** 32 - 1),
     concurrency: integer('--concurrency', values.concurrency, 1, 1024),
     timeoutMs: integer('--timeout', values.timeout, 1, 86_400_000),
     format: format as OutputFormat,

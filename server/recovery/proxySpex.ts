@@ -2,7 +2,7 @@ import { EXACT_MAX_FEATURES, recoverExactWith } from './exact';
 import { CompiledFourier, rSquared } from './expansion';
 import { DEFAULT_BOOSTING, fitBoostedTrees, PackedRows, type BoostingOptions } from './gradientBoosting';
 import { EMPTY_KEY, type InteractionKey } from './interactionKey';
-import { distinctUniformMasks, fullMask, maskKey } from './masks';
+import { distinctUniformMasks, fullMask, maskKey, validateMasks } from './masks';
 import { shuffle, type RandomSource } from './random';
 import { DEFAULT_SPARSE_FIT, fitSparseFourier, type SparseFitOptions } from './sparseFourierFit';
 import type { Spectrum } from './spectrum';
@@ -192,6 +192,33 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
   }
   if (!current) throw new RecoveryError('ProxySPEX scored no masks.');
   return makeRecovery(current, rounds, masks.length, batches, started, evaluateMs, stoppedBecause, options.reason);
+}
+
+/**
+ * Fits a sparse Fourier expansion to masks and values the caller already has (from any design, e.g.
+ * a log of earlier model calls), with ProxySPEX's proxy and sparse refit and no further queries.
+ */
+export function fitFromSamples(
+  masks: readonly Uint8Array[],
+  values: Float64Array,
+  options: {
+    readonly featureCount: number;
+    readonly maxOrder?: number;
+    readonly random: RandomSource;
+    readonly validationFraction?: number;
+  },
+): Recovery {
+  const resolved = resolve({ ...options, budget: Math.max(PROXYSPEX_MIN_BUDGET, masks.length) });
+  if (masks.length < 2) throw new RecoveryError(`Fitting needs at least 2 masks; got ${masks.length}.`);
+  try {
+    validateMasks(masks, options.featureCount);
+  } catch (error) {
+    throw new RecoveryError((error as Error).message);
+  }
+  checkValues(values, masks);
+  const started = Date.now();
+  const fit = fitOnce(masks, values, resolved, options.random);
+  return makeRecovery(fit, [], masks.length, 0, started, 0, 'fit the given samples', 'fit to given samples');
 }
 
 function makeRecovery(

@@ -22,6 +22,13 @@ export interface PlantedOptions {
 /** A random sparse, low-degree Fourier function with known coefficients: ground truth for recovery tests. */
 export function plantedSpectrum(options: PlantedOptions): Spectrum {
   const { featureCount, terms, maxDegree, random } = options;
+  let available = 0;
+  for (let degree = 1, ways = 1; degree <= Math.min(maxDegree, featureCount); degree += 1) {
+    ways = (ways * (featureCount - degree + 1)) / degree;
+    available += ways;
+  }
+  if (terms > available)
+    throw new RangeError(`Only ${available} sets of degree 1..${maxDegree} exist among ${featureCount} features; asked for ${terms}.`);
   const [low, high] = options.magnitude ?? [0.3, 1];
   const coefficient = (): number => (random() < 0.5 ? -1 : 1) * (low + (high - low) * random());
   const spectrum: Spectrum = new Map([[EMPTY_KEY, 2 * random() - 1]]);

@@ -32,11 +32,23 @@ const EXAMPLE = [
 
 describe('spex CLI', () => {
   it('finds the interactions planted in the offline example scorer', async () => {
-    const { code, stdout, stderr } = await runCli(['explain', ...EXAMPLE, '--format', 'json', '--top', '0']);
+    const { code, stdout, stderr } = await runCli([
+      'explain',
+      ...EXAMPLE,
+      '--format',
+      'json',
+      '--top',
+      '0',
+      '--index',
+      'mobius',
+      '--order',
+      '6',
+    ]);
     assert.equal(code, 0, stderr);
     const explanation = JSON.parse(stdout) as Explanation;
     assert.equal(explanation.features.length, 6);
     assert.equal(explanation.calls.masks, 64);
+    assert.equal(explanation.algorithm.name, 'exact');
     const value = (features: number[]): number | undefined =>
       explanation.interactions.find((term) => term.features.join() === features.join())?.value;
     // Planted in examples/offline-scorer.mjs: documents 1 and 3 in synergy, 2 and 4 redundant.
@@ -48,10 +60,63 @@ describe('spex CLI', () => {
   });
 
   it('writes a Markdown report naming the synergy and the redundancy', async () => {
-    const { code, stdout } = await runCli(['explain', ...EXAMPLE]);
+    const { code, stdout } = await runCli(['explain', ...EXAMPLE, '--index', 'mobius']);
     assert.equal(code, 0);
     assert.match(stdout, /\| 2 \| 2\.4000 \| synergy \| \[0\] “\\\[1\\\] The Mira bridge/u);
     assert.match(stdout, /\| 2 \| -2\.5000 \| redundancy \|/u);
+  });
+
+  it('finds planted word interactions among 60 words with ProxySPEX through an exec scorer', async () => {
+    const filler = Array.from(
+      { length: 55 },
+      (_, i) => `w${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`,
+    );
+    const words = [
+      ...filler.slice(0, 10),
+      'alpha',
+      ...filler.slice(10, 25),
+      'beta',
+      'gamma',
+      ...filler.slice(25, 40),
+      'delta',
+      ...filler.slice(40),
+      'omega',
+    ];
+    const { code, stdout, stderr } = await runCli(
+      [
+        'explain',
+        '-',
+        '--exec',
+        'node test/fixtures/scorers/wordScorer.mjs',
+        '--granularity',
+        'word',
+        '--budget',
+        '800',
+        '--index',
+        'mobius',
+        '--format',
+        'json',
+        '--top',
+        '4',
+      ],
+      words.join(' '),
+    );
+    assert.equal(code, 0, stderr);
+    const explanation = JSON.parse(stdout) as Explanation;
+    assert.equal(explanation.features.length, 60);
+    assert.equal(explanation.algorithm.name, 'proxyspex');
+    assert.ok(explanation.calls.model <= 802);
+    const named = explanation.interactions.map((term) => [
+      term.features.map((index) => explanation.features[index]?.text).join('+'),
+      Math.round(term.value * 1000) / 1000,
+    ]);
+    assert.deepEqual(named, [
+      ['beta+gamma', 2],
+      ['delta+omega', -1.8],
+      ['alpha', 1.5],
+      ['omega', 0.7],
+    ]);
+    assert.ok((explanation.faithfulness.r2 ?? 0) > 0.999);
   });
 
   it('reads standard input and segments it', async () => {
@@ -66,6 +131,9 @@ describe('spex CLI', () => {
 
   it('exits 2 with the usage text on a usage error', async () => {
     const { code, stderr } = await runCli(['explain', 'examples/rag-context.md']);
+    assert.equal((await runCli(['explain', 'x', '--exec', 'y', '--algorithm', 'magic'])).code, 2);
+    assert.equal((await runCli(['explain', 'x', '--exec', 'y', '--index', 'lime'])).code, 2);
+    assert.equal((await runCli(['explain', 'x', '--exec', 'y', '--budget', '-3'])).code, 2);
     assert.equal(code, 2);
     assert.match(stderr, /explain needs a scorer: --exec/u);
     assert.match(stderr, /Usage:/u);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { CompiledFourier, rSquared } from '../../../server/recovery/expansion';
 import { keyOf } from '../../../server/recovery/interactionKey';
 import { uniformMask } from '../../../server/recovery/masks';
-import { proxySpexRounds, recoverProxySpex } from '../../../server/recovery/proxySpex';
+import { fitFromSamples, proxySpexRounds, recoverProxySpex } from '../../../server/recovery/proxySpex';
 import { seededRandom } from '../../../server/recovery/random';
 import type { Spectrum } from '../../../server/recovery/spectrum';
 import { RecoveryError, type MaskEvaluator } from '../../../server/recovery/types';
@@ -154,5 +154,25 @@ describe('ProxySPEX', () => {
     assert.equal(result.diagnostics.algorithm, 'exact');
     assert.ok(Math.abs((result.fourier.get(keyOf([])) ?? 0) - 2) < 1e-9);
     assert.ok(Math.abs((result.fourier.get(keyOf([0])) ?? 0) + 1) < 1e-9);
+  });
+
+  it('fits masks and values the caller already has, and rejects malformed masks', () => {
+    const featureCount = 30;
+    const truth = plantedSpectrum({ featureCount, terms: 8, maxDegree: 3, random: seededRandom(12) });
+    const random = seededRandom(13);
+    const masks = Array.from({ length: 600 }, () => uniformMask(featureCount, random));
+    const values = plantedValues(truth, random)(masks);
+    const result = fitFromSamples(masks, values, { featureCount, random });
+    assert.equal(supportRecall(truth, result.fourier), 1);
+    const bad = masks.slice(0, 20).map((mask) => Uint8Array.from(mask));
+    (bad[4] as Uint8Array)[7] = 2;
+    assert.throws(
+      () => fitFromSamples(bad, values.subarray(0, 20), { featureCount, random }),
+      /Mask 4 has 2 at feature 7; masks are 0\/1/u,
+    );
+    assert.throws(
+      () => fitFromSamples([new Uint8Array(3), new Uint8Array(3)], new Float64Array(2), { featureCount, random }),
+      /Mask 0 has 3 entries; expected 30/u,
+    );
   });
 });

@@ -3,8 +3,8 @@ import type { Spectrum } from './spectrum';
 
 /**
  * A Fourier expansion compiled for evaluation: the terms' feature indices laid out in one flat array,
- * so evaluating a mask is a tight loop of XORs with no allocation (about 1 µs per mask for 1,000
- * terms of degree ≤ 3).
+ * so evaluating a mask is a tight loop of XORs with no allocation (about 20 µs per mask for 1,000
+ * terms of degree ≤ 5; evaluateMany is 5–30 times faster per mask).
  */
 export class CompiledFourier {
   readonly keys: readonly InteractionKey[];

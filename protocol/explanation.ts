@@ -12,6 +12,8 @@ export { INDEX_NAMES, isIndexName, type IndexName } from '../server/recovery/ind
 export interface Interaction {
   readonly features: readonly number[];
   readonly value: number;
+  /** Set when |value| does not exceed the measured noise floor: the effect may not be real. */
+  readonly belowNoise?: boolean;
 }
 
 /** A choice the engine made (value function, algorithm) and the reason it gives for it. */

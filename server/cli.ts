@@ -5,17 +5,28 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { MaskingError } from './ablation/mask';
 import { segmentText, SegmentationError } from './ablation/segment';
+import { EndpointError } from './backends/modelEndpoint';
 import { BackendError } from './backends/scorer';
-import { ExecScorer } from './backends/exec';
+import { CallCache } from './cache/callCache';
+import { defaultCacheDirectory } from './cache/cacheDirectory';
 import { parseCommandLine, USAGE, UsageError, type ExplainCommand } from './cli/args';
-import { ExplainError, explainText } from './engine/explain';
+import { ExplainError, explainText, previewCost } from './engine/explain';
+import { createValueSource } from './engine/valueSource';
 import { RecoveryError } from './recovery/types';
+import { formatCsv } from './report/csv';
+import { formatHtml } from './report/html';
 import { formatMarkdown } from './report/markdown';
+import { ValueSetupError } from './value/chooseValueFunction';
 import { SPEX_VERSION } from './version';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
+
+// Client libraries sometimes log with console.log; stdout carries the report, so their words go to stderr.
+console.log = (...args: unknown[]): void => {
+  process.stderr.write(`${args.map(String).join(' ')}\n`);
+};
 
 async function main(argv: readonly string[]): Promise<number> {
   const command = parseCommandLine(argv);
@@ -39,37 +50,84 @@ async function main(argv: readonly string[]): Promise<number> {
 
 async function explain(command: ExplainCommand): Promise<number> {
   const text = await readInput(command.input);
-  const scorer = new ExecScorer({ command: command.exec, timeoutMs: command.timeoutMs });
   const controller = new AbortController();
   const interrupt = (): void => controller.abort(new ExplainError('Interrupted.'));
   process.once('SIGINT', interrupt);
   const showProgress = !command.quiet && process.stderr.isTTY;
+  let apiKey: string | undefined;
+  if (command.apiKeyEnv !== undefined) {
+    apiKey = process.env[command.apiKeyEnv];
+    if (!apiKey) throw new UsageError(`The environment variable ${command.apiKeyEnv} named by --api-key-env is not set.`);
+  }
+  const source = await createValueSource({
+    backend: command.backend,
+    endpoints: command.endpoints,
+    value: command.value,
+    maxAnswerTokens: command.maxAnswerTokens,
+    concurrency: command.concurrency,
+    timeoutMs: command.timeoutMs,
+    seed: command.seed,
+    prompt: text,
+    api: command.api,
+    raw: command.raw,
+    signal: controller.signal,
+    ...(command.model === undefined ? {} : { model: command.model }),
+    ...(apiKey === undefined ? {} : { apiKey }),
+    ...(command.exec === undefined ? {} : { exec: command.exec }),
+    ...(command.target === undefined ? {} : { target: command.target }),
+  });
+  let cache: CallCache | undefined;
   try {
-    const explanation = await explainText({
+    cache = command.noCache ? undefined : await CallCache.open(command.cache ?? defaultCacheDirectory());
+    const common = {
       text,
       granularity: command.granularity,
       pin: command.pin,
-      masking: command.masking,
-      scorer,
+      source,
       algorithm: command.algorithm,
       budget: command.budget,
       maxOrder: command.maxOrder,
+      concurrency: command.concurrency,
+      signal: controller.signal,
+    };
+    if (command.dryRun) {
+      const preview = await previewCost(common);
+      process.stdout.write(
+        `${JSON.stringify({ features: preview.features, algorithm: preview.plan.algorithm, reason: preview.plan.reason, plannedMasks: preview.plannedMasks, plannedCalls: preview.plannedCalls, valueFunction: preview.valueFunction, estimatedSeconds: Math.round(preview.estimatedMs / 100) / 10 }, null, 2)}\n`,
+      );
+      return EXIT_OK;
+    }
+    const explanation = await explainText({
+      ...common,
+      masking: command.masking,
       index: command.index,
       order: command.order,
       top: command.top,
       seed: command.seed,
-      concurrency: command.concurrency,
-      signal: controller.signal,
-      ...(showProgress ? { onProgress: ({ done, planned }) => process.stderr.write(`\rspex: ${done}/≤${planned} masks scored`) } : {}),
+      ...(cache ? { cache } : {}),
+      ...(showProgress
+        ? {
+            onProgress: ({ done, planned, cached }) =>
+              process.stderr.write(`\rspex: ${done}/≤${planned} masks scored (${cached} from the cache)`),
+          }
+        : {}),
     });
     if (showProgress) process.stderr.write('\n');
-    const report = command.format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : formatMarkdown(explanation);
+    const report =
+      command.format === 'json'
+        ? `${JSON.stringify(explanation, null, 2)}\n`
+        : command.format === 'html'
+          ? formatHtml(explanation)
+          : command.format === 'csv'
+            ? formatCsv(explanation)
+            : formatMarkdown(explanation);
     if (command.output === undefined) process.stdout.write(report);
     else await writeFile(command.output, report, 'utf8');
     return EXIT_OK;
   } finally {
     process.off('SIGINT', interrupt);
-    await scorer.close();
+    await cache?.close();
+    await source.close();
   }
 }
 
@@ -80,11 +138,28 @@ async function readInput(input: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** What to do when nothing answers at the Ollama endpoint: one paragraph, every way forward. */
+function unreachableHelp(error: EndpointError): string {
+  return `${error.message}
+SPEX explains prompts with a language model. By default it uses Ollama (0.12.11 or later, for log-probabilities) at
+http://127.0.0.1:11434: start it with "ollama serve" and pull a small instruct model with "ollama pull llama3.2:1b".
+Or point --endpoint at another Ollama host; use --backend openai --endpoint URL for an OpenAI-compatible server (vLLM,
+llama.cpp server, LiteLLM); or try SPEX without any model: --backend exec --exec "node examples/offline-scorer.mjs".`;
+}
+
 function describe(error: unknown): { message: string; code: number } {
   if (error instanceof UsageError) return { message: `${error.message}\n\n${USAGE}`, code: EXIT_USAGE };
   if (error instanceof SegmentationError || error instanceof MaskingError) return { message: error.message, code: EXIT_USAGE };
-  if (error instanceof ExplainError || error instanceof BackendError || error instanceof RecoveryError)
+  if (error instanceof EndpointError && error.unreachable) return { message: unreachableHelp(error), code: EXIT_FAILURE };
+  if (
+    error instanceof ExplainError ||
+    error instanceof BackendError ||
+    error instanceof RecoveryError ||
+    error instanceof EndpointError ||
+    error instanceof ValueSetupError
+  ) {
     return { message: error.message, code: EXIT_FAILURE };
+  }
   const nodeError = error as NodeJS.ErrnoException;
   if (nodeError.code === 'ENOENT' && typeof nodeError.path === 'string') {
     return { message: `No such file: ${nodeError.path}`, code: EXIT_FAILURE };

@@ -2,19 +2,34 @@ import { parseArgs } from 'node:util';
 import type { Granularity } from '../../protocol/features';
 import { isGranularity } from '../../protocol/features';
 import { parseMasking, type Masking } from '../ablation/mask';
+import { DEFAULT_OLLAMA_HOST } from '../backends/ollamaEndpoint';
 import { INDEX_NAMES, isIndexName, type IndexName } from '../recovery/indexNames';
 import { ALGORITHM_NAMES, type AlgorithmChoice } from '../recovery/types';
+import { VALUE_FUNCTION_NAMES, type ValueFunctionChoice } from '../value/valueFunction';
 
-export const OUTPUT_FORMATS = ['json', 'markdown'] as const;
+export const OUTPUT_FORMATS = ['json', 'markdown', 'html', 'csv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+export const BACKEND_NAMES = ['ollama', 'openai', 'exec'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface ExplainCommand {
   readonly kind: 'explain';
   /** A file path, or '-' for standard input. */
   readonly input: string;
-  readonly exec: string;
+  readonly backend: BackendName;
+  /** Endpoint URLs (several make a pool); empty means the backend's default. */
+  readonly endpoints: string[];
+  readonly model: string | undefined;
+  /** The name of an environment variable holding the API key (never the key itself). */
+  readonly apiKeyEnv: string | undefined;
+  readonly api: 'completions' | 'chat';
+  readonly raw: boolean;
+  readonly exec: string | undefined;
   readonly granularity: Granularity;
   readonly pin: string[];
+  readonly target: string | undefined;
+  readonly value: ValueFunctionChoice;
+  readonly maxAnswerTokens: number;
   readonly masking: Masking;
   readonly algorithm: AlgorithmChoice;
   readonly budget: number;
@@ -25,6 +40,9 @@ export interface ExplainCommand {
   readonly seed: number;
   readonly concurrency: number;
   readonly timeoutMs: number;
+  readonly cache: string | undefined;
+  readonly noCache: boolean;
+  readonly dryRun: boolean;
   readonly format: OutputFormat;
   readonly output: string | undefined;
   readonly quiet: boolean;
@@ -45,29 +63,47 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `Usage:
-  spex explain [FILE|-] --exec "COMMAND" [options]   explain which spans of FILE drive the scorer's value
-  spex segment [FILE|-] [--granularity G] [--pin RE]  print the features FILE splits into, as JSON
+  spex explain [FILE|-] [options]          explain which spans of FILE drive the model's answer
+  spex segment [FILE|-] [--granularity G]  print the features FILE splits into, as JSON
   spex --version | --help
 
-Options for explain:
-  --exec COMMAND        scorer program speaking JSON Lines on stdin/stdout (see README, "exec scorers")
+Model:
+  --backend B           ollama | openai | exec               (default: ollama; exec when --exec is given)
+  --endpoint URL        endpoint base URL; repeat for a pool of endpoints     (default: ${DEFAULT_OLLAMA_HOST};
+                        openai: http://127.0.0.1:8000/v1)
+  --model NAME          model to explain                          (default: the endpoint's first model)
+  --api-key-env VAR     read the API key from environment variable VAR (keys never go on the command line)
+  --api A               openai backend: completions | chat                        (default: completions)
+  --raw                 ollama backend: send prompts untemplated (completion models)
+  --exec COMMAND        exec backend: a scorer speaking JSON Lines on stdin/stdout
+What is measured:
+  --value V             auto | logprob | label | similarity                          (default: auto)
+  --target TEXT         the answer to explain (default: generated from the full prompt); the label for --value label
+  --max-answer-tokens N longest answer generated or scored                          (default: 32)
+Features:
   --granularity G       token | word | sentence | line | paragraph | separator:REGEX   (default: sentence)
-  --pin REGEX           text matching REGEX is never ablated (repeatable)
+  --pin REGEX           text matching REGEX is never removed (repeatable)
   --mask M              remove | placeholder | placeholder:TEXT                     (default: remove)
+Recovery:
   --algorithm A         auto | exact | proxyspex | spex                              (default: auto)
-  --budget N            most model calls to spend                                    (default: 1000)
+  --budget N            most masks to score                                          (default: 1000)
   --max-order T         recovery degree: highest interaction order searched, 1-8     (default: 5)
+  --seed N              seed of every random choice; the same seed repeats a run     (default: 0)
+Report:
   --index I             fourier | mobius | shapley | banzhaf | sii | bii | fsii | fbii | stii  (default: fsii)
   --order K             index order: largest interaction reported, 1-8               (default: 2)
-  --top K               how many interactions to report, 0 = all terms and ∅         (default: 10)
-  --seed N              seed of every random choice; the same seed repeats a run     (default: 0)
-  --concurrency N       scorer requests in flight                                    (default: 4)
-  --timeout MS          per-request timeout in milliseconds                          (default: 60000)
-  --format F            json | markdown                                              (default: markdown)
+  --top K               interactions to report, 0 = all terms and the empty set       (default: 10)
+  --format F            json | markdown | html | csv                                  (default: markdown)
   --output FILE         write the report to FILE instead of standard output
+Running:
+  --concurrency N       model calls in flight per endpoint                           (default: 4)
+  --timeout MS          per-call timeout in milliseconds                             (default: 60000)
+  --cache DIR           call cache directory        (default: $SPEX_CACHE_DIR or the user cache dir)
+  --no-cache            do not read or write the call cache
+  --dry-run             print the cost preview (features, planned calls, value function, time) and stop
   --quiet               no progress on standard error
 
-Exit codes: 0 success, 1 runtime failure (scorer or model), 2 usage error.`;
+Exit codes: 0 success, 1 runtime failure (model, endpoint, scorer), 2 usage error.`;
 
 export function parseCommandLine(argv: readonly string[]): CliCommand {
   let parsed;
@@ -77,7 +113,16 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
       allowPositionals: true,
       strict: true,
       options: {
+        backend: { type: 'string' },
+        endpoint: { type: 'string', multiple: true, default: [] },
+        model: { type: 'string' },
+        'api-key-env': { type: 'string' },
+        api: { type: 'string', default: 'completions' },
+        raw: { type: 'boolean', default: false },
         exec: { type: 'string' },
+        value: { type: 'string', default: 'auto' },
+        target: { type: 'string' },
+        'max-answer-tokens': { type: 'string', default: '32' },
         granularity: { type: 'string', default: 'sentence' },
         pin: { type: 'string', multiple: true, default: [] },
         mask: { type: 'string', default: 'remove' },
@@ -86,10 +131,13 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
         'max-order': { type: 'string', default: '5' },
         index: { type: 'string', default: 'fsii' },
         order: { type: 'string', default: '2' },
-        seed: { type: 'string', default: '0' },
         top: { type: 'string', default: '10' },
+        seed: { type: 'string', default: '0' },
         concurrency: { type: 'string', default: '4' },
         timeout: { type: 'string', default: '60000' },
+        cache: { type: 'string' },
+        'no-cache': { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
         format: { type: 'string', default: 'markdown' },
         output: { type: 'string' },
         quiet: { type: 'boolean', default: false },
@@ -111,31 +159,52 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     throw new UsageError(`--granularity must be token, word, sentence, line, paragraph or separator:REGEX, not "${granularity}".`);
   if (verb === 'segment') return { kind: 'segment', input, granularity, pin: values.pin };
   if (verb !== 'explain') throw new UsageError(`Unknown command "${verb}". Use explain or segment.`);
-  if (values.exec === undefined || values.exec.trim().length === 0) {
-    throw new UsageError('explain needs a scorer: --exec "COMMAND" (for example --exec "node examples/offline-scorer.mjs").');
+
+  // --exec alone implies the exec backend; otherwise Ollama is the default.
+  const backend = oneOf('--backend', values.backend ?? (values.exec === undefined ? 'ollama' : 'exec'), BACKEND_NAMES);
+  if (backend === 'exec' && (values.exec === undefined || values.exec.trim().length === 0)) {
+    throw new UsageError('--backend exec needs a scorer: --exec "COMMAND" (for example --exec "node examples/offline-scorer.mjs").');
   }
-  const format = values.format;
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(format))
-    throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}, not "${format}".`);
+  if (values.exec !== undefined && backend !== 'exec') throw new UsageError('--exec goes with --backend exec.');
+  for (const endpoint of values.endpoint) {
+    if (!/^https?:\/\/[^\s]+$/u.test(endpoint)) throw new UsageError(`--endpoint must be an http:// or https:// URL, not "${endpoint}".`);
+    if (/\/\/[^/]*@/u.test(endpoint))
+      throw new UsageError(
+        '--endpoint must not contain credentials; put the API key in an environment variable and name it with --api-key-env.',
+      );
+  }
+  const apiKeyEnv = values['api-key-env'];
+  if (apiKeyEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/u.test(apiKeyEnv)) {
+    throw new UsageError(`--api-key-env takes the NAME of an environment variable (e.g. OPENAI_API_KEY), not "${apiKeyEnv.slice(0, 4)}…".`);
+  }
+  const value = values.value === 'auto' ? 'auto' : oneOf('--value', values.value, VALUE_FUNCTION_NAMES);
+  if (value === 'label' && values.target === undefined) throw new UsageError('--value label needs the label to score: --target "Yes".');
+  const algorithm = values.algorithm === 'auto' ? 'auto' : oneOf('--algorithm', values.algorithm, ALGORITHM_NAMES);
+  if (!isIndexName(values.index)) throw new UsageError(`--index must be one of ${INDEX_NAMES.join(', ')}, not "${values.index}".`);
   let masking: Masking;
   try {
     masking = parseMasking(values.mask);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const algorithm = values.algorithm;
-  if (algorithm !== 'auto' && !(ALGORITHM_NAMES as readonly string[]).includes(algorithm)) {
-    throw new UsageError(`--algorithm must be auto, ${ALGORITHM_NAMES.join(', ')}, not "${algorithm}".`);
-  }
-  if (!isIndexName(values.index)) throw new UsageError(`--index must be one of ${INDEX_NAMES.join(', ')}, not "${values.index}".`);
+  if (values.cache !== undefined && values['no-cache']) throw new UsageError('--cache and --no-cache contradict each other.');
   return {
     kind: 'explain',
     input,
+    backend,
+    endpoints: values.endpoint,
+    model: values.model,
+    apiKeyEnv,
+    api: oneOf('--api', values.api, ['completions', 'chat'] as const),
+    raw: values.raw,
     exec: values.exec,
     granularity,
     pin: values.pin,
+    target: values.target,
+    value,
+    maxAnswerTokens: integer('--max-answer-tokens', values['max-answer-tokens'], 1, 4096),
     masking,
-    algorithm: algorithm as AlgorithmChoice,
+    algorithm,
     budget: integer('--budget', values.budget, 1, 10_000_000),
     maxOrder: integer('--max-order', values['max-order'], 1, 8),
     index: values.index,
@@ -144,10 +213,19 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     seed: integer('--seed', values.seed, 0, 2 ** 32 - 1),
     concurrency: integer('--concurrency', values.concurrency, 1, 1024),
     timeoutMs: integer('--timeout', values.timeout, 1, 86_400_000),
-    format: format as OutputFormat,
+    cache: values.cache,
+    noCache: values['no-cache'],
+    dryRun: values['dry-run'],
+    format: oneOf('--format', values.format, OUTPUT_FORMATS),
     output: values.output,
     quiet: values.quiet,
   };
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, not "${value}".`);
+  return value as T;
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {

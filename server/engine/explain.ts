@@ -1,28 +1,36 @@
 import type { Explanation, Interaction } from '../../protocol/explanation';
 import { EXPLANATION_SCHEMA_VERSION } from '../../protocol/explanation';
-import type { Granularity } from '../../protocol/features';
+import type { Feature, Granularity, PinnedSpan } from '../../protocol/features';
 import { applyMask, type Masking } from '../ablation/mask';
 import { segmentText } from '../ablation/segment';
-import type { MaskScorer } from '../backends/scorer';
+import { callKey, type CallKeyParts } from '../cache/cacheKey';
 import { interactionIndex } from '../recovery/indices';
 import type { IndexName } from '../recovery/indexNames';
 import { EMPTY_KEY, indicesOf } from '../recovery/interactionKey';
 import { fullMask, maskKey } from '../recovery/masks';
-import type { RecoveryPlan } from '../recovery/plan';
-import { planRecovery } from '../recovery/plan';
+import { planRecovery, type RecoveryPlan } from '../recovery/plan';
 import { recover } from '../recovery/recover';
 import type { Spectrum } from '../recovery/spectrum';
-import type { AlgorithmChoice, MaskEvaluator } from '../recovery/types';
+import type { AlgorithmChoice, MaskEvaluator, Recovery } from '../recovery/types';
 import { runPool } from './runPool';
+import type { ValueSource } from './valueSource';
+
+/** Where stored calls live; the engine only needs to look them up and add to them. */
+export interface CallStore {
+  get(key: string): number | undefined;
+  set(key: string, value: number): Promise<void> | void;
+}
 
 export interface ExplainRequest {
   readonly text: string;
   readonly granularity: Granularity;
   readonly pin?: readonly string[];
   readonly masking: Masking;
-  readonly scorer: MaskScorer;
+  readonly source: ValueSource;
+  /** Stored calls to reuse and add to; without one, every call goes to the model. */
+  readonly cache?: CallStore;
   readonly algorithm: AlgorithmChoice;
-  /** The most model calls the explanation may make. */
+  /** The most masks the explanation may score. */
   readonly budget: number;
   /** Recovery degree t: the highest interaction order searched. */
   readonly maxOrder: number;
@@ -32,15 +40,22 @@ export interface ExplainRequest {
   /** How many interactions to report, strongest first; 0 reports every non-zero term (∅ included). */
   readonly top: number;
   readonly seed: number;
+  /** Masks scored at once (the backend's scheduler bounds the calls behind them). */
   readonly concurrency: number;
+  /** Scores of the full prompt taken to measure the noise floor (default 3; 0 skips it). */
+  readonly noiseRepeats?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: ExplainProgress) => void;
+  /** Receives early results (e.g. after each ProxySPEX round) before the final one. */
+  readonly onPartial?: (explanation: Explanation) => void;
 }
 
 export interface ExplainProgress {
-  /** Masks scored so far and the most the plan may score. */
+  /** Masks scored so far (from the cache or the model), the most the plan may score, and how many came from the cache. */
   readonly done: number;
   readonly planned: number;
+  readonly cached: number;
+  readonly elapsedMs: number;
 }
 
 /** A problem with what was asked (no features, too many), as opposed to a failure of the model. */
@@ -51,34 +66,62 @@ export class ExplainError extends Error {
 /** The most features one explanation takes: the numeric core's limit. */
 export const MAX_FEATURES = 4096;
 
-/**
- * Explains `text`: segments it into features, plans the recovery within the budget, scores the
- * masks the algorithm asks for through the scorer (each distinct mask once, with bounded
- * concurrency), and reports the chosen index of the recovered expansion.
- */
-export async function explainText(request: ExplainRequest): Promise<Explanation> {
-  const started = Date.now();
-  const { features, pinned } = segmentText(request.text, {
-    granularity: request.granularity,
-    ...(request.pin ? { pin: request.pin } : {}),
-  });
-  const n = features.length;
+export interface Segmented {
+  readonly features: Feature[];
+  readonly pinned: PinnedSpan[];
+}
+
+/** Segments and checks the feature count, the first step of every explanation and cost preview. */
+export function segmentForExplanation(text: string, granularity: Granularity, pin: readonly string[] | undefined): Segmented {
+  const segmented = segmentText(text, { granularity, ...(pin ? { pin } : {}) });
+  const n = segmented.features.length;
   if (n === 0) throw new ExplainError('The text has no features to ablate at this granularity (it is empty, whitespace or pinned).');
   if (n > MAX_FEATURES) {
     throw new ExplainError(
-      `The text has ${n} features at "${request.granularity}" granularity; at most ${MAX_FEATURES} can be explained at once. Choose a coarser granularity.`,
+      `The text has ${n} features at "${granularity}" granularity; at most ${MAX_FEATURES} can be explained at once. Choose a coarser granularity.`,
     );
   }
+  return segmented;
+}
+
+/**
+ * Explains `text`: segments it into features, plans the recovery within the budget, scores every
+ * mask the algorithm asks for (each distinct masked prompt once: from the cache when it has it,
+ * else from the model), measures the noise floor, and reports the chosen index of the expansion.
+ */
+export async function explainText(request: ExplainRequest): Promise<Explanation> {
+  const started = Date.now();
+  const { features, pinned } = segmentForExplanation(request.text, request.granularity, request.pin);
+  const n = features.length;
   const plan: RecoveryPlan = planRecovery({
     featureCount: n,
     budget: request.budget,
     maxOrder: request.maxOrder,
     algorithm: request.algorithm,
   });
-  // The plan may score the full and empty prompts on top of its masks, to report both values.
+  const noiseRepeats = request.noiseRepeats ?? 3;
   const planned = plan.masks + 2;
   const scored = new Map<string, number>();
+  let modelCalls = 0;
+  let cachedCalls = 0;
   let modelMs = 0;
+
+  const scoreText = async (text: string, mask: Uint8Array, extra: Record<string, number> = {}): Promise<number> => {
+    const parts: CallKeyParts = { ...request.source.keyParts, parameters: { ...request.source.keyParts.parameters, ...extra }, text };
+    const key = request.cache ? callKey(parts) : undefined;
+    const stored = key === undefined ? undefined : request.cache?.get(key);
+    if (stored !== undefined) {
+      cachedCalls += 1;
+      return stored;
+    }
+    const callStarted = Date.now();
+    const value = await request.source.score(text, mask, request.signal);
+    modelMs += Date.now() - callStarted;
+    modelCalls += 1;
+    if (key !== undefined) await request.cache?.set(key, value);
+    return value;
+  };
+
   const evaluate: MaskEvaluator = async (masks) => {
     const values = await runPool(masks.length, request.concurrency, async (index) => {
       request.signal?.throwIfAborted();
@@ -86,15 +129,42 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       const key = maskKey(mask);
       const known = scored.get(key);
       if (known !== undefined) return known;
-      const callStarted = Date.now();
-      const value = await request.scorer.score({ mask, text: applyMask(request.text, features, mask, request.masking) }, request.signal);
-      modelMs += Date.now() - callStarted;
+      const value = await scoreText(applyMask(request.text, features, mask, request.masking), mask);
       scored.set(key, value);
-      request.onProgress?.({ done: scored.size, planned });
+      request.onProgress?.({ done: scored.size, planned, cached: cachedCalls, elapsedMs: Date.now() - started });
       return value;
     });
     return Float64Array.from(values);
   };
+
+  const report = (recovered: Recovery, partial: boolean, fullValue: number, emptyValue: number, noiseFloor: number | null): Explanation => {
+    const indexStarted = Date.now();
+    const interactions = flagNoise(strongest(interactionIndex(request.index, recovered.fourier, request.order), request.top), noiseFloor);
+    return {
+      version: EXPLANATION_SCHEMA_VERSION,
+      text: request.text,
+      granularity: request.granularity,
+      features,
+      pinned,
+      target: request.source.target,
+      model: request.source.model,
+      valueFunction: request.source.valueFunction,
+      algorithm: { name: recovered.diagnostics.algorithm, reason: recovered.diagnostics.reason },
+      index: request.index,
+      order: request.order,
+      maxOrder: plan.maxOrder,
+      fullValue,
+      emptyValue,
+      interactions,
+      fourier: toInteractions(recovered.fourier),
+      faithfulness: { r2: recovered.diagnostics.heldOutR2, heldOut: recovered.diagnostics.heldOutMasks },
+      noiseFloor,
+      calls: { model: modelCalls, cached: cachedCalls, masks: scored.size },
+      timing: { totalMs: Date.now() - started, modelMs, recoveryMs: recovered.diagnostics.computeMs + (Date.now() - indexStarted) },
+      partial,
+    };
+  };
+
   const recovered = await recover(evaluate, {
     featureCount: n,
     budget: request.budget,
@@ -102,36 +172,43 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     algorithm: request.algorithm,
     seed: request.seed,
     ...(request.signal ? { signal: request.signal } : {}),
+    ...(request.onPartial
+      ? {
+          onProgress: (progress) => {
+            if (progress.partial) request.onPartial?.(report(progress.partial, true, Number.NaN, Number.NaN, null));
+          },
+        }
+      : {}),
   });
   const [fullValue, emptyValue] = await evaluate([fullMask(n), new Uint8Array(n)]);
-  const recoveryStarted = Date.now();
-  const terms = interactionIndex(request.index, recovered.fourier, request.order);
-  const interactions = strongest(terms, request.top);
-  const recoveryMs = recovered.diagnostics.computeMs + (Date.now() - recoveryStarted);
-  const { diagnostics } = recovered;
-  return {
-    version: EXPLANATION_SCHEMA_VERSION,
-    text: request.text,
-    granularity: request.granularity,
-    features,
-    pinned,
-    target: null,
-    model: request.scorer.description,
-    valueFunction: { name: 'exec', reason: 'The scorer program defines the value.' },
-    algorithm: { name: diagnostics.algorithm, reason: diagnostics.reason },
-    index: request.index,
-    order: request.order,
-    maxOrder: plan.maxOrder,
-    fullValue: fullValue as number,
-    emptyValue: emptyValue as number,
-    interactions,
-    fourier: toInteractions(recovered.fourier),
-    faithfulness: { r2: diagnostics.heldOutR2, heldOut: diagnostics.heldOutMasks },
-    noiseFloor: null,
-    calls: { model: scored.size, cached: 0, masks: scored.size },
-    timing: { totalMs: Date.now() - started, modelMs, recoveryMs },
-    partial: false,
-  };
+  const noiseFloor = noiseRepeats > 0 ? await measureNoise(request.text, fullMask(n), noiseRepeats, scoreText) : null;
+  return report(recovered, false, fullValue as number, emptyValue as number, noiseFloor);
+}
+
+/**
+ * The spread of repeated scores of the full prompt: with temperature 0 and a fixed seed it should
+ * be 0, and where the backend is not deterministic it is the scale below which no effect is real.
+ * Each repeat has its own cache key, so a rerun reuses them too.
+ */
+async function measureNoise(
+  text: string,
+  mask: Uint8Array,
+  repeats: number,
+  scoreText: (text: string, mask: Uint8Array, extra: Record<string, number>) => Promise<number>,
+): Promise<number> {
+  const values: number[] = [];
+  for (let repeat = 0; repeat < repeats; repeat += 1) values.push(await scoreText(text, mask, { noiseRepeat: repeat }));
+  const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
+  const variance = values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / Math.max(1, values.length - 1);
+  const spread = Math.sqrt(variance);
+  // Differences at the last bits of a double are arithmetic, not noise.
+  return spread <= 1e-9 * Math.max(1, Math.abs(mean)) ? 0 : spread;
+}
+
+/** Marks interactions whose magnitude does not exceed the noise floor. */
+function flagNoise(interactions: Interaction[], noiseFloor: number | null): Interaction[] {
+  if (noiseFloor === null || noiseFloor <= 0) return interactions;
+  return interactions.map((term) => (Math.abs(term.value) <= noiseFloor ? { ...term, belowNoise: true } : term));
 }
 
 function toInteractions(spectrum: Spectrum): Interaction[] {
@@ -145,4 +222,43 @@ function strongest(spectrum: Spectrum, top: number): Interaction[] {
     .map(([key, value]) => ({ features: indicesOf(key), value }));
   terms.sort((a, b) => Math.abs(b.value) - Math.abs(a.value) || a.features.length - b.features.length);
   return top > 0 ? terms.slice(0, top) : terms;
+}
+
+/** The plan and cost of an explanation, known before any masked prompt is scored. */
+export interface CostPreview {
+  readonly features: number;
+  readonly plan: RecoveryPlan;
+  readonly valueFunction: ValueSource['valueFunction'];
+  /** Masks and model calls at most (calls = masks × calls per mask, plus the noise probe). */
+  readonly plannedMasks: number;
+  readonly plannedCalls: number;
+  /** From one timed score of the full prompt, divided by the concurrency. */
+  readonly estimatedMs: number;
+}
+
+export async function previewCost(
+  request: Pick<
+    ExplainRequest,
+    'text' | 'granularity' | 'pin' | 'source' | 'algorithm' | 'budget' | 'maxOrder' | 'concurrency' | 'noiseRepeats' | 'signal'
+  >,
+): Promise<CostPreview> {
+  const { features } = segmentForExplanation(request.text, request.granularity, request.pin);
+  const plan = planRecovery({
+    featureCount: features.length,
+    budget: request.budget,
+    maxOrder: request.maxOrder,
+    algorithm: request.algorithm,
+  });
+  const probeStarted = Date.now();
+  await request.source.score(request.text, fullMask(features.length), request.signal);
+  const perMaskMs = Date.now() - probeStarted;
+  const plannedMasks = plan.masks + 2 + (request.noiseRepeats ?? 3);
+  return {
+    features: features.length,
+    plan,
+    valueFunction: request.source.valueFunction,
+    plannedMasks,
+    plannedCalls: plannedMasks * request.source.callsPerMask,
+    estimatedMs: Math.round((plannedMasks * perMaskMs) / Math.max(1, request.concurrency)),
+  };
 }

@@ -1,4 +1,5 @@
-import type { Explanation, Interaction } from '../../protocol/explanation';
+import type { Explanation } from '../../protocol/explanation';
+import { kindOf, shortText } from './spanText';
 
 /**
  * A readable report: the faithfulness line, the text with the strongest spans marked, and a table of
@@ -27,23 +28,13 @@ export function formatMarkdown(explanation: Explanation): string {
     );
   });
   lines.push('', '## Features', '');
-  for (const feature of explanation.features) lines.push(`${feature.index}. ${escapeMarkdown(shorten(feature.text, 120))}`);
+  for (const feature of explanation.features) lines.push(`${feature.index}. ${escapeMarkdown(shortText(feature.text, 120))}`);
   return `${lines.join('\n')}\n`;
-}
-
-function kindOf(term: Interaction): string {
-  if (term.features.length === 1) return term.value >= 0 ? 'raises' : 'lowers';
-  return term.value >= 0 ? 'synergy' : 'redundancy';
 }
 
 function quote(explanation: Explanation, index: number): string {
   const feature = explanation.features[index];
-  return feature ? `“${escapeMarkdown(shorten(feature.text, 60))}”` : '';
-}
-
-function shorten(text: string, limit: number): string {
-  const oneLine = text.replace(/\s+/gu, ' ');
-  return oneLine.length > limit ? `${oneLine.slice(0, limit - 1)}…` : oneLine;
+  return feature ? `“${escapeMarkdown(shortText(feature.text, 60))}”` : '';
 }
 
 function escapeMarkdown(text: string): string {

@@ -1,22 +1,43 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
 import type { Explanation } from '../../protocol/explanation';
 import { repoPath } from '../helpers/paths';
 
 const CLI = repoPath('dist', 'cli.js');
+/** Every run of this file shares one fresh cache directory, never the user's. */
+const CACHE = mkdtempSync(path.join(tmpdir(), 'spex-cli-cache-'));
+after(() => rmSync(CACHE, { recursive: true, force: true }));
 
 function runCli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first.`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: repoPath(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: repoPath(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, SPEX_CACHE_DIR: CACHE },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(input ?? '');
+  });
+}
+
+/** A loopback port nothing listens on: bound by the system, then released. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
 }
 
@@ -130,12 +151,12 @@ describe('spex CLI', () => {
   });
 
   it('exits 2 with the usage text on a usage error', async () => {
-    const { code, stderr } = await runCli(['explain', 'examples/rag-context.md']);
+    const { code, stderr } = await runCli(['explain', 'examples/rag-context.md', '--backend', 'exec']);
     assert.equal((await runCli(['explain', 'x', '--exec', 'y', '--algorithm', 'magic'])).code, 2);
     assert.equal((await runCli(['explain', 'x', '--exec', 'y', '--index', 'lime'])).code, 2);
     assert.equal((await runCli(['explain', 'x', '--exec', 'y', '--budget', '-3'])).code, 2);
     assert.equal(code, 2);
-    assert.match(stderr, /explain needs a scorer: --exec/u);
+    assert.match(stderr, /--backend exec needs a scorer: --exec/u);
     assert.match(stderr, /Usage:/u);
     assert.equal((await runCli(['explain', '--bogus'])).code, 2);
     assert.equal((await runCli(['explain', 'x', '--exec', 'y', '--granularity', 'chapter'])).code, 2);
@@ -155,6 +176,15 @@ describe('spex CLI', () => {
     ]);
     assert.equal(crash.code, 1);
     assert.match(crash.stderr, /exited with code 3/u);
+  });
+
+  it('explains in one paragraph what to do when no Ollama answers, and exits 1', async () => {
+    const port = await closedPort();
+    const { code, stderr } = await runCli(['explain', 'examples/rag-context.md', '--endpoint', `http://127.0.0.1:${port}`]);
+    assert.equal(code, 1);
+    assert.match(stderr, new RegExp(`Nothing answered at http://127\\.0\\.0\\.1:${port}`, 'u'));
+    assert.match(stderr, /ollama pull llama3\.2:1b/u);
+    assert.match(stderr, /--backend exec --exec "node examples\/offline-scorer\.mjs"/u);
   });
 
   it('prints its version', async () => {

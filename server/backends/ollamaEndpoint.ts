@@ -1,0 +1,134 @@
+import { Ollama, type ChatResponse, type GenerateResponse, type Logprob, type Message } from 'ollama';
+import {
+  EndpointError,
+  errorForNetwork,
+  errorForStatus,
+  parseRetryAfter,
+  type GenerateOptions,
+  type Generation,
+  type ModelEndpoint,
+  type ModelInfo,
+  type TokenLogprob,
+} from './modelEndpoint';
+
+export interface OllamaEndpointOptions {
+  readonly host: string;
+  readonly model: string;
+  /**
+   * Raw mode sends the prompt to /api/generate untemplated (for completion models); otherwise
+   * /api/chat applies the model's own chat template once, and a forced answer prefix becomes a
+   * prefilled assistant turn that the model continues.
+   */
+  readonly raw?: boolean;
+  /** Generation seed (temperature is always 0). */
+  readonly seed?: number;
+}
+
+/** The local default, as Ollama itself uses it. */
+export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
+
+/**
+ * Ollama through the official `ollama` client. Every request gets its own client with a fetch that
+ * carries the caller's AbortSignal and remembers the Retry-After header, which the client's own
+ * errors do not expose.
+ */
+export class OllamaEndpoint implements ModelEndpoint {
+  readonly kind = 'ollama' as const;
+  readonly url: string;
+  readonly model: string;
+  private readonly raw: boolean;
+  private readonly seed: number;
+  private digest: Promise<string | undefined> | undefined;
+
+  constructor(options: OllamaEndpointOptions) {
+    this.url = options.host.replace(/\/+$/u, '');
+    this.model = options.model;
+    this.raw = options.raw ?? false;
+    this.seed = options.seed ?? 0;
+  }
+
+  async version(signal?: AbortSignal): Promise<string | undefined> {
+    return this.call(signal, async (client) => (await client.version()).version);
+  }
+
+  async listModels(signal?: AbortSignal): Promise<ModelInfo[]> {
+    return this.call(signal, async (client) => (await client.list()).models.map((model) => ({ name: model.name, digest: model.digest })));
+  }
+
+  modelDigest(signal?: AbortSignal): Promise<string | undefined> {
+    this.digest ??= this.listModels(signal).then(
+      (models) => models.find((model) => model.name === this.model || model.name === `${this.model}:latest`)?.digest,
+      () => undefined,
+    );
+    return this.digest;
+  }
+
+  async generate(prompt: string, options: GenerateOptions): Promise<Generation> {
+    const common = {
+      model: this.model,
+      stream: false as const,
+      options: { temperature: 0, seed: this.seed, num_predict: options.maxTokens },
+      ...(options.topLogprobs === undefined ? {} : { logprobs: true, top_logprobs: options.topLogprobs }),
+    };
+    if (this.raw) {
+      const response: GenerateResponse = await this.call(options.signal, (client) =>
+        client.generate({ ...common, prompt: prompt + (options.prefix ?? ''), raw: true }),
+      );
+      return { text: response.response ?? '', tokens: convertLogprobs(response.logprobs), finishReason: response.done_reason };
+    }
+    const messages: Message[] = [{ role: 'user', content: prompt }];
+    if (options.prefix) messages.push({ role: 'assistant', content: options.prefix });
+    const response: ChatResponse = await this.call(options.signal, (client) => client.chat({ ...common, messages }));
+    return { text: response.message.content, tokens: convertLogprobs(response.logprobs), finishReason: response.done_reason };
+  }
+
+  async embed(texts: readonly string[], signal?: AbortSignal): Promise<number[][]> {
+    return this.call(signal, async (client) => (await client.embed({ model: this.model, input: [...texts] })).embeddings);
+  }
+
+  /** Runs one client call with the signal attached, turning every failure into an EndpointError. */
+  private async call<T>(signal: AbortSignal | undefined, run: (client: Ollama) => Promise<T>): Promise<T> {
+    let retryAfterMs: number | undefined;
+    const client = new Ollama({
+      host: this.url,
+      fetch: async (input, init) => {
+        const response = await fetch(input, { ...init, ...(signal ? { signal } : {}) });
+        retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+        return response;
+      },
+    });
+    try {
+      return await run(client);
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : error;
+      throw this.classify(error, retryAfterMs);
+    }
+  }
+
+  private classify(error: unknown, retryAfterMs: number | undefined): EndpointError {
+    const status = (error as { status_code?: unknown }).status_code;
+    if (typeof status === 'number') {
+      const message = error instanceof Error ? error.message : String(error);
+      if (status === 404 && /not found/iu.test(message)) {
+        return new EndpointError(
+          `Ollama at ${this.url} has no model "${this.model}": ${message}. Pull it with "ollama pull ${this.model}".`,
+          false,
+          404,
+        );
+      }
+      return errorForStatus(status, `Ollama at ${this.url} answered ${status}: ${message}`, retryAfterMs);
+    }
+    if (error instanceof SyntaxError)
+      return new EndpointError(`Ollama at ${this.url} answered with malformed JSON: ${error.message}`, true);
+    return errorForNetwork(error, this.url);
+  }
+}
+
+function convertLogprobs(logprobs: readonly Logprob[] | undefined): TokenLogprob[] | null {
+  if (!logprobs || logprobs.length === 0) return null;
+  return logprobs.map((entry) => ({
+    token: entry.token,
+    logprob: entry.logprob,
+    top: (entry.top_logprobs ?? []).map((alternative) => ({ token: alternative.token, logprob: alternative.logprob })),
+  }));
+}

@@ -1,0 +1,168 @@
+import { EndpointError } from '../backends/modelEndpoint';
+
+export interface SchedulerOptions {
+  /** Calls in flight at most (the ceiling adaptive concurrency climbs back to). */
+  readonly concurrency: number;
+  /** Per-attempt timeout in milliseconds. */
+  readonly timeoutMs: number;
+  /** Retries after the first attempt (default 6). */
+  readonly maxRetries?: number;
+  /** First backoff delay (default 500 ms); it doubles per retry up to maxDelayMs (default 30 s). */
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  /** Uniform [0, 1) numbers for jitter; injectable so tests are deterministic. */
+  readonly random?: () => number;
+  /** Waits before a retry; injectable so tests need no real time. */
+  readonly sleep?: (milliseconds: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface SchedulerStats {
+  readonly calls: number;
+  readonly retries: number;
+  readonly rateLimited: number;
+  readonly inFlight: number;
+  /** The current concurrency limit (lowered after 429s, raised again by successes). */
+  readonly limit: number;
+}
+
+/**
+ * Bounded concurrency with retries for one endpoint. A rate limit (429) halves the concurrency
+ * limit and waits for Retry-After; every success after that raises it by one again (additive
+ * increase, multiplicative decrease). Server errors, timeouts and dropped connections are retried
+ * with exponential backoff and jitter; a missing model or a bad request fails at once. Cancelling
+ * the caller's signal aborts the call in flight and every call waiting for a slot.
+ */
+export class CallScheduler {
+  private readonly options: Required<SchedulerOptions>;
+  private limit: number;
+  private running = 0;
+  private readonly waiting: { resolve: () => void; reject: (error: unknown) => void; signal?: AbortSignal }[] = [];
+  private calls = 0;
+  private retries = 0;
+  private rateLimited = 0;
+
+  constructor(options: SchedulerOptions) {
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
+      throw new RangeError(`concurrency must be a positive whole number; got ${options.concurrency}.`);
+    if (!(options.timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive; got ${options.timeoutMs}.`);
+    this.options = {
+      maxRetries: 6,
+      baseDelayMs: 500,
+      maxDelayMs: 30_000,
+      random: Math.random,
+      sleep: abortableSleep,
+      ...options,
+    };
+    this.limit = options.concurrency;
+  }
+
+  stats(): SchedulerStats {
+    return { calls: this.calls, retries: this.retries, rateLimited: this.rateLimited, inFlight: this.running, limit: this.limit };
+  }
+
+  /** Runs `task` with a slot, a per-attempt timeout and retries; `task` must honour the signal it gets. */
+  async run<T>(task: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    for (let attempt = 0; ; attempt += 1) {
+      signal?.throwIfAborted();
+      await this.acquire(signal);
+      if (signal?.aborted) {
+        this.release();
+        throw signal.reason instanceof Error ? signal.reason : new Error('Aborted.');
+      }
+      const timeout = AbortSignal.timeout(this.options.timeoutMs);
+      const attemptSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      let failure: EndpointError;
+      try {
+        this.calls += 1;
+        const result = await task(attemptSignal);
+        this.succeeded();
+        return result;
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : error;
+        if (timeout.aborted) failure = new EndpointError(`A model call timed out after ${this.options.timeoutMs} ms.`, true);
+        else if (error instanceof EndpointError) failure = error;
+        else throw error;
+      } finally {
+        this.release();
+      }
+      if (!failure.retryable || attempt >= this.options.maxRetries) {
+        throw attempt > 0
+          ? new EndpointError(
+              `${failure.message} (gave up after ${attempt + 1} attempts)`,
+              false,
+              failure.status,
+              undefined,
+              failure.unreachable,
+            )
+          : failure;
+      }
+      if (failure.status === 429) {
+        this.rateLimited += 1;
+        this.limit = Math.max(1, Math.floor(this.limit / 2));
+      }
+      this.retries += 1;
+      const backoff = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** attempt) * (0.5 + this.options.random() / 2);
+      await this.options.sleep(Math.max(failure.retryAfterMs ?? 0, backoff), signal);
+    }
+  }
+
+  private succeeded(): void {
+    if (this.limit < this.options.concurrency) {
+      this.limit += 1;
+      this.wake();
+    }
+  }
+
+  private acquire(signal?: AbortSignal): Promise<void> {
+    if (this.running < this.limit) {
+      this.running += 1;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const entry = {
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          this.running += 1;
+          resolve();
+        },
+        reject,
+        ...(signal ? { signal } : {}),
+      };
+      const onAbort = (): void => {
+        const index = this.waiting.indexOf(entry);
+        if (index >= 0) this.waiting.splice(index, 1);
+        reject(signal?.reason instanceof Error ? signal.reason : new Error('Aborted.'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(entry);
+    });
+  }
+
+  private release(): void {
+    this.running -= 1;
+    this.wake();
+  }
+
+  private wake(): void {
+    while (this.running < this.limit && this.waiting.length > 0) this.waiting.shift()?.resolve();
+  }
+}
+
+/** Waits `milliseconds`, or rejects as soon as the signal aborts. */
+export function abortableSleep(milliseconds: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason instanceof Error ? signal.reason : new Error('Aborted.'));
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, milliseconds);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('Aborted.'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

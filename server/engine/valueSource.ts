@@ -1,0 +1,125 @@
+import type { Choice } from '../../protocol/explanation';
+import { ExecScorer } from '../backends/exec';
+import type { ModelEndpoint } from '../backends/modelEndpoint';
+import { OllamaEndpoint } from '../backends/ollamaEndpoint';
+import { OpenAiEndpoint } from '../backends/openaiEndpoint';
+import { BackendError } from '../backends/scorer';
+import type { CallKeyParts } from '../cache/cacheKey';
+import { chooseValueFunction } from '../value/chooseValueFunction';
+import type { ValueFunctionChoice } from '../value/valueFunction';
+import { EndpointPool } from './endpointPool';
+
+/**
+ * Where values come from, as the engine sees it: a scorer for masked prompts, what it measures, and
+ * the identity of its calls for the cache (never a secret).
+ */
+export interface ValueSource {
+  /** Backend and model, for reports (e.g. "ollama llama3.2:1b at http://127.0.0.1:11434"). */
+  readonly model: string;
+  readonly valueFunction: Choice;
+  /** The answer or label explained, where there is one. */
+  readonly target: string | null;
+  /** Model calls one masked prompt costs. */
+  readonly callsPerMask: number;
+  /** Everything but the prompt that identifies a call, for cache keys. */
+  readonly keyParts: Omit<CallKeyParts, 'text'>;
+  score(text: string, mask: Uint8Array, signal?: AbortSignal): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface SourceOptions {
+  readonly backend: 'ollama' | 'openai' | 'exec';
+  readonly endpoints: readonly string[];
+  readonly model?: string;
+  readonly apiKey?: string;
+  readonly api?: 'completions' | 'chat';
+  readonly raw?: boolean;
+  readonly exec?: string;
+  readonly value: ValueFunctionChoice;
+  readonly target?: string;
+  readonly maxAnswerTokens: number;
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  readonly seed: number;
+  /** The full, unmasked prompt (the value function is set up on it). */
+  readonly prompt: string;
+  readonly signal?: AbortSignal;
+}
+
+export const DEFAULT_OPENAI_ENDPOINT = 'http://127.0.0.1:8000/v1';
+
+export async function createValueSource(options: SourceOptions): Promise<ValueSource> {
+  if (options.backend === 'exec') return execSource(options.exec ?? '', options.timeoutMs);
+  const urls =
+    options.endpoints.length > 0 ? options.endpoints : [options.backend === 'ollama' ? 'http://127.0.0.1:11434' : DEFAULT_OPENAI_ENDPOINT];
+  const endpointFor = (url: string, model: string): ModelEndpoint =>
+    options.backend === 'ollama'
+      ? new OllamaEndpoint({ host: url, model, raw: options.raw ?? false, seed: options.seed })
+      : new OpenAiEndpoint({
+          baseURL: url,
+          model,
+          api: options.api ?? 'completions',
+          seed: options.seed,
+          ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+        });
+  const scheduling = { concurrency: options.concurrency, timeoutMs: options.timeoutMs };
+  let model = options.model;
+  if (!model) {
+    // Without --model, the first model the endpoint lists is explained, and the report names it.
+    const probe = new EndpointPool([endpointFor(urls[0] as string, '')], scheduling);
+    const models = await probe.listModels(options.signal);
+    model = models[0]?.name;
+    if (!model) {
+      throw new BackendError(
+        options.backend === 'ollama'
+          ? `Ollama at ${urls[0]} has no models. Pull a small instruct model first, e.g. "ollama pull llama3.2:1b", or name one with --model.`
+          : `The endpoint ${urls[0]} lists no models; name one with --model.`,
+      );
+    }
+  }
+  const chosenModel = model;
+  const pool = new EndpointPool(
+    urls.map((url) => endpointFor(url, chosenModel)),
+    scheduling,
+  );
+  const digest = await pool.modelDigest(options.signal);
+  const valueFunction = await chooseValueFunction({
+    endpoint: pool,
+    choice: options.value,
+    prompt: options.prompt,
+    maxAnswerTokens: options.maxAnswerTokens,
+    ...(options.target === undefined ? {} : { target: options.target }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const endpointKind = options.backend === 'ollama' ? (options.raw ? 'generate-raw' : 'chat') : (options.api ?? 'completions');
+  return {
+    model: `${options.backend} ${chosenModel} at ${pool.url}`,
+    valueFunction: { name: valueFunction.name, reason: valueFunction.reason },
+    target: valueFunction.target,
+    callsPerMask: valueFunction.callsPerMask,
+    keyParts: {
+      backend: options.backend,
+      endpointKind,
+      model: chosenModel,
+      ...(digest ? { modelDigest: digest } : {}),
+      valueFunction: valueFunction.name,
+      parameters: { ...valueFunction.parameters, temperature: 0, seed: options.seed },
+      target: valueFunction.target,
+    },
+    score: (text, _mask, signal) => valueFunction.score(text, signal),
+    close: () => Promise.resolve(),
+  };
+}
+
+function execSource(command: string, timeoutMs: number): ValueSource {
+  const scorer = new ExecScorer({ command, timeoutMs });
+  return {
+    model: scorer.description,
+    valueFunction: { name: 'exec', reason: 'the scorer program defines the value' },
+    target: null,
+    callsPerMask: 1,
+    keyParts: { backend: 'exec', model: command, valueFunction: 'exec', parameters: {} },
+    score: (text, mask, signal) => scorer.score({ mask, text }, signal),
+    close: () => scorer.close(),
+  };
+}

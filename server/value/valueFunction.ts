@@ -1,0 +1,79 @@
+import type { ModelEndpoint, TokenLogprob } from '../backends/modelEndpoint';
+
+export const VALUE_FUNCTION_NAMES = ['logprob', 'label', 'similarity'] as const;
+export type ValueFunctionName = (typeof VALUE_FUNCTION_NAMES)[number];
+export type ValueFunctionChoice = ValueFunctionName | 'auto';
+
+/** What is measured on every masked prompt. */
+export interface ValueFunction {
+  readonly name: ValueFunctionName;
+  /** Why this one (auto's reasoning, or "chosen by the user"), and how exact it is. */
+  readonly reason: string;
+  /** The answer (or label) whose value is explained. */
+  readonly target: string;
+  /** Model calls one masked prompt costs. */
+  readonly callsPerMask: number;
+  /** Everything besides the prompt that determines a value: part of every cache key. */
+  readonly parameters: Readonly<Record<string, string | number | boolean | null>>;
+  score(prompt: string, signal?: AbortSignal): Promise<number>;
+}
+
+/** Tokens of the answer, as the endpoint splits them, found once under the full prompt. */
+export interface AnswerTokens {
+  readonly text: string;
+  readonly tokens: readonly string[];
+}
+
+/**
+ * The log-probability of `token` among one position's candidates. When the endpoint's top list
+ * does not contain it, its log-probability is at most the smallest listed one, which is used: an
+ * upper bound, stated in the value function's reason.
+ */
+export function logprobOf(position: TokenLogprob, token: string): number {
+  if (position.token === token) return position.logprob;
+  const listed = position.top.find((candidate) => candidate.token === token);
+  if (listed) return listed.logprob;
+  let lowest = position.logprob;
+  for (const candidate of position.top) lowest = Math.min(lowest, candidate.logprob);
+  return lowest;
+}
+
+/**
+ * Splits a target answer into the endpoint's tokens by letting the model spell it: from the full
+ * prompt with the part already matched as a forced prefix, the generated token (or one of its
+ * alternatives) that continues the target most is the next token. Used when the user gives
+ * --target, since HTTP endpoints expose no tokenizer.
+ */
+export async function tokenizeAnswer(
+  endpoint: ModelEndpoint,
+  prompt: string,
+  target: string,
+  maxTokens: number,
+  signal?: AbortSignal,
+): Promise<AnswerTokens> {
+  const tokens: string[] = [];
+  let matched = 0;
+  while (matched < target.length) {
+    if (tokens.length >= maxTokens) {
+      throw new RangeError(`The target answer is longer than ${maxTokens} tokens; shorten it or raise --max-answer-tokens.`);
+    }
+    const generation = await endpoint.generate(prompt, {
+      maxTokens: 1,
+      topLogprobs: 20,
+      prefix: target.slice(0, matched),
+      ...(signal ? { signal } : {}),
+    });
+    const position = generation.tokens?.[0];
+    const rest = target.slice(matched);
+    const candidates = position ? [position.token, ...position.top.map((entry) => entry.token)] : [generation.text];
+    const best = candidates
+      .filter((candidate) => candidate.length > 0 && rest.startsWith(candidate))
+      .sort((a, b) => b.length - a.length)[0];
+    // Without a matching candidate the remaining text is taken as one token: still exact to score
+    // where prompt log-probabilities are echoed, and an approximation elsewhere.
+    const token = best ?? rest;
+    tokens.push(token);
+    matched += token.length;
+  }
+  return { text: target, tokens };
+}

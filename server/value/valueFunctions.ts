@@ -1,0 +1,134 @@
+import type { ModelEndpoint } from '../backends/modelEndpoint';
+import { logprobOf, type AnswerTokens, type ValueFunction } from './valueFunction';
+
+/**
+ * Exact log-probability of the answer under a masked prompt, in one call per mask, from an endpoint
+ * that echoes prompt log-probabilities (vLLM's /v1/completions with echo and logprobs).
+ */
+export function echoLogprob(endpoint: ModelEndpoint, answer: AnswerTokens, reason: string): ValueFunction {
+  const continuationLogprobs = endpoint.continuationLogprobs?.bind(endpoint);
+  if (!continuationLogprobs) throw new RangeError(`${endpoint.url} cannot echo prompt log-probabilities.`);
+  return {
+    name: 'logprob',
+    reason,
+    target: answer.text,
+    callsPerMask: 1,
+    parameters: { method: 'echo' },
+    async score(prompt, signal) {
+      const echoed = await continuationLogprobs(prompt, answer.text, signal);
+      if (!echoed) throw new RangeError(`${endpoint.url} stopped returning prompt log-probabilities.`);
+      let total = 0;
+      for (let i = 0; i < echoed.logprobs.length; i += 1) {
+        const value = echoed.logprobs[i];
+        if (typeof value === 'number') {
+          total += value;
+          continue;
+        }
+        // A token with nothing before it (the answer's first token after an empty prompt) has no
+        // echoed log-probability; generating one token from the same prompt gives it.
+        const generation = await endpoint.generate(prompt, {
+          maxTokens: 1,
+          topLogprobs: 20,
+          prefix: echoed.tokens.slice(0, i).join(''),
+          ...(signal ? { signal } : {}),
+        });
+        const position = generation.tokens?.[0];
+        if (!position)
+          throw new RangeError(`${endpoint.url} returned no log-probability for the answer's token ${JSON.stringify(echoed.tokens[i])}.`);
+        total += logprobOf(position, echoed.tokens[i] ?? '');
+      }
+      return total;
+    },
+  };
+}
+
+/**
+ * The answer's log-probability token by token: for token i, the masked prompt with the answer's
+ * first i tokens forced as a prefix generates one token, and token i's log-probability is read from
+ * the returned top alternatives. One call per answer token and mask (they run in parallel); exact
+ * while the answer token is among the returned alternatives, otherwise bounded by the smallest one.
+ */
+export function tokenwiseLogprob(endpoint: ModelEndpoint, answer: AnswerTokens, topLogprobs: number, reason: string): ValueFunction {
+  const prefixes = answer.tokens.map((_, i) => answer.tokens.slice(0, i).join(''));
+  return {
+    name: 'logprob',
+    reason,
+    target: answer.text,
+    callsPerMask: answer.tokens.length,
+    parameters: { method: 'tokenwise', tokens: answer.tokens.join('\u0000'), top: topLogprobs },
+    async score(prompt, signal) {
+      const values = await Promise.all(
+        answer.tokens.map(async (token, i) => {
+          const generation = await endpoint.generate(prompt, {
+            maxTokens: 1,
+            topLogprobs,
+            prefix: prefixes[i],
+            ...(signal ? { signal } : {}),
+          });
+          const position = generation.tokens?.[0];
+          if (!position)
+            throw new RangeError(`${endpoint.url} returned no log-probabilities; choose --value similarity for this endpoint.`);
+          return logprobOf(position, token);
+        }),
+      );
+      return values.reduce((sum, value) => sum + value, 0);
+    },
+  };
+}
+
+/** Log-probability of a given label (e.g. "Yes") as the first generated token. */
+export function labelLogprob(endpoint: ModelEndpoint, label: string, topLogprobs: number, reason: string): ValueFunction {
+  const matches = (token: string): boolean => token.trim() === label.trim();
+  return {
+    name: 'label',
+    reason,
+    target: label,
+    callsPerMask: 1,
+    parameters: { top: topLogprobs },
+    async score(prompt, signal) {
+      const generation = await endpoint.generate(prompt, { maxTokens: 1, topLogprobs, ...(signal ? { signal } : {}) });
+      const position = generation.tokens?.[0];
+      if (!position) throw new RangeError(`${endpoint.url} returned no log-probabilities, so a label's probability cannot be read.`);
+      const candidates = [{ token: position.token, logprob: position.logprob }, ...position.top];
+      const found = candidates.filter((candidate) => matches(candidate.token));
+      if (found.length > 0) {
+        // A label may appear as several tokens (" Yes", "Yes"): their probabilities add up.
+        return Math.log(found.reduce((sum, candidate) => sum + Math.exp(candidate.logprob), 0));
+      }
+      return logprobOf(position, label);
+    },
+  };
+}
+
+/**
+ * Cosine similarity between the answer regenerated under the masked prompt and the original answer,
+ * embedded by the endpoint: for endpoints that return no log-probabilities at all. Two calls per mask.
+ */
+export function answerSimilarity(endpoint: ModelEndpoint, answer: string, maxTokens: number, reason: string): ValueFunction {
+  let reference: Promise<number[]> | undefined;
+  return {
+    name: 'similarity',
+    reason,
+    target: answer,
+    callsPerMask: 2,
+    parameters: { maxTokens },
+    async score(prompt, signal) {
+      reference ??= endpoint.embed([answer], signal).then((vectors) => vectors[0] ?? []);
+      const generation = await endpoint.generate(prompt, { maxTokens, ...(signal ? { signal } : {}) });
+      const [vector] = await endpoint.embed([generation.text], signal);
+      return cosine(await reference, vector ?? []);
+    },
+  };
+}
+
+export function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let normA = 0;
+  let normB = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
+    dot += (a[i] as number) * (b[i] as number);
+    normA += (a[i] as number) ** 2;
+    normB += (b[i] as number) ** 2;
+  }
+  return normA > 0 && normB > 0 ? dot / Math.sqrt(normA * normB) : 0;
+}

@@ -66,6 +66,7 @@ async function explain(command: ExplainCommand): Promise<number> {
     maxAnswerTokens: command.maxAnswerTokens,
     concurrency: command.concurrency,
     timeoutMs: command.timeoutMs,
+    retries: command.retries,
     seed: command.seed,
     prompt: text,
     api: command.api,

@@ -40,6 +40,7 @@ export interface ExplainCommand {
   readonly seed: number;
   readonly concurrency: number;
   readonly timeoutMs: number;
+  readonly retries: number;
   readonly cache: string | undefined;
   readonly noCache: boolean;
   readonly dryRun: boolean;
@@ -98,6 +99,7 @@ Report:
 Running:
   --concurrency N       model calls in flight per endpoint                           (default: 4)
   --timeout MS          per-call timeout in milliseconds                             (default: 60000)
+  --retries N           retries of a failed call (429, 5xx, timeout), with backoff   (default: 6)
   --cache DIR           call cache directory        (default: $SPEX_CACHE_DIR or the user cache dir)
   --no-cache            do not read or write the call cache
   --dry-run             print the cost preview (features, planned calls, value function, time) and stop
@@ -135,6 +137,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
         seed: { type: 'string', default: '0' },
         concurrency: { type: 'string', default: '4' },
         timeout: { type: 'string', default: '60000' },
+        retries: { type: 'string', default: '6' },
         cache: { type: 'string' },
         'no-cache': { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
@@ -213,6 +216,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     seed: integer('--seed', values.seed, 0, 2 ** 32 - 1),
     concurrency: integer('--concurrency', values.concurrency, 1, 1024),
     timeoutMs: integer('--timeout', values.timeout, 1, 86_400_000),
+    retries: integer('--retries', values.retries, 0, 100),
     cache: values.cache,
     noCache: values['no-cache'],
     dryRun: values['dry-run'],

@@ -40,6 +40,8 @@ export interface SourceOptions {
   readonly maxAnswerTokens: number;
   readonly concurrency: number;
   readonly timeoutMs: number;
+  /** Retries of a failed call (default 6). */
+  readonly retries?: number;
   readonly seed: number;
   /** The full, unmasked prompt (the value function is set up on it). */
   readonly prompt: string;
@@ -62,7 +64,11 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
           seed: options.seed,
           ...(options.apiKey ? { apiKey: options.apiKey } : {}),
         });
-  const scheduling = { concurrency: options.concurrency, timeoutMs: options.timeoutMs };
+  const scheduling = {
+    concurrency: options.concurrency,
+    timeoutMs: options.timeoutMs,
+    ...(options.retries === undefined ? {} : { maxRetries: options.retries }),
+  };
   let model = options.model;
   if (!model) {
     // Without --model, the first model the endpoint lists is explained, and the report names it.

@@ -9,6 +9,7 @@ export function formatMarkdown(explanation: Explanation): string {
   const lines: string[] = [];
   lines.push('# SPEX explanation', '');
   lines.push(`- Model: ${escapeMarkdown(explanation.model)}`);
+  if (explanation.target !== null) lines.push(`- Answer explained: “${escapeMarkdown(shortText(explanation.target, 200))}”`);
   lines.push(`- Value function: ${explanation.valueFunction.name} (${escapeMarkdown(explanation.valueFunction.reason)})`);
   lines.push(`- Algorithm: ${explanation.algorithm.name} (${escapeMarkdown(explanation.algorithm.reason)})`);
   lines.push(
@@ -20,16 +21,44 @@ export function formatMarkdown(explanation: Explanation): string {
   lines.push(
     `- Calls: ${explanation.calls.model} model, ${explanation.calls.cached} cached, ${explanation.calls.masks} masks; ${Math.round(explanation.timing.totalMs)} ms`,
   );
+  if (explanation.noiseFloor !== null) {
+    lines.push(
+      `- Noise floor: ${fixed(explanation.noiseFloor)} (spread of repeated scores of the full prompt; effects at or below it are marked †)`,
+    );
+  }
+  lines.push('', '## Text', '', markedText(explanation));
   lines.push('', `## Top interactions (${explanation.index}, order ≤ ${explanation.order})`, '');
   lines.push('| # | Order | Value | Kind | Spans |', '|---:|---:|---:|---|---|');
   explanation.interactions.forEach((term, rank) => {
     lines.push(
-      `| ${rank + 1} | ${term.features.length} | ${fixed(term.value)} | ${kindOf(term)} | ${term.features.map((index) => `[${index}] ${quote(explanation, index)}`).join(' + ')} |`,
+      `| ${rank + 1} | ${term.features.length} | ${fixed(term.value)}${term.belowNoise ? ' †' : ''} | ${kindOf(term)} | ${term.features.map((index) => `[${index}] ${quote(explanation, index)}`).join(' + ')} |`,
     );
   });
   lines.push('', '## Features', '');
   for (const feature of explanation.features) lines.push(`${feature.index}. ${escapeMarkdown(shortText(feature.text, 120))}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The explained text with every span of a reported interaction in bold, followed by its feature
+ * number, so the table's numbers can be found in the text. Line breaks are kept.
+ */
+function markedText(explanation: Explanation): string {
+  const reported = new Set(explanation.interactions.flatMap((term) => term.features));
+  let output = '';
+  let cursor = 0;
+  for (const feature of explanation.features) {
+    output += escapeMarkdown(explanation.text.slice(cursor, feature.start));
+    const text = escapeMarkdown(feature.text);
+    // Bold does not cross line breaks in Markdown, so a multi-line span is bolded line by line.
+    output += reported.has(feature.index) ? `**${text.replace(/\n/gu, '**\n**')}**<sup>${feature.index}</sup>` : text;
+    cursor = feature.end;
+  }
+  output += escapeMarkdown(explanation.text.slice(cursor));
+  return output
+    .split('\n')
+    .map((line) => `> ${line}`)
+    .join('\n');
 }
 
 function quote(explanation: Explanation, index: number): string {

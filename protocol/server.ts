@@ -3,7 +3,8 @@
  * these objects, so a method name or a parameter shape can never drift between them.
  * Method names carry the `spex/` prefix; requests are named VerbNounRequest.
  */
-import { RequestType, RequestType0 } from 'vscode-jsonrpc';
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { Explanation, IndexName } from './explanation';
 import type { Feature, Granularity, PinnedSpan } from './features';
 
 /** Bumped whenever a message changes shape; the host refuses a server that speaks another version. */
@@ -32,3 +33,126 @@ export interface SegmentTextResult {
 
 /** extension → server: split text into the features an explanation would ablate. */
 export const SegmentTextRequest = new RequestType<SegmentTextParams, SegmentTextResult, void>('spex/segment');
+
+/**
+ * Options of one explanation; each mirrors a CLI flag in camelCase, and anything omitted comes from
+ * the user's `spex.*` settings. The API key is never an option: it reaches the server through
+ * ApiKeyChangedNotification.
+ */
+export interface ExplainOptions {
+  readonly backend?: 'ollama' | 'openai' | 'exec';
+  /** One endpoint, or several for a pool. */
+  readonly endpoint?: string | readonly string[];
+  readonly model?: string;
+  readonly api?: 'completions' | 'chat';
+  readonly raw?: boolean;
+  readonly exec?: string;
+  readonly granularity?: Granularity;
+  readonly pin?: readonly string[];
+  readonly target?: string;
+  readonly value?: 'auto' | 'logprob' | 'label' | 'similarity';
+  readonly maxAnswerTokens?: number;
+  readonly mask?: string;
+  readonly algorithm?: 'auto' | 'exact' | 'proxyspex' | 'spex';
+  readonly budget?: number;
+  readonly maxOrder?: number;
+  readonly order?: number;
+  readonly index?: IndexName;
+  readonly top?: number;
+  readonly seed?: number;
+  readonly concurrency?: number;
+  /** Per-call timeout in milliseconds. */
+  readonly timeout?: number;
+  readonly retries?: number;
+}
+
+/** A position in a document, as LSP counts it (UTF-16 code units). */
+export interface DocumentPosition {
+  readonly line: number;
+  readonly character: number;
+}
+
+export interface ExplainTextParams {
+  readonly text: string;
+  /** Where the text came from, echoed back so the host can place decorations; the server never reads it. */
+  readonly documentUri?: string;
+  readonly range?: { readonly start: DocumentPosition; readonly end: DocumentPosition };
+  readonly options?: ExplainOptions;
+  /** LSP work-done progress: the server reports calls done and planned, cache hits and ETA under this token. */
+  readonly workDoneToken?: string | number;
+}
+
+export interface ExplainTextResult {
+  /** The explanation's id, for spex/verify and partial results. */
+  readonly id: string;
+  readonly explanation: Explanation;
+  /** True when the request was cancelled and `explanation` is what had been learned by then. */
+  readonly cancelled: boolean;
+  readonly documentUri?: string;
+  readonly range?: ExplainTextParams['range'];
+}
+
+/** extension → server: explain text (progress through $/progress, partial results through ExplanationChangedNotification). */
+export const ExplainTextRequest = new RequestType<ExplainTextParams, ExplainTextResult, void>('spex/explain');
+
+export interface ExplanationChangedParams {
+  readonly id: string;
+  /** A partial explanation (after a sampling round), or null when the run has just been given its id. */
+  readonly explanation: Explanation | null;
+  readonly documentUri?: string;
+}
+
+/** server → extension: an explanation in progress has a new partial result. */
+export const ExplanationChangedNotification = new NotificationType<ExplanationChangedParams>('spex/explanationChanged');
+
+export interface CostEstimate {
+  readonly features: number;
+  readonly algorithm: string;
+  readonly reason: string;
+  readonly plannedMasks: number;
+  readonly plannedCalls: number;
+  readonly valueFunction: { readonly name: string; readonly reason: string };
+  readonly estimatedMs: number;
+  /** True when the endpoint is not on this machine, so prompt text would leave it. */
+  readonly remote: boolean;
+}
+
+/** extension → server: the cost preview of an explanation (one probe call, no masks scored). */
+export const EstimateCostRequest = new RequestType<Pick<ExplainTextParams, 'text' | 'options'>, CostEstimate, void>('spex/estimate');
+
+export interface VerifyMaskParams {
+  readonly explanationId: string;
+  /** 1 = feature kept, one entry per feature of that explanation. */
+  readonly mask: readonly number[];
+}
+
+export interface VerifyMaskResult {
+  /** The real model's value for the masked prompt, and the explanation's surrogate prediction for comparison. */
+  readonly value: number;
+  readonly predicted: number;
+  readonly cached: boolean;
+}
+
+/** extension → server: score a what-if mask with the real model (cached like every call). */
+export const VerifyMaskRequest = new RequestType<VerifyMaskParams, VerifyMaskResult, void>('spex/verify');
+
+export interface ListModelsResult {
+  readonly endpoint: string;
+  readonly models: readonly { readonly name: string; readonly digest?: string }[];
+}
+
+/** extension → server: the models available at the configured endpoint(s). */
+export const ListModelsRequest = new RequestType<{ readonly options?: ExplainOptions }, ListModelsResult, void>('spex/models');
+
+/** extension → server: forget every stored model call; answers how many were removed. */
+export const ClearCacheRequest = new RequestType0<{ readonly removed: number }, void>('spex/clearCache');
+
+/** extension → server: the API key from SecretStorage changed (null when cleared). Never logged, never stored. */
+export const ApiKeyChangedNotification = new NotificationType<{ readonly apiKey: string | null }>('spex/apiKeyChanged');
+
+/** What the extension passes at initialize (LSP initializationOptions). */
+export interface ServerInitializationOptions {
+  /** Where the call cache lives (the extension's global storage). */
+  readonly cacheDirectory?: string;
+  readonly cacheMaxBytes?: number;
+}

@@ -7,6 +7,7 @@ import { MaskingError } from './ablation/mask';
 import { segmentText, SegmentationError } from './ablation/segment';
 import { EndpointError } from './backends/modelEndpoint';
 import { BackendError } from './backends/scorer';
+import { unreachableHelp } from './backends/unreachableHelp';
 import { CallCache } from './cache/callCache';
 import { defaultCacheDirectory } from './cache/cacheDirectory';
 import { parseCommandLine, USAGE, UsageError, type ExplainCommand } from './cli/args';
@@ -137,15 +138,6 @@ async function readInput(input: string): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** What to do when nothing answers at the Ollama endpoint: one paragraph, every way forward. */
-function unreachableHelp(error: EndpointError): string {
-  return `${error.message}
-SPEX explains prompts with a language model. By default it uses Ollama (0.12.11 or later, for log-probabilities) at
-http://127.0.0.1:11434: start it with "ollama serve" and pull a small instruct model with "ollama pull llama3.2:1b".
-Or point --endpoint at another Ollama host; use --backend openai --endpoint URL for an OpenAI-compatible server (vLLM,
-llama.cpp server, LiteLLM); or try SPEX without any model: --backend exec --exec "node examples/offline-scorer.mjs".`;
 }
 
 function describe(error: unknown): { message: string; code: number } {

@@ -3,23 +3,20 @@ import { EXPLANATION_SCHEMA_VERSION } from '../../protocol/explanation';
 import type { Feature, Granularity, PinnedSpan } from '../../protocol/features';
 import { applyMask, type Masking } from '../ablation/mask';
 import { segmentText } from '../ablation/segment';
-import { callKey, type CallKeyParts } from '../cache/cacheKey';
 import { interactionIndex } from '../recovery/indices';
 import type { IndexName } from '../recovery/indexNames';
 import { EMPTY_KEY, indicesOf } from '../recovery/interactionKey';
+import { CompiledFourier } from '../recovery/expansion';
 import { fullMask, maskKey } from '../recovery/masks';
 import { planRecovery, type RecoveryPlan } from '../recovery/plan';
+import { fitFromSamples } from '../recovery/proxySpex';
+import { seededRandom } from '../recovery/random';
 import { recover } from '../recovery/recover';
 import type { Spectrum } from '../recovery/spectrum';
 import type { AlgorithmChoice, MaskEvaluator, Recovery } from '../recovery/types';
+import { cachedScorer, type CallStore } from './cachedScorer';
 import { runPool } from './runPool';
 import type { ValueSource } from './valueSource';
-
-/** Where stored calls live; the engine only needs to look them up and add to them. */
-export interface CallStore {
-  get(key: string): number | undefined;
-  set(key: string, value: number): Promise<void> | void;
-}
 
 export interface ExplainRequest {
   readonly text: string;
@@ -45,6 +42,11 @@ export interface ExplainRequest {
   /** Scores of the full prompt taken to measure the noise floor (default 3; 0 skips it). */
   readonly noiseRepeats?: number;
   readonly signal?: AbortSignal;
+  /**
+   * When the signal aborts: false (default) rejects with its reason; true returns what the masks
+   * scored so far explain, marked partial (a fit on every paid-for value, never a discarded run).
+   */
+  readonly partialOnAbort?: boolean;
   readonly onProgress?: (progress: ExplainProgress) => void;
   /** Receives early results (e.g. after each ProxySPEX round) before the final one. */
   readonly onPartial?: (explanation: Explanation) => void;
@@ -56,6 +58,8 @@ export interface ExplainProgress {
   readonly planned: number;
   readonly cached: number;
   readonly elapsedMs: number;
+  /** Time left if the plan runs to its end at the pace so far (the recovery may stop sooner). */
+  readonly etaMs: number;
 }
 
 /** A problem with what was asked (no features, too many), as opposed to a failure of the model. */
@@ -102,24 +106,18 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   const noiseRepeats = request.noiseRepeats ?? 3;
   const planned = plan.masks + 2;
   const scored = new Map<string, number>();
+  const scoredMasks: Uint8Array[] = [];
   let modelCalls = 0;
   let cachedCalls = 0;
   let modelMs = 0;
 
+  const score = cachedScorer(request.source, request.cache);
   const scoreText = async (text: string, mask: Uint8Array, extra: Record<string, number> = {}): Promise<number> => {
-    const parts: CallKeyParts = { ...request.source.keyParts, parameters: { ...request.source.keyParts.parameters, ...extra }, text };
-    const key = request.cache ? callKey(parts) : undefined;
-    const stored = key === undefined ? undefined : request.cache?.get(key);
-    if (stored !== undefined) {
-      cachedCalls += 1;
-      return stored;
-    }
-    const callStarted = Date.now();
-    const value = await request.source.score(text, mask, request.signal);
-    modelMs += Date.now() - callStarted;
-    modelCalls += 1;
-    if (key !== undefined) await request.cache?.set(key, value);
-    return value;
+    const result = await score(text, mask, request.signal, extra);
+    if (result.cached) cachedCalls += 1;
+    else modelCalls += 1;
+    modelMs += result.modelMs;
+    return result.value;
   };
 
   const evaluate: MaskEvaluator = async (masks) => {
@@ -131,7 +129,15 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       if (known !== undefined) return known;
       const value = await scoreText(applyMask(request.text, features, mask, request.masking), mask);
       scored.set(key, value);
-      request.onProgress?.({ done: scored.size, planned, cached: cachedCalls, elapsedMs: Date.now() - started });
+      scoredMasks.push(mask);
+      const elapsedMs = Date.now() - started;
+      request.onProgress?.({
+        done: scored.size,
+        planned,
+        cached: cachedCalls,
+        elapsedMs,
+        etaMs: Math.round((elapsedMs / scored.size) * Math.max(0, planned - scored.size)),
+      });
       return value;
     });
     return Float64Array.from(values);
@@ -165,24 +171,49 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     };
   };
 
-  const recovered = await recover(evaluate, {
-    featureCount: n,
-    budget: request.budget,
-    maxOrder: request.maxOrder,
-    algorithm: request.algorithm,
-    seed: request.seed,
-    ...(request.signal ? { signal: request.signal } : {}),
-    ...(request.onPartial
-      ? {
-          onProgress: (progress) => {
-            if (progress.partial) request.onPartial?.(report(progress.partial, true, Number.NaN, Number.NaN, null));
-          },
-        }
-      : {}),
-  });
+  let recovered: Recovery;
+  try {
+    recovered = await recover(evaluate, {
+      featureCount: n,
+      budget: request.budget,
+      maxOrder: request.maxOrder,
+      algorithm: request.algorithm,
+      seed: request.seed,
+      ...(request.signal ? { signal: request.signal } : {}),
+      ...(request.onPartial
+        ? {
+            onProgress: (progress) => {
+              if (progress.partial) request.onPartial?.(report(progress.partial, true, Number.NaN, Number.NaN, null));
+            },
+          }
+        : {}),
+    });
+  } catch (error) {
+    if (!request.signal?.aborted || !request.partialOnAbort) throw error;
+    return partialFromScored(error);
+  }
   const [fullValue, emptyValue] = await evaluate([fullMask(n), new Uint8Array(n)]);
   const noiseFloor = noiseRepeats > 0 ? await measureNoise(request.text, fullMask(n), noiseRepeats, scoreText) : null;
   return report(recovered, false, fullValue as number, emptyValue as number, noiseFloor);
+
+  /** After a cancel: fit every value paid for so far (the full and empty values from the fit where unscored). */
+  function partialFromScored(cause: unknown): Explanation {
+    if (scoredMasks.length < 2) throw cause;
+    const values = Float64Array.from(scoredMasks, (mask) => scored.get(maskKey(mask)) as number);
+    const fitted = fitFromSamples(scoredMasks, values, { featureCount: n, maxOrder: plan.maxOrder, random: seededRandom(request.seed) });
+    const surrogate = new CompiledFourier(fitted.fourier);
+    const known = (mask: Uint8Array): number => scored.get(maskKey(mask)) ?? surrogate.evaluate(mask);
+    const cancelled: Recovery = {
+      ...fitted,
+      diagnostics: {
+        ...fitted.diagnostics,
+        algorithm: plan.algorithm,
+        reason: `${plan.reason}; cancelled after ${scoredMasks.length} masks, fit on those`,
+        stoppedBecause: 'cancelled',
+      },
+    };
+    return report(cancelled, true, known(fullMask(n)), known(new Uint8Array(n)), null);
+  }
 }
 
 /**

@@ -184,7 +184,7 @@ describe('spex CLI', () => {
     assert.equal(code, 1);
     assert.match(stderr, new RegExp(`Nothing answered at http://127\\.0\\.0\\.1:${port}`, 'u'));
     assert.match(stderr, /ollama pull llama3\.2:1b/u);
-    assert.match(stderr, /--backend exec --exec "node examples\/offline-scorer\.mjs"/u);
+    assert.match(stderr, /the exec backend with "node examples\/offline-scorer\.mjs"/u);
   });
 
   it('prints its version', async () => {

@@ -1,0 +1,42 @@
+import { callKey, type CallKeyParts, type CallParameterValue } from '../cache/cacheKey';
+import type { ValueSource } from './valueSource';
+
+/** Where stored calls live; scoring only needs to look them up and add to them. */
+export interface CallStore {
+  get(key: string): number | undefined;
+  set(key: string, value: number): Promise<void> | void;
+}
+
+export interface ScoredValue {
+  readonly value: number;
+  /** True when the value came from the store, not the model. */
+  readonly cached: boolean;
+  /** Milliseconds the model took (0 from the store). */
+  readonly modelMs: number;
+}
+
+/**
+ * Scores masked prompts through a value source, answering from the call store when it holds the
+ * call and storing every new answer. `extra` parameters make otherwise identical calls distinct
+ * (the noise probe's repeats).
+ */
+export function cachedScorer(source: ValueSource, store: CallStore | undefined) {
+  return async (
+    text: string,
+    mask: Uint8Array,
+    signal?: AbortSignal,
+    extra: Readonly<Record<string, CallParameterValue>> = {},
+  ): Promise<ScoredValue> => {
+    const parts: CallKeyParts = { ...source.keyParts, parameters: { ...source.keyParts.parameters, ...extra }, text };
+    const key = store ? callKey(parts) : undefined;
+    const stored = key === undefined ? undefined : store?.get(key);
+    if (stored !== undefined) return { value: stored, cached: true, modelMs: 0 };
+    const started = Date.now();
+    const value = await source.score(text, mask, signal);
+    const modelMs = Date.now() - started;
+    if (key !== undefined) await store?.set(key, value);
+    return { value, cached: false, modelMs };
+  };
+}
+
+export type CachedScore = ReturnType<typeof cachedScorer>;

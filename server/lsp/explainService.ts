@@ -1,0 +1,248 @@
+import type { Explanation } from '../../protocol/explanation';
+import type {
+  CostEstimate,
+  ExplainTextResult,
+  ListModelsResult,
+  ServerInitializationOptions,
+  VerifyMaskResult,
+} from '../../protocol/server';
+import { applyMask } from '../ablation/mask';
+import { CallCache } from '../cache/callCache';
+import { defaultCacheDirectory } from '../cache/cacheDirectory';
+import { cachedScorer, type CachedScore } from '../engine/cachedScorer';
+import { EndpointPool } from '../engine/endpointPool';
+import { explainText, previewCost, type ExplainProgress } from '../engine/explain';
+import { createValueSource, DEFAULT_OPENAI_ENDPOINT, type ValueSource } from '../engine/valueSource';
+import { OllamaEndpoint } from '../backends/ollamaEndpoint';
+import { OpenAiEndpoint } from '../backends/openaiEndpoint';
+import { CompiledFourier } from '../recovery/expansion';
+import { keyOfSorted } from '../recovery/interactionKey';
+import { resolveExplainConfig, type ExplainConfig } from './explainConfig';
+
+/** A finished explanation kept for what-if verification: its scorer, text and features. */
+interface Session {
+  readonly explanation: Explanation;
+  readonly config: ExplainConfig;
+  readonly score: CachedScore;
+  readonly source: ValueSource;
+}
+
+/** How many finished explanations stay verifiable; older ones release their model connections. */
+const KEPT_SESSIONS = 20;
+
+export interface ExplainCallbacks {
+  readonly signal: AbortSignal;
+  readonly onStarted?: (id: string) => void;
+  readonly onProgress?: (progress: ExplainProgress) => void;
+  readonly onPartial?: (id: string, explanation: Explanation) => void;
+}
+
+/** A problem with the request itself, as opposed to a failure of the model. */
+export class RequestError extends Error {
+  override readonly name = 'RequestError';
+}
+
+/**
+ * Everything the language server does, without the JSON-RPC plumbing: settings and API key,
+ * the call cache, running explanations (several at once, each with an id), and the finished ones
+ * kept for spex/verify. The server entry point only translates requests into these calls.
+ */
+export class ExplainService {
+  private settings: Record<string, unknown> = {};
+  private apiKey: string | undefined;
+  private cache: Promise<CallCache> | undefined;
+  private readonly sessions = new Map<string, Session>();
+  private nextId = 1;
+
+  constructor(
+    private readonly options: ServerInitializationOptions = {},
+    private readonly warn: (message: string) => void = () => undefined,
+  ) {}
+
+  updateSettings(settings: unknown): void {
+    this.settings = typeof settings === 'object' && settings !== null ? { ...(settings as Record<string, unknown>) } : {};
+  }
+
+  setApiKey(apiKey: string | null): void {
+    this.apiKey = apiKey ?? undefined;
+  }
+
+  async explain(text: unknown, options: unknown, callbacks: ExplainCallbacks): Promise<Omit<ExplainTextResult, 'documentUri' | 'range'>> {
+    const prompt = checkText(text);
+    const config = resolveExplainConfig(options, this.settings);
+    const source = await this.source(config, prompt, callbacks.signal);
+    const id = `explanation-${this.nextId}`;
+    this.nextId += 1;
+    callbacks.onStarted?.(id);
+    const cache = await this.openCache();
+    try {
+      const explanation = await explainText({
+        text: prompt,
+        granularity: config.granularity,
+        pin: config.pin,
+        masking: config.masking,
+        source,
+        cache,
+        algorithm: config.algorithm,
+        budget: config.budget,
+        maxOrder: config.maxOrder,
+        index: config.index,
+        order: config.order,
+        top: config.top,
+        seed: config.seed,
+        concurrency: config.concurrency,
+        signal: callbacks.signal,
+        partialOnAbort: true,
+        ...(callbacks.onProgress ? { onProgress: callbacks.onProgress } : {}),
+        ...(callbacks.onPartial ? { onPartial: (partial: Explanation) => callbacks.onPartial?.(id, partial) } : {}),
+      });
+      this.keep(id, { explanation, config, source, score: cachedScorer(source, cache) });
+      return { id, explanation, cancelled: callbacks.signal.aborted };
+    } catch (error) {
+      await source.close();
+      throw error;
+    }
+  }
+
+  async estimate(text: unknown, options: unknown, signal: AbortSignal): Promise<CostEstimate> {
+    const prompt = checkText(text);
+    const config = resolveExplainConfig(options, this.settings);
+    const source = await this.source(config, prompt, signal);
+    try {
+      const preview = await previewCost({
+        text: prompt,
+        granularity: config.granularity,
+        pin: config.pin,
+        source,
+        algorithm: config.algorithm,
+        budget: config.budget,
+        maxOrder: config.maxOrder,
+        concurrency: config.concurrency,
+        signal,
+      });
+      return {
+        features: preview.features,
+        algorithm: preview.plan.algorithm,
+        reason: preview.plan.reason,
+        plannedMasks: preview.plannedMasks,
+        plannedCalls: preview.plannedCalls,
+        valueFunction: preview.valueFunction,
+        estimatedMs: preview.estimatedMs,
+        remote: isRemote(config),
+      };
+    } finally {
+      await source.close();
+    }
+  }
+
+  async verify(explanationId: unknown, mask: unknown, signal: AbortSignal): Promise<VerifyMaskResult> {
+    if (typeof explanationId !== 'string') throw new RequestError('"explanationId" must be the id an explanation returned.');
+    const session = this.sessions.get(explanationId);
+    if (!session)
+      throw new RequestError(`No explanation "${explanationId}" is kept (the last ${KEPT_SESSIONS} are); explain the text again.`);
+    const { explanation } = session;
+    if (!Array.isArray(mask) || mask.length !== explanation.features.length || !mask.every((bit) => bit === 0 || bit === 1)) {
+      throw new RequestError(`"mask" must be a list of ${explanation.features.length} zeros and ones (1 = feature kept).`);
+    }
+    const bits = Uint8Array.from(mask as number[]);
+    const text = applyMask(explanation.text, explanation.features, bits, session.config.masking);
+    const scored = await session.score(text, bits, signal);
+    const surrogate = new CompiledFourier(new Map(explanation.fourier.map((term) => [keyOfSorted(term.features), term.value])));
+    return { value: scored.value, predicted: surrogate.evaluate(bits), cached: scored.cached };
+  }
+
+  async listModels(options: unknown, signal: AbortSignal): Promise<ListModelsResult> {
+    const config = resolveExplainConfig(options, this.settings);
+    if (config.backend === 'exec') return { endpoint: `exec: ${config.exec ?? ''}`, models: [] };
+    const url = config.endpoints[0] ?? (config.backend === 'ollama' ? 'http://127.0.0.1:11434' : DEFAULT_OPENAI_ENDPOINT);
+    const endpoint =
+      config.backend === 'ollama'
+        ? new OllamaEndpoint({ host: url, model: '' })
+        : new OpenAiEndpoint({ baseURL: url, model: '', ...(this.apiKey ? { apiKey: this.apiKey } : {}) });
+    const models = await new EndpointPool([endpoint], { concurrency: 1, timeoutMs: config.timeoutMs, maxRetries: 1 }).listModels(signal);
+    return { endpoint: url, models };
+  }
+
+  async clearCache(): Promise<{ removed: number }> {
+    const cache = await this.openCache();
+    const removed = cache.stats().entries;
+    await cache.clear();
+    return { removed };
+  }
+
+  async dispose(): Promise<void> {
+    for (const session of this.sessions.values()) await session.source.close();
+    this.sessions.clear();
+    await (await this.cache?.catch(() => undefined))?.close();
+  }
+
+  private source(config: ExplainConfig, prompt: string, signal: AbortSignal): Promise<ValueSource> {
+    return createValueSource({
+      backend: config.backend,
+      endpoints: config.endpoints,
+      api: config.api,
+      raw: config.raw,
+      value: config.value,
+      maxAnswerTokens: config.maxAnswerTokens,
+      concurrency: config.concurrency,
+      timeoutMs: config.timeoutMs,
+      retries: config.retries,
+      seed: config.seed,
+      prompt,
+      signal,
+      ...(config.model === undefined ? {} : { model: config.model }),
+      ...(config.exec === undefined ? {} : { exec: config.exec }),
+      ...(config.target === undefined ? {} : { target: config.target }),
+      ...(this.apiKey === undefined ? {} : { apiKey: this.apiKey }),
+    });
+  }
+
+  /** The cache opens on first use; if it cannot, explanations still run, uncached, with a warning. */
+  private openCache(): Promise<CallCache> {
+    this.cache ??= CallCache.open(this.options.cacheDirectory ?? defaultCacheDirectory(), {
+      ...(this.options.cacheMaxBytes ? { maxBytes: this.options.cacheMaxBytes } : {}),
+      onWarning: this.warn,
+    }).catch((error: unknown) => {
+      this.warn(`The call cache could not be opened, so model calls are not stored: ${(error as Error).message}`);
+      return CallCache.inMemory();
+    });
+    return this.cache;
+  }
+
+  private keep(id: string, session: Session): void {
+    this.sessions.set(id, session);
+    while (this.sessions.size > KEPT_SESSIONS) {
+      const oldest = this.sessions.keys().next().value as string;
+      void this.sessions.get(oldest)?.source.close();
+      this.sessions.delete(oldest);
+    }
+  }
+}
+
+/** The longest text the server accepts (UTF-16 code units): about a 500-page book. */
+export const MAX_TEXT_LENGTH = 2_000_000;
+
+function checkText(text: unknown): string {
+  if (typeof text !== 'string') throw new RequestError('"text" must be a string: the text to explain.');
+  if (text.trim().length === 0) throw new RequestError('The text to explain is empty.');
+  if (text.length > MAX_TEXT_LENGTH)
+    throw new RequestError(
+      `The text has ${text.length} characters; the limit is ${MAX_TEXT_LENGTH}. Select a smaller part of the document.`,
+    );
+  return text;
+}
+
+/** True when prompts would leave this machine: any endpoint whose host is not a loopback name. */
+export function isRemote(config: Pick<ExplainConfig, 'backend' | 'endpoints'>): boolean {
+  if (config.backend === 'exec') return false;
+  // With no endpoint given, the defaults are on this machine.
+  if (config.endpoints.length === 0) return false;
+  return config.endpoints.some((endpoint) => {
+    try {
+      const host = new URL(endpoint).hostname;
+      return !(host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host === '::1' || host.endsWith('.localhost'));
+    } catch {
+      return true;
+    }
+  });
+}

@@ -1,0 +1,250 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
+import type { Explanation } from '../../protocol/explanation';
+import {
+  ApiKeyChangedNotification,
+  ClearCacheRequest,
+  EstimateCostRequest,
+  ExplainTextRequest,
+  ExplanationChangedNotification,
+  GetVersionRequest,
+  ListModelsRequest,
+  VerifyMaskRequest,
+  type ExplanationChangedParams,
+} from '../../protocol/server';
+import { startFakeModelServer, type FakeModelServer } from '../fixtures/fakeModelServer';
+import { startServer, type RunningServer } from '../helpers/serverProcess';
+import { waitFor } from '../helpers/waitFor';
+
+const PLANTED = {
+  answer: ' The bridge opened in 1931.',
+  baseLogprob: -9,
+  terms: [
+    { words: ['alpha'], value: 1.5 },
+    { words: ['beta', 'gamma'], value: 2 },
+    { words: ['delta', 'omega'], value: -1.8 },
+  ],
+};
+
+const SHORT = 'Alpha opens. Beta follows. Gamma joins. Delta waits. Omega ends. Filler one.';
+/** Twenty sentences: too many for exact recovery at these budgets, so ProxySPEX runs in rounds. */
+const LONG = Array.from(
+  { length: 20 },
+  (_, i) => `${['Alpha', 'Beta', 'Gamma', 'Delta', 'Omega'][i] ?? 'Filler'} sentence number ${i}.`,
+).join(' ');
+
+/** A loopback port nothing listens on: bound by the system, then released. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function termsByWord(explanation: Explanation): Map<string, number> {
+  const terms = new Map<string, number>();
+  for (const term of explanation.interactions) {
+    terms.set(term.features.map((index) => explanation.features[index]?.text.split(' ')[0]?.toLowerCase()).join('+'), term.value);
+  }
+  return terms;
+}
+
+describe('spex/explain and friends over stdio', () => {
+  let server: RunningServer;
+  let fake: FakeModelServer;
+  let slow: FakeModelServer;
+  const cacheDirectory = mkdtempSync(path.join(tmpdir(), 'spex-server-cache-'));
+  const changes: ExplanationChangedParams[] = [];
+  const progress: { token: unknown; value: { kind: string; percentage?: number; message?: string } }[] = [];
+
+  before(async () => {
+    fake = await startFakeModelServer(PLANTED);
+    slow = await startFakeModelServer({ ...PLANTED, latencyMs: 15 });
+    server = startServer();
+    server.connection.onNotification(ExplanationChangedNotification, (params) => {
+      changes.push(params);
+    });
+    server.connection.onNotification('$/progress', (params: { token: unknown; value: { kind: string } }) => {
+      progress.push(params);
+    });
+    await server.connection.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: {},
+      initializationOptions: { cacheDirectory },
+    });
+    await server.connection.sendNotification('initialized', {});
+    await server.connection.sendNotification('workspace/didChangeConfiguration', {
+      settings: { spex: { backend: 'openai', endpoint: fake.openaiBaseURL, budget: 300, index: 'mobius', granularity: 'sentence' } },
+    });
+  });
+  after(async () => {
+    await server.stop();
+    await fake.close();
+    await slow.close();
+    rmSync(cacheDirectory, { recursive: true, force: true });
+  });
+
+  it('explains with settings filling the options, and reports progress in order', async () => {
+    const result = await server.connection.sendRequest(ExplainTextRequest, {
+      text: SHORT,
+      workDoneToken: 'progress-1',
+      documentUri: 'file:///a.md',
+    });
+    assert.equal(result.cancelled, false);
+    assert.equal(result.documentUri, 'file:///a.md');
+    const terms = termsByWord(result.explanation);
+    assert.ok(Math.abs((terms.get('beta+gamma') ?? 0) - 2) < 1e-6);
+    assert.ok(Math.abs((terms.get('delta+omega') ?? 0) + 1.8) < 1e-6);
+    assert.ok(Math.abs((terms.get('alpha') ?? 0) - 1.5) < 1e-6);
+    const mine = progress.filter((entry) => entry.token === 'progress-1').map((entry) => entry.value);
+    assert.equal(mine[0]?.kind, 'begin');
+    assert.equal(mine[mine.length - 1]?.kind, 'end');
+    const reports = mine.filter((value) => value.kind === 'report');
+    assert.ok(reports.length > 5);
+    const percentages = reports.map((value) => value.percentage ?? 0);
+    assert.deepEqual(
+      percentages,
+      [...percentages].sort((a, b) => a - b),
+    );
+    assert.match(reports[reports.length - 1]?.message ?? '', /masks, \d+ cached, ≤\d+ s left/u);
+    assert.ok(changes.some((change) => change.id === result.id && change.explanation === null));
+  });
+
+  it('streams partial results from sampling rounds before the final one', async () => {
+    changes.length = 0;
+    const result = await server.connection.sendRequest(ExplainTextRequest, { text: LONG, options: { budget: 2000, seed: 3 } });
+    assert.equal(result.explanation.algorithm.name, 'proxyspex');
+    const partials = changes.filter((change) => change.id === result.id && change.explanation !== null);
+    assert.ok(partials.length >= 1);
+    assert.ok(partials.every((change) => change.explanation?.partial === true));
+  });
+
+  it('verifies a what-if mask with the model and compares it to the surrogate', async () => {
+    const { id, explanation } = await server.connection.sendRequest(ExplainTextRequest, { text: SHORT });
+    const mask = explanation.features.map((feature) => (/Delta/u.test(feature.text) ? 0 : 1));
+    const verified = await server.connection.sendRequest(VerifyMaskRequest, { explanationId: id, mask });
+    const kept = explanation.features.filter((_, index) => mask[index] === 1).map((feature) => feature.text);
+    assert.ok(Math.abs(verified.value - fake.value(kept.join(' '))) < 1e-9);
+    assert.ok(Math.abs(verified.predicted - verified.value) < 1e-6);
+    await assert.rejects(
+      server.connection.sendRequest(VerifyMaskRequest, { explanationId: id, mask: [1, 2] }),
+      /list of 6 zeros and ones/u,
+    );
+    await assert.rejects(server.connection.sendRequest(VerifyMaskRequest, { explanationId: 'nope', mask }), /No explanation "nope"/u);
+  });
+
+  it('answers a cancel within a second with the partial result, marked cancelled', async () => {
+    const source = new CancellationTokenSource();
+    const pending = server.connection.sendRequest(
+      ExplainTextRequest,
+      { text: LONG, options: { endpoint: slow.openaiBaseURL, budget: 3000, seed: 9 } },
+      source.token,
+    );
+    await waitFor('the run to be under way', () => (slow.requestCount('/v1/completions') > 80 ? true : undefined), 30_000);
+    const cancelledAt = Date.now();
+    source.cancel();
+    const result = await pending;
+    assert.ok(Date.now() - cancelledAt < 1000, `answered ${Date.now() - cancelledAt} ms after the cancel`);
+    assert.equal(result.cancelled, true);
+    assert.equal(result.explanation.partial, true);
+    assert.ok(result.explanation.calls.masks > 20);
+    assert.match(result.explanation.algorithm.reason, /cancelled after \d+ masks/u);
+  });
+
+  it('runs two explanations at once without mixing them', async () => {
+    const other = 'Gamma first. Beta second. Alpha third. Nothing fourth.';
+    const [first, second] = await Promise.all([
+      server.connection.sendRequest(ExplainTextRequest, { text: SHORT }),
+      server.connection.sendRequest(ExplainTextRequest, { text: other }),
+    ]);
+    assert.notEqual(first.id, second.id);
+    assert.deepEqual(
+      first.explanation.features.map((feature) => feature.text),
+      SHORT.split(/(?<=\.) /u),
+    );
+    assert.deepEqual(
+      second.explanation.features.map((feature) => feature.text),
+      other.split(/(?<=\.) /u),
+    );
+    assert.ok(
+      Math.abs((termsByWord(second.explanation).get('gamma+beta') ?? termsByWord(second.explanation).get('beta+gamma') ?? 0) - 2) < 1e-6,
+    );
+  });
+
+  it('previews the cost and lists the models', async () => {
+    const estimate = await server.connection.sendRequest(EstimateCostRequest, { text: LONG, options: { budget: 500 } });
+    assert.equal(estimate.features, 20);
+    assert.equal(estimate.algorithm, 'proxyspex');
+    assert.ok(estimate.plannedMasks <= 505 + 3);
+    assert.equal(estimate.remote, false);
+    const remote = await server.connection
+      .sendRequest(EstimateCostRequest, { text: SHORT, options: { endpoint: 'http://model.example.invalid/v1', timeout: 500, retries: 0 } })
+      .catch((error: unknown) => error);
+    assert.ok(remote instanceof ResponseError);
+    const models = await server.connection.sendRequest(ListModelsRequest, {});
+    assert.deepEqual(
+      models.models.map((model) => model.name),
+      ['fake-llm:1b'],
+    );
+  });
+
+  it('rejects bad requests with readable errors and keeps serving', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{}, /"text" must be a string/u],
+      [{ text: '   ' }, /empty/u],
+      [{ text: 'Only pinned.', options: { pin: ['Only pinned\\.'] } }, /no features to ablate/u],
+      [{ text: SHORT, options: { budgett: 10 } }, /Unknown option: budgett/u],
+      [{ text: SHORT, options: { index: 'lime' } }, /options\.index must be fourier/u],
+      [
+        { text: SHORT, options: { budget: 5, algorithm: 'proxyspex' } },
+        /budget of 5 model calls is too small; ProxySPEX needs at least 16/u,
+      ],
+    ];
+    for (const [params, message] of cases) {
+      await assert.rejects(server.connection.sendRequest(ExplainTextRequest.method, params), (error: unknown) => {
+        assert.ok(error instanceof ResponseError);
+        assert.equal(error.code, -32602);
+        assert.match(error.message, message);
+        return true;
+      });
+    }
+    const version = await server.connection.sendRequest(GetVersionRequest);
+    assert.equal(version.name, 'spex-server');
+  });
+
+  it('reports an unreachable endpoint as a failed request with what to do', async () => {
+    const port = await closedPort();
+    await assert.rejects(
+      server.connection.sendRequest(ExplainTextRequest, {
+        text: SHORT,
+        options: { backend: 'ollama', endpoint: `http://127.0.0.1:${port}`, retries: 0 },
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof ResponseError);
+        assert.equal(error.code, -32803);
+        assert.match(error.message, /ollama serve/u);
+        return true;
+      },
+    );
+  });
+
+  it('never writes the API key to the cache or the log, and clears the cache on request', async () => {
+    const secret = 'sk-test-0123456789abcdef';
+    await server.connection.sendNotification(ApiKeyChangedNotification, { apiKey: secret });
+    await server.connection.sendRequest(ExplainTextRequest, { text: `${SHORT} Extra words.` });
+    for (const file of readdirSync(cacheDirectory))
+      assert.ok(!readFileSync(path.join(cacheDirectory, file), 'utf8').includes(secret), file);
+    assert.ok(!server.stderr().includes(secret));
+    const { removed } = await server.connection.sendRequest(ClearCacheRequest);
+    assert.ok(removed > 100);
+  });
+});

@@ -3,6 +3,12 @@ export const COMMAND_IDS = {
   explainSelection: 'spex.explainSelection',
   explainDocument: 'spex.explainDocument',
   cancel: 'spex.cancel',
+  selectModel: 'spex.selectModel',
+  setApiKey: 'spex.setApiKey',
+  clearApiKey: 'spex.clearApiKey',
+  showLastExplanation: 'spex.showLastExplanation',
+  exportExplanation: 'spex.exportExplanation',
+  clearCache: 'spex.clearCache',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

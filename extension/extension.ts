@@ -1,35 +1,62 @@
 /**
- * The extension's entry point: wires commands, the server client and the panel. Logic lives in the
- * modules it imports; every registration goes into context.subscriptions so deactivation undoes it.
+ * The extension's entry point: wires commands, the server client, decorations, the status bar and
+ * the panel. Logic lives in the modules it imports; every registration goes into
+ * context.subscriptions so deactivation undoes it.
  */
 import * as vscode from 'vscode';
+import { ClearCacheRequest, ListModelsRequest } from '../protocol/server';
 import { COMMAND_IDS } from './commandIds';
-import { explainRange, RunTracker, type ExplainedRange } from './explainCommand';
+import { explainRange, RunTracker, type LastExplanation, type RunDependencies } from './explainRun';
+import { ExplanationDecorations } from './explanationDecorations';
+import { exportExplanation } from './exportExplanation';
 import { ExplanationPanel } from './panel/explanationPanel';
 import { ServerClient } from './serverClient';
-import { SpanDecorations } from './spanDecorations';
+import { readSettings } from './settings';
+import { RunStatus } from './statusBar';
+
+/** Where the API key lives: VS Code's SecretStorage, never settings, logs or the cache. */
+const API_KEY_SECRET = 'spex.apiKey';
 
 let server: ServerClient | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('SPEX', { log: true });
-  server = new ServerClient(context.extensionUri, output);
-  const decorations = new SpanDecorations();
   const runs = new RunTracker();
-  let lastExplained: ExplainedRange | undefined;
-  const panel = new ExplanationPanel(context.extensionUri, (index) => {
-    const span = lastExplained?.spans[index];
-    if (!lastExplained || !span) return;
-    const document = lastExplained.editor.document;
-    const range = new vscode.Range(document.positionAt(span.startOffset), document.positionAt(span.endOffset));
-    void vscode.window.showTextDocument(document, { viewColumn: lastExplained.editor.viewColumn, selection: range });
+  const { settings } = readSettings((key) => vscode.workspace.getConfiguration('spex').get(key));
+  server = new ServerClient({
+    extensionUri: context.extensionUri,
+    cacheDirectory: vscode.Uri.joinPath(context.globalStorageUri, 'cache').fsPath,
+    cacheMaxBytes: settings.cacheSizeCap * 1024 * 1024,
+    output,
+    apiKey: () => context.secrets.get(API_KEY_SECRET),
+    onExplanationChanged: (params) => runs.partial(params.workDoneToken, params.explanation),
   });
-  const dependencies = { server, panel, decorations, output, runs, remember: (explained: ExplainedRange) => (lastExplained = explained) };
+  const decorations = new ExplanationDecorations();
+  const status = new RunStatus();
+  let last: LastExplanation | undefined;
+  const panel = new ExplanationPanel(context.extensionUri, (index) => {
+    const span = last ? decorations.shownIn(last.document.uri.toString())?.spans[index] : undefined;
+    if (!last || !span) return;
+    const range = new vscode.Range(last.document.positionAt(span.startOffset), last.document.positionAt(span.endOffset));
+    void vscode.window.showTextDocument(last.document, { selection: range, viewColumn: vscode.ViewColumn.One });
+  });
+  const dependencies: RunDependencies = {
+    server,
+    panel,
+    decorations,
+    output,
+    status,
+    runs,
+    state: context.globalState,
+    remember: (explained) => (last = explained),
+  };
+  const client = server;
 
   context.subscriptions.push(
     output,
-    server,
+    client,
     decorations,
+    status,
     panel,
     vscode.commands.registerTextEditorCommand(COMMAND_IDS.explainSelection, (editor) => {
       const selection = editor.selection;
@@ -50,8 +77,61 @@ export function activate(context: vscode.ExtensionContext): void {
       void explainRange(editor, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), dependencies);
     }),
     vscode.commands.registerCommand(COMMAND_IDS.cancel, () => {
-      const cancelled = runs.cancelAll();
-      if (cancelled === 0) void vscode.window.showInformationMessage('SPEX: nothing is running.');
+      if (runs.cancelAll() === 0) void vscode.window.showInformationMessage('SPEX: nothing is running.');
+    }),
+    vscode.commands.registerCommand(COMMAND_IDS.selectModel, async () => {
+      const models = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'SPEX: listing models' },
+        async () => (await client.get()).sendRequest(ListModelsRequest, {}),
+      );
+      if (models.models.length === 0) {
+        void vscode.window.showWarningMessage(`SPEX: ${models.endpoint} lists no models.`);
+        return;
+      }
+      const picked = await vscode.window.showQuickPick(
+        models.models.map((model) => ({ label: model.name, ...(model.digest ? { description: model.digest.slice(0, 12) } : {}) })),
+        { placeHolder: `Models at ${models.endpoint}` },
+      );
+      if (picked) await vscode.workspace.getConfiguration('spex').update('model', picked.label, vscode.ConfigurationTarget.Global);
+    }),
+    vscode.commands.registerCommand(COMMAND_IDS.setApiKey, async () => {
+      const key = await vscode.window.showInputBox({
+        prompt: 'API key for the OpenAI-compatible endpoint (stored in VS Code’s secret storage, never in settings)',
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (!key) return;
+      await context.secrets.store(API_KEY_SECRET, key);
+      await client.sendApiKey();
+      void vscode.window.showInformationMessage('SPEX: API key stored.');
+    }),
+    vscode.commands.registerCommand(COMMAND_IDS.clearApiKey, async () => {
+      await context.secrets.delete(API_KEY_SECRET);
+      await client.sendApiKey();
+      void vscode.window.showInformationMessage('SPEX: API key removed.');
+    }),
+    vscode.commands.registerCommand(COMMAND_IDS.showLastExplanation, () => {
+      if (!last) {
+        void vscode.window.showInformationMessage('SPEX: no explanation yet. Select text and run "Explain Interactions".');
+        return;
+      }
+      panel.showExplanation(last.result.explanation, false, last.result.id);
+      decorations.show(last.document, last.textOffset, last.result.explanation);
+    }),
+    vscode.commands.registerCommand(COMMAND_IDS.exportExplanation, async () => {
+      if (!last) {
+        void vscode.window.showInformationMessage('SPEX: no explanation to export yet.');
+        return;
+      }
+      const written = await exportExplanation(last.result.explanation, vscode.workspace.workspaceFolders?.[0]?.uri);
+      if (written) void vscode.window.showInformationMessage(`SPEX: exported to ${vscode.workspace.asRelativePath(written)}.`);
+    }),
+    vscode.commands.registerCommand(COMMAND_IDS.clearCache, async () => {
+      const { removed } = await (await client.get()).sendRequest(ClearCacheRequest);
+      void vscode.window.showInformationMessage(`SPEX: removed ${removed} stored model calls.`);
+    }),
+    context.secrets.onDidChange((event) => {
+      if (event.key === API_KEY_SECRET) void client.sendApiKey();
     }),
   );
 }

@@ -3,32 +3,60 @@ import { isIndexName } from '../protocol/explanation';
 import type { Granularity } from '../protocol/features';
 import { isGranularity } from '../protocol/features';
 
-export const BACKENDS = ['ollama', 'openai', 'exec', 'llama'] as const;
+export const BACKENDS = ['ollama', 'openai', 'exec'] as const;
 export type Backend = (typeof BACKENDS)[number];
+export const VALUE_FUNCTIONS = ['auto', 'logprob', 'label', 'similarity'] as const;
+export const ALGORITHMS = ['auto', 'exact', 'proxyspex', 'spex'] as const;
 
 /** The `spex.*` settings, checked. package.json's contributes.configuration documents each one. */
 export interface Settings {
   readonly backend: Backend;
-  readonly endpoint: string;
+  /** One endpoint, or several for a pool. */
+  readonly endpoint: string | readonly string[];
   readonly model: string;
+  readonly api: 'completions' | 'chat';
+  readonly execCommand: string;
   readonly granularity: Granularity;
   readonly pin: readonly string[];
+  readonly value: (typeof VALUE_FUNCTIONS)[number];
+  readonly masking: string;
+  readonly algorithm: (typeof ALGORITHMS)[number];
   readonly budget: number;
   readonly maxOrder: number;
   readonly order: number;
   readonly index: IndexName;
+  readonly top: number;
+  readonly concurrency: number;
+  readonly timeout: number;
+  /** Megabytes the call cache may use. */
+  readonly cacheSizeCap: number;
+  /** Above this many planned model calls, SPEX shows the cost and asks before running. */
+  readonly confirmThreshold: number;
+  /** Write prompts to the SPEX output channel (off: only sizes and settings are logged). */
+  readonly logPrompts: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
   backend: 'ollama',
   endpoint: 'http://127.0.0.1:11434',
   model: '',
+  api: 'completions',
+  execCommand: '',
   granularity: 'sentence',
   pin: [],
+  value: 'auto',
+  masking: 'remove',
+  algorithm: 'auto',
   budget: 1000,
   maxOrder: 5,
   order: 2,
   index: 'fsii',
+  top: 50,
+  concurrency: 4,
+  timeout: 60000,
+  cacheSizeCap: 256,
+  confirmThreshold: 2000,
+  logPrompts: false,
 };
 
 /** A setting value that is not allowed; the message names the setting and what it accepts. */
@@ -37,47 +65,33 @@ export interface SettingProblem {
   readonly message: string;
 }
 
-/**
- * Reads the settings through `get` (the seam: vscode's WorkspaceConfiguration in the extension, a plain
- * object in tests). A bad value falls back to its default and is reported, so one typo in
- * settings.json never stops the extension.
- */
-export function readSettings(get: (key: string) => unknown): { settings: Settings; problems: SettingProblem[] } {
-  const problems: SettingProblem[] = [];
-  function pick<T>(key: keyof Settings, accept: (value: unknown) => value is T, expected: string): T {
-    const value = get(key);
-    if (value === undefined || value === null) return DEFAULT_SETTINGS[key] as T;
-    if (accept(value)) return value;
-    problems.push({ setting: `spex.${key}`, message: `spex.${key} must be ${expected}; using ${JSON.stringify(DEFAULT_SETTINGS[key])}.` });
-    return DEFAULT_SETTINGS[key] as T;
-  }
-  const settings: Settings = {
-    backend: pick(
-      'backend',
-      (value): value is Backend => (BACKENDS as readonly unknown[]).includes(value),
-      `one of ${BACKENDS.join(', ')}`,
-    ),
-    endpoint: pick('endpoint', isHttpUrl, 'an http:// or https:// URL'),
-    model: pick('model', (value): value is string => typeof value === 'string', 'a model name'),
-    granularity: pick('granularity', isGranularity, 'token, word, sentence, line, paragraph or separator:<regex>'),
-    pin: pick('pin', isPatternList, 'a list of valid regular expressions'),
-    budget: pick('budget', integerBetween(1, 1_000_000), 'a whole number from 1 to 1,000,000'),
-    maxOrder: pick('maxOrder', integerBetween(1, 8), 'a whole number from 1 to 8'),
-    order: pick('order', integerBetween(1, 8), 'a whole number from 1 to 8'),
-    index: pick('index', isIndexName, 'fourier, mobius, shapley, banzhaf, sii, bii, fsii, fbii or stii'),
-  };
-  return { settings, problems };
-}
+type Accept<T> = (value: unknown) => value is T;
+
+const oneOf =
+  <T extends string>(allowed: readonly T[]): Accept<T> =>
+  (value): value is T =>
+    typeof value === 'string' && (allowed as readonly string[]).includes(value);
+
+const integerBetween =
+  (min: number, max: number): Accept<number> =>
+  (value): value is number =>
+    Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+
+const isString: Accept<string> = (value): value is string => typeof value === 'string';
+const isBoolean: Accept<boolean> = (value): value is boolean => typeof value === 'boolean';
 
 function isHttpUrl(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   try {
     const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
   } catch {
     return false;
   }
 }
+
+const isEndpoint: Accept<string | string[]> = (value): value is string | string[] =>
+  isHttpUrl(value) || (Array.isArray(value) && value.length > 0 && value.every(isHttpUrl));
 
 function isPatternList(value: unknown): value is string[] {
   if (!Array.isArray(value)) return false;
@@ -92,6 +106,55 @@ function isPatternList(value: unknown): value is string[] {
   });
 }
 
-function integerBetween(min: number, max: number): (value: unknown) => value is number {
-  return (value: unknown): value is number => Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+const isMasking: Accept<string> = (value): value is string =>
+  typeof value === 'string' && (value === 'remove' || value === 'placeholder' || value.startsWith('placeholder:'));
+
+/** Each setting's check and what the message says it accepts. */
+const CHECKS: { [K in keyof Settings]: readonly [Accept<Settings[K]>, string] } = {
+  backend: [oneOf(BACKENDS), `one of ${BACKENDS.join(', ')}`],
+  endpoint: [isEndpoint, 'an http:// or https:// URL without credentials, or a list of them'],
+  model: [isString, 'a model name'],
+  api: [oneOf(['completions', 'chat'] as const), 'completions or chat'],
+  execCommand: [isString, 'a command line'],
+  granularity: [isGranularity, 'token, word, sentence, line, paragraph or separator:<regex>'],
+  pin: [isPatternList, 'a list of valid regular expressions'],
+  value: [oneOf(VALUE_FUNCTIONS), `one of ${VALUE_FUNCTIONS.join(', ')}`],
+  masking: [isMasking, 'remove, placeholder or placeholder:TEXT'],
+  algorithm: [oneOf(ALGORITHMS), `one of ${ALGORITHMS.join(', ')}`],
+  budget: [integerBetween(1, 1_000_000), 'a whole number from 1 to 1,000,000'],
+  maxOrder: [integerBetween(1, 8), 'a whole number from 1 to 8'],
+  order: [integerBetween(1, 8), 'a whole number from 1 to 8'],
+  index: [isIndexName, 'fourier, mobius, shapley, banzhaf, sii, bii, fsii, fbii or stii'],
+  top: [integerBetween(0, 100_000), 'a whole number from 0 to 100,000'],
+  concurrency: [integerBetween(1, 256), 'a whole number from 1 to 256'],
+  timeout: [integerBetween(100, 3_600_000), 'a number of milliseconds from 100 to 3,600,000'],
+  cacheSizeCap: [integerBetween(1, 100_000), 'a number of megabytes from 1 to 100,000'],
+  confirmThreshold: [integerBetween(0, 10_000_000), 'a whole number of calls'],
+  logPrompts: [isBoolean, 'true or false'],
+};
+
+/**
+ * Reads the settings through `get` (the seam: vscode's WorkspaceConfiguration in the extension, a plain
+ * object in tests). A bad value falls back to its default and is reported, so one typo in
+ * settings.json never stops the extension.
+ */
+export function readSettings(get: (key: string) => unknown): { settings: Settings; problems: SettingProblem[] } {
+  const problems: SettingProblem[] = [];
+  const settings = {} as Record<keyof Settings, unknown>;
+  for (const key of Object.keys(CHECKS) as (keyof Settings)[]) {
+    const [accept, expected] = CHECKS[key];
+    const value = get(key);
+    if (value === undefined || value === null) {
+      settings[key] = DEFAULT_SETTINGS[key];
+    } else if ((accept as Accept<unknown>)(value)) {
+      settings[key] = value;
+    } else {
+      problems.push({
+        setting: `spex.${key}`,
+        message: `spex.${key} must be ${expected}; using ${JSON.stringify(DEFAULT_SETTINGS[key])}.`,
+      });
+      settings[key] = DEFAULT_SETTINGS[key];
+    }
+  }
+  return { settings: settings as unknown as Settings, problems };
 }

@@ -45,6 +45,12 @@ export interface Explanation {
   readonly emptyValue: number;
   /** The index's terms, strongest first. */
   readonly interactions: readonly Interaction[];
+  /**
+   * Each feature's first-order value under the index, by feature index: its effect when kept
+   * (for the Fourier index, which has the opposite sign convention, the Banzhaf value). Editors
+   * tint spans by it.
+   */
+  readonly featureValues: readonly number[];
   /** The recovered surrogate in the Fourier basis; every index is computed from it. */
   readonly fourier: readonly Interaction[];
   readonly faithfulness: {

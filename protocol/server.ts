@@ -97,6 +97,8 @@ export const ExplainTextRequest = new RequestType<ExplainTextParams, ExplainText
 
 export interface ExplanationChangedParams {
   readonly id: string;
+  /** The workDoneToken of the request this explanation answers, so the host can tell its runs apart. */
+  readonly workDoneToken?: string | number;
   /** A partial explanation (after a sampling round), or null when the run has just been given its id. */
   readonly explanation: Explanation | null;
   readonly documentUri?: string;

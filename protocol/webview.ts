@@ -3,6 +3,7 @@
  * checks every message it receives with the guards below: the webview is a separate, untrusted
  * context, and a message from the host may be stale after a reload.
  */
+import type { Explanation } from './explanation';
 import type { Feature, PinnedSpan } from './features';
 
 /** host → webview: show how text splits into features (before, or instead of, an explanation). */
@@ -13,7 +14,14 @@ export interface ShowSegmentationMessage {
   readonly pinned: readonly PinnedSpan[];
 }
 
-export type HostToWebviewMessage = ShowSegmentationMessage;
+/** host → webview: show an explanation (partial while a run streams rounds, final after). */
+export interface ShowExplanationMessage {
+  readonly type: 'showExplanation';
+  readonly explanation: Explanation;
+  readonly partial: boolean;
+}
+
+export type HostToWebviewMessage = ShowSegmentationMessage | ShowExplanationMessage;
 
 /** webview → host: the page has loaded and its listener is in place; the host may now post state. */
 export interface ReadyMessage {
@@ -59,8 +67,37 @@ export function isShowSegmentationMessage(value: unknown): value is ShowSegmenta
   );
 }
 
+/**
+ * Checks what the panel relies on: features that index and fit the text, finite first-order values
+ * per feature, and interactions whose feature indices are in range with finite values.
+ */
+export function isShowExplanationMessage(value: unknown): value is ShowExplanationMessage {
+  if (!isRecord(value) || value.type !== 'showExplanation' || typeof value.partial !== 'boolean' || !isRecord(value.explanation))
+    return false;
+  const explanation = value.explanation;
+  const text = explanation.text;
+  const features = explanation.features;
+  if (typeof text !== 'string' || !Array.isArray(features)) return false;
+  if (!features.every((feature, position) => isFeature(feature, position) && feature.end <= text.length)) return false;
+  const count = features.length;
+  const finite = (entry: unknown): boolean => typeof entry === 'number' && Number.isFinite(entry);
+  const featureValues = explanation.featureValues;
+  if (!Array.isArray(featureValues) || featureValues.length !== count || !featureValues.every(finite)) return false;
+  const isTerm = (term: unknown): boolean =>
+    isRecord(term) &&
+    finite(term.value) &&
+    Array.isArray(term.features) &&
+    term.features.every((index) => Number.isInteger(index) && (index as number) >= 0 && (index as number) < count);
+  return (
+    Array.isArray(explanation.interactions) &&
+    explanation.interactions.every(isTerm) &&
+    Array.isArray(explanation.pinned) &&
+    explanation.pinned.every(isSpan)
+  );
+}
+
 export function isHostToWebviewMessage(value: unknown): value is HostToWebviewMessage {
-  return isShowSegmentationMessage(value);
+  return isShowSegmentationMessage(value) || isShowExplanationMessage(value);
 }
 
 export function isReadyMessage(value: unknown): value is ReadyMessage {

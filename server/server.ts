@@ -78,27 +78,21 @@ connection.onRequest(ExplainTextRequest, async (params, token) => {
   const controller = abortOn(token);
   const body = (params ?? {}) as Partial<typeof params>;
   const workDone = connection.window.attachWorkDoneProgress(body.workDoneToken);
+  const echo = {
+    ...(body.documentUri ? { documentUri: body.documentUri } : {}),
+    ...(body.workDoneToken === undefined ? {} : { workDoneToken: body.workDoneToken }),
+  };
   workDone.begin('SPEX: explaining', 0, 'preparing', true);
   try {
     const result = await service.explain(body.text, body.options, {
       signal: controller.signal,
-      onStarted: (id) =>
-        void connection.sendNotification(ExplanationChangedNotification, {
-          id,
-          explanation: null,
-          ...(body.documentUri ? { documentUri: body.documentUri } : {}),
-        }),
+      onStarted: (id) => void connection.sendNotification(ExplanationChangedNotification, { id, explanation: null, ...echo }),
       onProgress: ({ done, planned, cached, etaMs }) =>
         workDone.report(
           Math.min(99, Math.round((100 * done) / Math.max(1, planned))),
           `${done}/≤${planned} masks, ${cached} cached, ≤${Math.ceil(etaMs / 1000)} s left`,
         ),
-      onPartial: (id, explanation) =>
-        void connection.sendNotification(ExplanationChangedNotification, {
-          id,
-          explanation,
-          ...(body.documentUri ? { documentUri: body.documentUri } : {}),
-        }),
+      onPartial: (id, explanation) => void connection.sendNotification(ExplanationChangedNotification, { id, explanation, ...echo }),
     });
     return { ...result, ...(body.documentUri ? { documentUri: body.documentUri } : {}), ...(body.range ? { range: body.range } : {}) };
   } catch (error) {

@@ -5,6 +5,7 @@
 import './styles.css';
 import type { HostToWebviewMessage, WebviewToHostMessage } from '../protocol/webview';
 import { isHostToWebviewMessage } from '../protocol/webview';
+import { renderExplanation } from './renderExplanation';
 import { renderText } from './renderText';
 import { vscodeApi } from './vscodeApi';
 
@@ -23,10 +24,17 @@ function element<T extends HTMLElement>(id: string): T {
 function show(message: HostToWebviewMessage): void {
   const summary = element('summary');
   const text = element('text');
-  const spans = renderText(text, message.text, message.features, message.pinned);
-  summary.textContent = `${message.features.length} feature${message.features.length === 1 ? '' : 's'}${
-    message.pinned.length > 0 ? `, ${message.pinned.length} pinned span${message.pinned.length === 1 ? '' : 's'}` : ''
-  }`;
+  const interactions = element('interactions');
+  let spans: HTMLElement[];
+  if (message.type === 'showExplanation') {
+    spans = renderExplanation({ summary, text, interactions }, message.explanation, message.partial);
+  } else {
+    spans = renderText(text, message.text, message.features, message.pinned);
+    interactions.replaceChildren();
+    summary.textContent = `${message.features.length} feature${message.features.length === 1 ? '' : 's'}${
+      message.pinned.length > 0 ? `, ${message.pinned.length} pinned span${message.pinned.length === 1 ? '' : 's'}` : ''
+    }`;
+  }
   for (const span of spans) {
     const index = Number(span.dataset.index);
     span.addEventListener('click', () => post({ type: 'revealFeature', index }));

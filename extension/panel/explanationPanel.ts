@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { Explanation } from '../../protocol/explanation';
 import type { HostToWebviewMessage } from '../../protocol/webview';
 import { isReadyMessage, isRevealFeatureMessage } from '../../protocol/webview';
 import { createNonce, webviewHtml } from './webviewHtml';
@@ -19,6 +20,11 @@ export class ExplanationPanel implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly onRevealFeature: (index: number) => void,
   ) {}
+
+  /** Shows an explanation; a partial one (a streamed round) is marked as such. */
+  showExplanation(explanation: Explanation, partial: boolean, _id?: string): void {
+    this.show({ type: 'showExplanation', explanation, partial });
+  }
 
   show(message: HostToWebviewMessage): void {
     this.latest = message;
@@ -64,7 +70,9 @@ export class ExplanationPanel implements vscode.Disposable {
       if (this.latest && this.panel) void this.panel.webview.postMessage(this.latest);
       return;
     }
-    if (isRevealFeatureMessage(message) && this.latest && message.index < this.latest.features.length) {
+    const featureCount =
+      this.latest?.type === 'showExplanation' ? this.latest.explanation.features.length : (this.latest?.features.length ?? 0);
+    if (isRevealFeatureMessage(message) && message.index < featureCount) {
       this.onRevealFeature(message.index);
     }
   }

@@ -40,6 +40,7 @@ export function webviewHtml(input: WebviewHtmlInput): string {
 <body>
 <header><h2>${escapeText(input.title)}</h2><span id="summary" aria-live="polite"></span></header>
 <main id="text" aria-label="Explained text"></main>
+<ol id="interactions" aria-label="Strongest interactions"></ol>
 <script nonce="${escapeAttribute(input.nonce)}" src="${escapeAttribute(input.scriptUri)}"></script>
 </body>
 </html>`;

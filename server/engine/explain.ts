@@ -5,7 +5,7 @@ import { applyMask, type Masking } from '../ablation/mask';
 import { segmentText } from '../ablation/segment';
 import { interactionIndex } from '../recovery/indices';
 import type { IndexName } from '../recovery/indexNames';
-import { EMPTY_KEY, indicesOf } from '../recovery/interactionKey';
+import { EMPTY_KEY, indicesOf, keyOfSorted } from '../recovery/interactionKey';
 import { CompiledFourier } from '../recovery/expansion';
 import { fullMask, maskKey } from '../recovery/masks';
 import { planRecovery, type RecoveryPlan } from '../recovery/plan';
@@ -107,6 +107,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   const planned = plan.masks + 2;
   const scored = new Map<string, number>();
   const scoredMasks: Uint8Array[] = [];
+  const inFlight = new Map<string, Promise<number>>();
   let modelCalls = 0;
   let cachedCalls = 0;
   let modelMs = 0;
@@ -127,7 +128,17 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       const key = maskKey(mask);
       const known = scored.get(key);
       if (known !== undefined) return known;
-      const value = await scoreText(applyMask(request.text, features, mask, request.masking), mask);
+      // A mask asked for twice at once (by the recovery and by the edge probes) is scored once.
+      const pending = inFlight.get(key);
+      if (pending) return pending;
+      const scoring = scoreText(applyMask(request.text, features, mask, request.masking), mask);
+      inFlight.set(key, scoring);
+      let value: number;
+      try {
+        value = await scoring;
+      } finally {
+        inFlight.delete(key);
+      }
       scored.set(key, value);
       scoredMasks.push(mask);
       const elapsedMs = Date.now() - started;
@@ -145,7 +156,11 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
 
   const report = (recovered: Recovery, partial: boolean, fullValue: number, emptyValue: number, noiseFloor: number | null): Explanation => {
     const indexStarted = Date.now();
-    const interactions = flagNoise(strongest(interactionIndex(request.index, recovered.fourier, request.order), request.top), noiseFloor);
+    const terms = interactionIndex(request.index, recovered.fourier, request.order);
+    const interactions = flagNoise(strongest(terms, request.top), noiseFloor);
+    // Fourier singletons are −½ × the effect of keeping a feature; every other index reports the effect itself.
+    const singletons = request.index === 'fourier' ? interactionIndex('banzhaf', recovered.fourier, 1) : terms;
+    const featureValues = features.map((feature) => singletons.get(keyOfSorted([feature.index])) ?? 0);
     return {
       version: EXPLANATION_SCHEMA_VERSION,
       text: request.text,
@@ -162,6 +177,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       fullValue,
       emptyValue,
       interactions,
+      featureValues,
       fourier: toInteractions(recovered.fourier),
       faithfulness: { r2: recovered.diagnostics.heldOutR2, heldOut: recovered.diagnostics.heldOutMasks },
       noiseFloor,
@@ -171,6 +187,13 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     };
   };
 
+  // The empty prompt and the noise probe do not depend on the recovery: they run alongside its first
+  // round instead of after its last fit, where they would keep the model idle but for a few calls.
+  const edges = evaluate([new Uint8Array(n)]);
+  const noise = noiseRepeats > 0 ? measureNoise(request.text, fullMask(n), noiseRepeats, scoreText) : Promise.resolve(null);
+  // Failures surface where they are awaited; these handlers only keep an early one from going unhandled.
+  edges.catch(() => undefined);
+  noise.catch(() => undefined);
   let recovered: Recovery;
   try {
     recovered = await recover(evaluate, {
@@ -192,8 +215,9 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     if (!request.signal?.aborted || !request.partialOnAbort) throw error;
     return partialFromScored(error);
   }
-  const [fullValue, emptyValue] = await evaluate([fullMask(n), new Uint8Array(n)]);
-  const noiseFloor = noiseRepeats > 0 ? await measureNoise(request.text, fullMask(n), noiseRepeats, scoreText) : null;
+  const [emptyValue] = await edges;
+  const [fullValue] = await evaluate([fullMask(n)]);
+  const noiseFloor = await noise;
   return report(recovered, false, fullValue as number, emptyValue as number, noiseFloor);
 
   /** After a cancel: fit every value paid for so far (the full and empty values from the fit where unscored). */
@@ -227,8 +251,7 @@ async function measureNoise(
   repeats: number,
   scoreText: (text: string, mask: Uint8Array, extra: Record<string, number>) => Promise<number>,
 ): Promise<number> {
-  const values: number[] = [];
-  for (let repeat = 0; repeat < repeats; repeat += 1) values.push(await scoreText(text, mask, { noiseRepeat: repeat }));
+  const values = await Promise.all(Array.from({ length: repeats }, (_, repeat) => scoreText(text, mask, { noiseRepeat: repeat })));
   const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
   const variance = values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / Math.max(1, values.length - 1);
   const spread = Math.sqrt(variance);

@@ -85,7 +85,7 @@ const OPTIONS: Record<keyof ExplainOptions, { check: Check; setting?: string }> 
   model: { check: text },
   api: { check: oneOf('completions', 'chat') },
   raw: { check: flag },
-  exec: { check: text },
+  exec: { check: text, setting: 'execCommand' },
   granularity: {
     check: (value, name) => {
       if (!isGranularity(value))

@@ -48,6 +48,8 @@ const FIRST_ROUND_MIN = 64;
 /** Below this R² on fresh masks a stalled round does not stop sampling. */
 const PLATEAU_FLOOR = 0.9;
 const TREE_CANDIDATES = 1000;
+/** A hierarchical fit this good on the validation masks leaves nothing for the tree proxy to find. */
+const TREES_UNNEEDED_R2 = 0.995;
 /** Rows the tree proxy trains on at most (the split is already shuffled, so a prefix is a random sample). */
 const TREE_ROWS = 3072;
 
@@ -263,8 +265,14 @@ function fitOnce(
   const heldOut = masks.length >= 10 ? Math.max(2, Math.floor(masks.length * options.validationFraction)) : 0;
   const validationRows = Int32Array.from(order.slice(0, heldOut));
   const trainRows = Int32Array.from(order.slice(heldOut));
-  const candidates = options.useTrees ? treeCandidates(masks, values, trainRows, validationRows, options) : [];
-  const fit = fitSparseFourier({ masks, values, trainRows, validationRows, candidates }, options.sparseFit);
+  // The hierarchical search alone is tried first; the tree proxy, the costlier step, runs only when
+  // that leaves signal on the validation masks (terms without a footprint the search can follow).
+  let fit = fitSparseFourier({ masks, values, trainRows, validationRows, candidates: [] }, options.sparseFit);
+  if (options.useTrees && !((fit.validationR2 ?? 0) >= TREES_UNNEEDED_R2)) {
+    const candidates = treeCandidates(masks, values, trainRows, validationRows, options);
+    const withTrees = fitSparseFourier({ masks, values, trainRows, validationRows, candidates }, options.sparseFit);
+    if ((withTrees.validationR2 ?? Number.NEGATIVE_INFINITY) >= (fit.validationR2 ?? Number.NEGATIVE_INFINITY)) fit = withTrees;
+  }
   const spectrum = fit.spectrum.has(EMPTY_KEY) ? fit.spectrum : new Map([[EMPTY_KEY, 0], ...fit.spectrum]);
   return { spectrum, validationR2: fit.validationR2, heldOut };
 }

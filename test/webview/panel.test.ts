@@ -4,6 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { ShowSegmentationMessage } from '../../protocol/webview';
 import { segmentText } from '../../server/ablation/segment';
+import { sampleExplanation } from '../fixtures/sampleExplanation';
 import { launchChromium } from '../helpers/browser';
 import { repoPath } from '../helpers/paths';
 import { waitFor } from '../helpers/waitFor';
@@ -116,6 +117,32 @@ describe('webview panel in headless Chromium', () => {
     );
     assert.match(blocked, /script-src/u);
     assert.equal(await page.evaluate(() => (window as unknown as { __inline?: number }).__inline), undefined);
+  });
+
+  it('shows an explanation: spans tinted by sign, interactions listed, hostile text inert', async () => {
+    const explanation = sampleExplanation();
+    await postToWebview(page, { type: 'showExplanation', explanation, partial: false });
+    await waitFor('tinted spans', async () => ((await page.locator('#text .feature.raises').count()) > 0 ? true : undefined));
+    const classes = await page.locator('#text .feature').evaluateAll((spans: Element[]) => spans.map((span: Element) => span.className));
+    assert.deepEqual(classes, ['feature raises', 'feature neutral', 'feature neutral', 'feature lowers']);
+    assert.equal(await page.locator('#text').textContent(), explanation.text);
+    assert.equal(await page.locator('#text b').count(), 0);
+    const items = await page.locator('#interactions li').allTextContents();
+    assert.equal(items[0], '+2.0000 synergy: [1] Beta <b>follows</b>. + [2] Gamma joins.');
+    assert.match(
+      (await page.locator('#summary').textContent()) ?? '',
+      /4 features · exact · logprob · 16 model calls, 0 cached · held-out R² 0\.970/u,
+    );
+  });
+
+  it('ignores an explanation whose indices point outside its features', async () => {
+    const broken = sampleExplanation({ interactions: [{ features: [0, 9], value: 1 }] });
+    await postToWebview(page, { type: 'showExplanation', explanation: broken, partial: false });
+    await postToWebview(page, segmentation('After the broken one.'));
+    await waitFor('the valid message', async () =>
+      (await page.locator('#text').textContent()) === 'After the broken one.' ? true : undefined,
+    );
+    assert.deepEqual(errors, []);
   });
 
   it('saves screenshots in light and dark themes', async () => {

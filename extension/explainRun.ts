@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import {
+  WorkDoneProgress,
+  type WorkDoneProgressBegin,
+  type WorkDoneProgressEnd,
+  type WorkDoneProgressReport,
+} from 'vscode-languageclient/node';
+import type { Explanation } from '../protocol/explanation';
+import { EstimateCostRequest, ExplainTextRequest, type CostEstimate, type ExplainTextResult } from '../protocol/server';
+import { consentKey, endpointsOf, isRemoteEndpoint, needsCostPreview, previewMessage } from './runPolicy';
+import type { ExplanationDecorations } from './explanationDecorations';
+import type { ExplanationPanel } from './panel/explanationPanel';
+import type { ServerClient } from './serverClient';
+import { readSettings, type Settings } from './settings';
+import type { RunStatus } from './statusBar';
+
+/** A finished explanation and where it came from. */
+export interface LastExplanation {
+  readonly result: ExplainTextResult;
+  readonly document: vscode.TextDocument;
+  readonly textOffset: number;
+}
+
+export interface RunDependencies {
+  readonly server: ServerClient;
+  readonly panel: ExplanationPanel;
+  readonly decorations: ExplanationDecorations;
+  readonly output: vscode.LogOutputChannel;
+  readonly status: RunStatus;
+  readonly runs: RunTracker;
+  readonly state: vscode.Memento;
+  readonly remember: (last: LastExplanation) => void;
+}
+
+/** The cancellable runs in flight (spex.cancel stops them all) and their partial-result listeners. */
+export class RunTracker {
+  private readonly sources = new Set<vscode.CancellationTokenSource>();
+  private readonly partialListeners = new Map<string, (explanation: Explanation) => void>();
+
+  begin(): vscode.CancellationTokenSource {
+    const source = new vscode.CancellationTokenSource();
+    this.sources.add(source);
+    return source;
+  }
+
+  end(source: vscode.CancellationTokenSource): void {
+    this.sources.delete(source);
+    source.dispose();
+  }
+
+  get running(): number {
+    return this.sources.size;
+  }
+
+  cancelAll(): number {
+    const count = this.sources.size;
+    for (const source of this.sources) source.cancel();
+    return count;
+  }
+
+  onPartial(token: string, listener: (explanation: Explanation) => void): vscode.Disposable {
+    this.partialListeners.set(token, listener);
+    return new vscode.Disposable(() => this.partialListeners.delete(token));
+  }
+
+  partial(token: string | number | undefined, explanation: Explanation | null): void {
+    if (token !== undefined && explanation) this.partialListeners.get(String(token))?.(explanation);
+  }
+}
+
+/**
+ * Explains a range of a document through the server: consent for remote endpoints, the cost preview
+ * when the run is large, a cancellable progress notification and status-bar item fed by the
+ * server's work-done progress, partial results into the panel, then decorations, hovers and the panel.
+ */
+export async function explainRange(editor: vscode.TextEditor, range: vscode.Range, dependencies: RunDependencies): Promise<void> {
+  const document = editor.document;
+  const text = document.getText(range);
+  if (text.trim().length === 0) {
+    void vscode.window.showWarningMessage('SPEX: select the text to explain first (the selection is empty).');
+    return;
+  }
+  const { settings, problems } = readSettings((key) => vscode.workspace.getConfiguration('spex').get(key));
+  for (const problem of problems) dependencies.output.warn(`Setting problem: ${problem.message}`);
+  const source = dependencies.runs.begin();
+  try {
+    const client = await dependencies.server.get();
+    if (!(await confirmRemote(settings, dependencies.state))) return;
+    if (needsCostPreview(settings)) {
+      const estimate = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'SPEX: estimating the cost', cancellable: true },
+        (_progress, token) => client.sendRequest(EstimateCostRequest, { text }, token),
+      );
+      if (!(await confirmCost(estimate))) return;
+    }
+    const textOffset = document.offsetAt(range.start);
+    dependencies.output.info(
+      `Explaining ${text.length} characters of ${document.uri.scheme === 'file' ? vscode.workspace.asRelativePath(document.uri) : document.uri.scheme} (${settings.backend}, ${settings.granularity}, budget ${settings.budget}).${settings.logPrompts ? `\n${text}` : ''}`,
+    );
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'SPEX: explaining', cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => source.cancel());
+        const workDoneToken = randomUUID();
+        let reported = 0;
+        const listeners = [
+          client.onProgress(
+            WorkDoneProgress.type,
+            workDoneToken,
+            (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
+              if (value.kind === 'end') return;
+              const percentage = value.percentage ?? reported;
+              progress.report({ message: value.message ?? '', increment: Math.max(0, percentage - reported) });
+              reported = Math.max(reported, percentage);
+              dependencies.status.running(value.message ?? '');
+            },
+          ),
+          dependencies.runs.onPartial(workDoneToken, (partial) => dependencies.panel.showExplanation(partial, true)),
+        ];
+        try {
+          return await client.sendRequest(
+            ExplainTextRequest,
+            { text, documentUri: document.uri.toString(), range: { start: range.start, end: range.end }, workDoneToken },
+            source.token,
+          );
+        } finally {
+          for (const listener of listeners) listener.dispose();
+        }
+      },
+    );
+    dependencies.decorations.show(document, textOffset, result.explanation);
+    dependencies.panel.showExplanation(result.explanation, false, result.id);
+    dependencies.remember({ result, document, textOffset });
+    dependencies.status.finished(result.explanation);
+    const { explanation } = result;
+    dependencies.output.info(
+      `Explained ${explanation.features.length} features with ${explanation.algorithm.name} (${explanation.valueFunction.name}): ${explanation.calls.model} model calls, ${explanation.calls.cached} cached, held-out R² ${explanation.faithfulness.r2?.toFixed(3) ?? 'exact'}, ${Math.round(explanation.timing.totalMs)} ms.`,
+    );
+    if (result.cancelled)
+      void vscode.window.showInformationMessage(
+        `SPEX: cancelled; showing what the ${explanation.calls.masks} masks scored so far explain.`,
+      );
+    else if (explanation.faithfulness.r2 !== null && explanation.faithfulness.r2 < 0.5) {
+      void vscode.window.showWarningMessage(
+        `SPEX: the explanation predicts held-out masks poorly (R² ${explanation.faithfulness.r2.toFixed(2)}); raise the budget or choose a coarser granularity.`,
+      );
+    }
+  } catch (error) {
+    dependencies.status.idle();
+    if (source.token.isCancellationRequested) {
+      void vscode.window.showInformationMessage('SPEX: cancelled.');
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    dependencies.output.error(message);
+    void vscode.window.showErrorMessage(`SPEX: ${message.split('\n')[0] ?? message}`, 'Show Details').then((choice) => {
+      if (choice) dependencies.output.show(true);
+    });
+  } finally {
+    dependencies.runs.end(source);
+  }
+}
+
+/** Asks once per remote endpoint before prompt text leaves the machine; the answer is remembered. */
+async function confirmRemote(settings: Settings, state: vscode.Memento): Promise<boolean> {
+  const remote = endpointsOf(settings).filter((endpoint) => settings.backend !== 'exec' && isRemoteEndpoint(endpoint));
+  const unapproved = remote.filter((endpoint) => !state.get<boolean>(consentKey(endpoint)));
+  if (unapproved.length === 0) return true;
+  const choice = await vscode.window.showWarningMessage(
+    `SPEX will send the text you explain, many times over, to ${unapproved.map((endpoint) => new URL(endpoint).origin).join(', ')}. Continue?`,
+    { modal: true, detail: 'You are asked once per endpoint. Change spex.endpoint to use a local model instead.' },
+    'Send',
+  );
+  if (choice !== 'Send') return false;
+  for (const endpoint of unapproved) await state.update(consentKey(endpoint), true);
+  return true;
+}
+
+async function confirmCost(estimate: CostEstimate): Promise<boolean> {
+  const choice = await vscode.window.showInformationMessage(previewMessage(estimate), { modal: true }, 'Explain');
+  return choice === 'Explain';
+}

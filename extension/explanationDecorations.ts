@@ -1,0 +1,105 @@
+import * as vscode from 'vscode';
+import type { Explanation } from '../protocol/explanation';
+import { featureTints, hoverMarkdown, type Tint } from './attribution';
+import { documentSpans, type DocumentSpan } from './featureRanges';
+
+/** An explanation shown on a document: where its spans are, while the text under them is unchanged. */
+export interface ShownExplanation {
+  readonly uri: string;
+  readonly explanation: Explanation;
+  readonly spans: readonly DocumentSpan[];
+}
+
+const COLORS: Record<Tint, string> = {
+  raisesStrong: 'spex.raisesBackground',
+  raisesWeak: 'spex.raisesBackgroundWeak',
+  lowersStrong: 'spex.lowersBackground',
+  lowersWeak: 'spex.lowersBackgroundWeak',
+};
+
+/**
+ * Tints explained spans by their first-order effect (blue raises, orange lowers, stronger effects
+ * more opaque: theme colours contributed in package.json, colour-blind safe) and answers hovers on
+ * them. Marks clear as soon as the text under them changes, because their offsets would then point
+ * at the wrong words.
+ */
+export class ExplanationDecorations implements vscode.Disposable {
+  private readonly types: Record<Tint, vscode.TextEditorDecorationType>;
+  private readonly boundary = vscode.window.createTextEditorDecorationType({
+    borderWidth: '0 0 1px 0',
+    borderStyle: 'dotted',
+    borderColor: new vscode.ThemeColor('editorLineNumber.foreground'),
+  });
+  private readonly shown = new Map<string, ShownExplanation>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor() {
+    this.types = Object.fromEntries(
+      (Object.keys(COLORS) as Tint[]).map((tint) => [
+        tint,
+        vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor(COLORS[tint]), borderRadius: '2px' }),
+      ]),
+    ) as Record<Tint, vscode.TextEditorDecorationType>;
+    this.disposables.push(
+      vscode.workspace.onDidChangeTextDocument((event) => {
+        if (event.contentChanges.length > 0 && this.shown.has(event.document.uri.toString())) this.clear(event.document.uri.toString());
+      }),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.refresh()),
+      vscode.languages.registerHoverProvider({ pattern: '**' }, { provideHover: (document, position) => this.hover(document, position) }),
+    );
+  }
+
+  /** Shows an explanation of the text starting at `textOffset` in the document. */
+  show(document: vscode.TextDocument, textOffset: number, explanation: Explanation): void {
+    const uri = document.uri.toString();
+    this.shown.set(uri, { uri, explanation, spans: documentSpans(textOffset, explanation.features) });
+    this.refresh();
+  }
+
+  shownIn(uri: string): ShownExplanation | undefined {
+    return this.shown.get(uri);
+  }
+
+  clear(uri?: string): void {
+    if (uri === undefined) this.shown.clear();
+    else this.shown.delete(uri);
+    this.refresh();
+  }
+
+  dispose(): void {
+    this.shown.clear();
+    for (const type of Object.values(this.types)) type.dispose();
+    this.boundary.dispose();
+    for (const disposable of this.disposables.splice(0)) disposable.dispose();
+  }
+
+  private refresh(): void {
+    for (const editor of vscode.window.visibleTextEditors) {
+      const shown = this.shown.get(editor.document.uri.toString());
+      const tints = shown ? featureTints(shown.explanation) : [];
+      const byTint: Record<Tint, vscode.Range[]> = { raisesStrong: [], raisesWeak: [], lowersStrong: [], lowersWeak: [] };
+      const untinted: vscode.Range[] = [];
+      for (const span of shown?.spans ?? []) {
+        const range = new vscode.Range(editor.document.positionAt(span.startOffset), editor.document.positionAt(span.endOffset));
+        const tint = tints[span.index];
+        if (tint) byTint[tint].push(range);
+        else untinted.push(range);
+      }
+      for (const tint of Object.keys(byTint) as Tint[]) editor.setDecorations(this.types[tint], byTint[tint]);
+      editor.setDecorations(this.boundary, untinted);
+    }
+  }
+
+  private hover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+    const shown = this.shown.get(document.uri.toString());
+    if (!shown) return undefined;
+    const offset = document.offsetAt(position);
+    const span = shown.spans.find((candidate) => offset >= candidate.startOffset && offset < candidate.endOffset);
+    if (!span) return undefined;
+    const markdown = new vscode.MarkdownString(hoverMarkdown(shown.explanation, span.index));
+    // Prompt text is escaped in hoverMarkdown; neither HTML nor command links are enabled.
+    markdown.isTrusted = false;
+    markdown.supportHtml = false;
+    return new vscode.Hover(markdown, new vscode.Range(document.positionAt(span.startOffset), document.positionAt(span.endOffset)));
+  }
+}

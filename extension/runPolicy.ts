@@ -1,0 +1,45 @@
+import type { CostEstimate } from '../protocol/server';
+import type { Settings } from './settings';
+
+/** The configured endpoints as a list (one setting may hold one URL or several). */
+export function endpointsOf(settings: Pick<Settings, 'endpoint'>): string[] {
+  return typeof settings.endpoint === 'string' ? [settings.endpoint] : [...settings.endpoint];
+}
+
+/** True when an endpoint is not on this machine, so prompt text would leave it. */
+export function isRemoteEndpoint(endpoint: string): boolean {
+  try {
+    const host = new URL(endpoint).hostname;
+    return !(host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host === '::1' || host.endsWith('.localhost'));
+  } catch {
+    return true;
+  }
+}
+
+/** The memento key of the one-time consent for an endpoint's origin. */
+export function consentKey(endpoint: string): string {
+  let origin = endpoint;
+  try {
+    origin = new URL(endpoint).origin;
+  } catch {
+    // A malformed URL is keyed as written; the server rejects it anyway.
+  }
+  return `spex.remoteConsent.${origin}`;
+}
+
+/** Large runs and remote endpoints get a cost preview and a question before any mask is scored. */
+export function needsCostPreview(settings: Pick<Settings, 'budget' | 'confirmThreshold' | 'backend' | 'endpoint'>): boolean {
+  const remote = settings.backend !== 'exec' && endpointsOf(settings).some(isRemoteEndpoint);
+  return remote || settings.budget > settings.confirmThreshold;
+}
+
+/** The cost preview, in one sentence a person can decide on. */
+export function previewMessage(estimate: CostEstimate): string {
+  const seconds = Math.max(1, Math.round(estimate.estimatedMs / 1000));
+  const time = seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+  return (
+    `SPEX will explain ${estimate.features} features with ${estimate.algorithm}: up to ${estimate.plannedMasks} masked prompts, ` +
+    `${estimate.plannedCalls} model calls (${estimate.valueFunction.name}), about ${time}` +
+    `${estimate.remote ? ', sent to a remote endpoint' : ''}. Continue?`
+  );
+}

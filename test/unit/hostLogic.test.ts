@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { featureRanks, featureTints, hoverMarkdown, partnersOf, tintOf } from '../../extension/attribution';
+import { documentSpans } from '../../extension/featureRanges';
+import { consentKey, isRemoteEndpoint, needsCostPreview, previewMessage } from '../../extension/runPolicy';
+import { DEFAULT_SETTINGS } from '../../extension/settings';
+import { sampleExplanation } from '../fixtures/sampleExplanation';
+
+describe('attribution shown in the editor', () => {
+  it('tints by sign and strength, and leaves tiny effects untinted', () => {
+    assert.equal(tintOf(1, 1), 'raisesStrong');
+    assert.equal(tintOf(0.2, 1), 'raisesWeak');
+    assert.equal(tintOf(-0.5, 1), 'lowersStrong');
+    assert.equal(tintOf(-0.1, 1), 'lowersWeak');
+    assert.equal(tintOf(0.01, 1), undefined);
+    assert.equal(tintOf(1, 0), undefined);
+    assert.deepEqual(featureTints(sampleExplanation()), ['raisesStrong', undefined, undefined, 'lowersWeak']);
+  });
+
+  it('ranks features by the size of their effect', () => {
+    assert.deepEqual(featureRanks(sampleExplanation()), [1, 3, 4, 2]);
+  });
+
+  it('finds a span’s strongest partners', () => {
+    assert.deepEqual(
+      partnersOf(sampleExplanation(), 2).map((term) => term.features),
+      [
+        [1, 2],
+        [2, 3],
+      ],
+    );
+  });
+
+  it('writes a hover with value, rank and partners, escaping prompt text', () => {
+    const hover = hoverMarkdown(sampleExplanation(), 2);
+    assert.match(hover, /feature 2 · MOBIUS \+0\.000 \(raises the logprob; rank 4 of 4\)/u);
+    assert.match(hover, /synergy \+2\.000 with \[1\] “Beta \\<b\\>follows\\<\/b\\>\.”/u);
+    assert.match(hover, /redundancy −0\.800 with \[3\] “Delta waits\.”/u);
+    assert.match(hover, /held-out R² 0\.970/u);
+    assert.doesNotMatch(hover, /<b>/u);
+  });
+
+  it('places decorations at the features’ offsets in the document', () => {
+    const explanation = sampleExplanation();
+    const spans = documentSpans(100, explanation.features);
+    assert.deepEqual(spans[1], { index: 1, startOffset: 100 + 13, endOffset: 100 + 13 + 'Beta <b>follows</b>.'.length });
+  });
+});
+
+describe('run policy', () => {
+  it('knows which endpoints are remote', () => {
+    for (const local of ['http://127.0.0.1:11434', 'http://localhost:8000/v1', 'http://[::1]:11434', 'http://gpu.localhost/v1'])
+      assert.equal(isRemoteEndpoint(local), false, local);
+    for (const remote of ['https://api.openai.com/v1', 'http://10.0.0.5:11434', 'not a url'])
+      assert.equal(isRemoteEndpoint(remote), true, remote);
+  });
+
+  it('asks before large runs and before sending text away', () => {
+    assert.equal(needsCostPreview(DEFAULT_SETTINGS), false);
+    assert.equal(needsCostPreview({ ...DEFAULT_SETTINGS, budget: 5000 }), true);
+    assert.equal(needsCostPreview({ ...DEFAULT_SETTINGS, endpoint: 'https://api.openai.com/v1' }), true);
+    assert.equal(needsCostPreview({ ...DEFAULT_SETTINGS, backend: 'exec', endpoint: 'https://api.openai.com/v1' }), false);
+    assert.equal(needsCostPreview({ ...DEFAULT_SETTINGS, confirmThreshold: 0 }), true);
+  });
+
+  it('remembers consent per origin, not per path', () => {
+    assert.equal(consentKey('https://api.example.com/v1'), consentKey('https://api.example.com/v2'));
+    assert.notEqual(consentKey('https://api.example.com/v1'), consentKey('https://other.example.com/v1'));
+  });
+
+  it('states the cost in one sentence', () => {
+    const message = previewMessage({
+      features: 40,
+      algorithm: 'proxyspex',
+      reason: 'x',
+      plannedMasks: 1005,
+      plannedCalls: 5025,
+      valueFunction: { name: 'logprob', reason: 'y' },
+      estimatedMs: 125_000,
+      remote: true,
+    });
+    assert.equal(
+      message,
+      'SPEX will explain 40 features with proxyspex: up to 1005 masked prompts, 5025 model calls (logprob), about 2 min, sent to a remote endpoint. Continue?',
+    );
+  });
+});

@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: prints speed and recovery figures as Markdown tables. Benchmarks never assert; they report.
  *
- * Options: `--quick` shrinks the calls-to-R² grid (n ∈ {64, 256}, σ = 0, budgets up to 8,000);
- * `--only <section>[,<section>…]` runs only the named sections (basics, recovery, fit, surrogate, indices),
+ * Options: `--quick` shrinks the calls-to-R² grid (n ∈ {64, 256}, σ = 0, budgets up to 8,000) and the engine
+ * runs (C ∈ {4, 16}, no C = 1 run of 50 s);
+ * `--only <section>[,<section>…]` runs only the named sections (basics, recovery, fit, surrogate, indices, engine),
  * e.g. `npm run bench -- --only recovery --quick`.
  */
 import { availableParallelism, cpus } from 'node:os';
@@ -10,9 +11,10 @@ import { applyMask } from '../server/ablation/mask';
 import { segmentText } from '../server/ablation/segment';
 import { exactMask, recoverExact } from '../server/recovery/exact';
 import { seededRandom } from '../server/recovery/random';
+import { engineBenchmark } from './engine';
 import { callsToR2, fitTimeAndMemory, indexSpeed, markdownTable, surrogateSpeed, timeMs } from './recovery';
 
-const SECTIONS = ['basics', 'recovery', 'fit', 'surrogate', 'indices'] as const;
+const SECTIONS = ['basics', 'recovery', 'fit', 'surrogate', 'indices', 'engine'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function isSection(value: string): value is Section {
@@ -101,6 +103,9 @@ async function main(): Promise<void> {
         break;
       case 'indices':
         print(`## Interaction index computation\n\n${indexSpeed()}`);
+        break;
+      case 'engine':
+        print(`## Engine throughput, recovery share and call cache\n\n${await engineBenchmark({ quick: options.quick, log })}`);
         break;
     }
     log(`[${section}] ${((performance.now() - sectionStarted) / 1000).toFixed(1)} s`);

@@ -12,7 +12,7 @@ import { CallCache } from './cache/callCache';
 import { defaultCacheDirectory } from './cache/cacheDirectory';
 import { parseCommandLine, USAGE, UsageError, type ExplainCommand } from './cli/args';
 import { ExplainError, explainText, previewCost } from './engine/explain';
-import { createValueSource } from './engine/valueSource';
+import { createValueSource, sourceOptionsFor } from './engine/valueSource';
 import { RecoveryError } from './recovery/types';
 import { formatCsv } from './report/csv';
 import { formatHtml } from './report/html';
@@ -60,24 +60,7 @@ async function explain(command: ExplainCommand): Promise<number> {
     apiKey = process.env[command.apiKeyEnv];
     if (!apiKey) throw new UsageError(`The environment variable ${command.apiKeyEnv} named by --api-key-env is not set.`);
   }
-  const source = await createValueSource({
-    backend: command.backend,
-    endpoints: command.endpoints,
-    value: command.value,
-    maxAnswerTokens: command.maxAnswerTokens,
-    concurrency: command.concurrency,
-    timeoutMs: command.timeoutMs,
-    retries: command.retries,
-    seed: command.seed,
-    prompt: text,
-    api: command.api,
-    raw: command.raw,
-    signal: controller.signal,
-    ...(command.model === undefined ? {} : { model: command.model }),
-    ...(apiKey === undefined ? {} : { apiKey }),
-    ...(command.exec === undefined ? {} : { exec: command.exec }),
-    ...(command.target === undefined ? {} : { target: command.target }),
-  });
+  const source = await createValueSource(sourceOptionsFor(command, text, controller.signal, apiKey));
   let cache: CallCache | undefined;
   try {
     cache = command.noCache ? undefined : await CallCache.open(command.cache ?? defaultCacheDirectory());

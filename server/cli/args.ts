@@ -3,44 +3,23 @@ import type { Granularity } from '../../protocol/features';
 import { isGranularity } from '../../protocol/features';
 import { parseMasking, type Masking } from '../ablation/mask';
 import { DEFAULT_OLLAMA_HOST } from '../backends/ollamaEndpoint';
-import { INDEX_NAMES, isIndexName, type IndexName } from '../recovery/indexNames';
-import { ALGORITHM_NAMES, type AlgorithmChoice } from '../recovery/types';
-import { VALUE_FUNCTION_NAMES, type ValueFunctionChoice } from '../value/valueFunction';
+import { INDEX_NAMES, isIndexName } from '../recovery/indexNames';
+import type { ExplainConfig } from '../lsp/explainConfig';
+import { ALGORITHM_NAMES } from '../recovery/types';
+import { VALUE_FUNCTION_NAMES } from '../value/valueFunction';
 
 export const OUTPUT_FORMATS = ['json', 'markdown', 'html', 'csv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const BACKEND_NAMES = ['ollama', 'openai', 'exec'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
-export interface ExplainCommand {
+/** An explain run from the command line: the engine's options plus what only the CLI has. */
+export interface ExplainCommand extends ExplainConfig {
   readonly kind: 'explain';
   /** A file path, or '-' for standard input. */
   readonly input: string;
-  readonly backend: BackendName;
-  /** Endpoint URLs (several make a pool); empty means the backend's default. */
-  readonly endpoints: string[];
-  readonly model: string | undefined;
   /** The name of an environment variable holding the API key (never the key itself). */
   readonly apiKeyEnv: string | undefined;
-  readonly api: 'completions' | 'chat';
-  readonly raw: boolean;
-  readonly exec: string | undefined;
-  readonly granularity: Granularity;
-  readonly pin: string[];
-  readonly target: string | undefined;
-  readonly value: ValueFunctionChoice;
-  readonly maxAnswerTokens: number;
-  readonly masking: Masking;
-  readonly algorithm: AlgorithmChoice;
-  readonly budget: number;
-  readonly maxOrder: number;
-  readonly index: IndexName;
-  readonly order: number;
-  readonly top: number;
-  readonly seed: number;
-  readonly concurrency: number;
-  readonly timeoutMs: number;
-  readonly retries: number;
   readonly cache: string | undefined;
   readonly noCache: boolean;
   readonly dryRun: boolean;

@@ -7,6 +7,7 @@ import { BackendError } from '../backends/scorer';
 import type { CallKeyParts } from '../cache/cacheKey';
 import { chooseValueFunction } from '../value/chooseValueFunction';
 import type { ValueFunctionChoice } from '../value/valueFunction';
+import type { ExplainConfig } from '../lsp/explainConfig';
 import { EndpointPool } from './endpointPool';
 
 /**
@@ -49,6 +50,28 @@ export interface SourceOptions {
 }
 
 export const DEFAULT_OPENAI_ENDPOINT = 'http://127.0.0.1:8000/v1';
+
+/** Source options from an explanation's checked configuration (the CLI's flags or the server's options over settings). */
+export function sourceOptionsFor(config: ExplainConfig, prompt: string, signal: AbortSignal, apiKey: string | undefined): SourceOptions {
+  return {
+    backend: config.backend,
+    endpoints: config.endpoints,
+    api: config.api,
+    raw: config.raw,
+    value: config.value,
+    maxAnswerTokens: config.maxAnswerTokens,
+    concurrency: config.concurrency,
+    timeoutMs: config.timeoutMs,
+    retries: config.retries,
+    seed: config.seed,
+    prompt,
+    signal,
+    ...(config.model === undefined ? {} : { model: config.model }),
+    ...(config.exec === undefined ? {} : { exec: config.exec }),
+    ...(config.target === undefined ? {} : { target: config.target }),
+    ...(apiKey === undefined ? {} : { apiKey }),
+  };
+}
 
 export async function createValueSource(options: SourceOptions): Promise<ValueSource> {
   if (options.backend === 'exec') return execSource(options.exec ?? '', options.timeoutMs);

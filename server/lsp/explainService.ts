@@ -12,7 +12,7 @@ import { defaultCacheDirectory } from '../cache/cacheDirectory';
 import { cachedScorer, type CachedScore } from '../engine/cachedScorer';
 import { EndpointPool } from '../engine/endpointPool';
 import { explainText, previewCost, type ExplainProgress } from '../engine/explain';
-import { createValueSource, DEFAULT_OPENAI_ENDPOINT, type ValueSource } from '../engine/valueSource';
+import { createValueSource, DEFAULT_OPENAI_ENDPOINT, sourceOptionsFor, type ValueSource } from '../engine/valueSource';
 import { OllamaEndpoint } from '../backends/ollamaEndpoint';
 import { OpenAiEndpoint } from '../backends/openaiEndpoint';
 import { CompiledFourier } from '../recovery/expansion';
@@ -177,24 +177,7 @@ export class ExplainService {
   }
 
   private source(config: ExplainConfig, prompt: string, signal: AbortSignal): Promise<ValueSource> {
-    return createValueSource({
-      backend: config.backend,
-      endpoints: config.endpoints,
-      api: config.api,
-      raw: config.raw,
-      value: config.value,
-      maxAnswerTokens: config.maxAnswerTokens,
-      concurrency: config.concurrency,
-      timeoutMs: config.timeoutMs,
-      retries: config.retries,
-      seed: config.seed,
-      prompt,
-      signal,
-      ...(config.model === undefined ? {} : { model: config.model }),
-      ...(config.exec === undefined ? {} : { exec: config.exec }),
-      ...(config.target === undefined ? {} : { target: config.target }),
-      ...(this.apiKey === undefined ? {} : { apiKey: this.apiKey }),
-    });
+    return createValueSource(sourceOptionsFor(config, prompt, signal, this.apiKey));
   }
 
   /** The cache opens on first use; if it cannot, explanations still run, uncached, with a warning. */

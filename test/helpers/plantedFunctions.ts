@@ -1,7 +1,9 @@
-import { CompiledFourier } from '../../server/recovery/expansion';
+import { CompiledFourier, rSquared } from '../../server/recovery/expansion';
+import { uniformMask } from '../../server/recovery/masks';
 import { EMPTY_KEY, keyOf, type InteractionKey } from '../../server/recovery/interactionKey';
-import { gaussian, type RandomSource } from '../../server/recovery/random';
+import { gaussian, seededRandom, type RandomSource } from '../../server/recovery/random';
 import type { Spectrum } from '../../server/recovery/spectrum';
+import type { MaskEvaluator } from '../../server/recovery/types';
 
 export interface PlantedOptions {
   readonly featureCount: number;
@@ -65,4 +67,24 @@ export function plantedValues(spectrum: Spectrum, random: RandomSource, noise = 
 export function supportRecall(planted: Spectrum, found: Spectrum): number {
   const keys = [...planted.keys()].filter((key) => key !== EMPTY_KEY);
   return keys.filter((key) => found.has(key)).length / Math.max(1, keys.length);
+}
+
+/** An evaluator of a planted function that counts the masks it is asked for. */
+export function countingEvaluator(spectrum: Spectrum, seed: number, noise = 0): { evaluate: MaskEvaluator; calls: () => number } {
+  const values = plantedValues(spectrum, seededRandom(seed), noise);
+  let calls = 0;
+  return {
+    evaluate: (masks) => {
+      calls += masks.length;
+      return Promise.resolve(values(masks));
+    },
+    calls: () => calls,
+  };
+}
+
+/** R² of a recovered expansion against the truth on 2,000 fresh uniform masks. */
+export function truthR2(truth: Spectrum, found: Spectrum, featureCount: number, seed: number): number {
+  const random = seededRandom(seed);
+  const masks = Array.from({ length: 2000 }, () => uniformMask(featureCount, random));
+  return rSquared(new CompiledFourier(truth).evaluateMany(masks), new CompiledFourier(found).evaluateMany(masks));
 }

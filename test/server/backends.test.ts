@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -246,30 +247,8 @@ describe('faults at the endpoint', () => {
   });
 
   it('keeps the cache valid when killed mid-run, and reuses what it stored', async () => {
-    const server = await fake({ latencyMs: 5 });
-    const cache = freshCache();
-    const args = [
-      'explain',
-      '-',
-      '--backend',
-      'openai',
-      '--endpoint',
-      server.openaiBaseURL,
-      '--budget',
-      '300',
-      '--cache',
-      cache,
-      '--format',
-      'json',
-    ];
-    const killed = await runCli(args, {
-      input: PROMPT,
-      onSpawn: (child) => {
-        void waitFor('a third of the masks scored', () => (server.requestCount('/v1/completions') > 90 ? true : undefined), 30_000).then(
-          () => child.kill('SIGKILL'),
-        );
-      },
-    });
+    const { args, server, cache } = await interruptibleRun();
+    const killed = await runCli(args, { input: PROMPT, onSpawn: (child) => signalAfter(child, server, 90, 'SIGKILL') });
     assert.equal(killed.signal, 'SIGKILL');
     const stored = readFileSync(path.join(cache, 'calls-v1.jsonl'), 'utf8').split('\n').length;
     assert.ok(stored > 50, `${stored} lines stored before the kill`);
@@ -283,30 +262,8 @@ describe('faults at the endpoint', () => {
 
 describe('cancellation', () => {
   it('stops on Ctrl-C with exit code 1, and the calls stored so far are reused', async () => {
-    const server = await fake({ latencyMs: 5 });
-    const cache = freshCache();
-    const args = [
-      'explain',
-      '-',
-      '--backend',
-      'openai',
-      '--endpoint',
-      server.openaiBaseURL,
-      '--budget',
-      '300',
-      '--cache',
-      cache,
-      '--format',
-      'json',
-    ];
-    const interrupted = await runCli(args, {
-      input: PROMPT,
-      onSpawn: (child) => {
-        void waitFor('some masks scored', () => (server.requestCount('/v1/completions') > 60 ? true : undefined), 30_000).then(() =>
-          child.kill('SIGINT'),
-        );
-      },
-    });
+    const { args, server } = await interruptibleRun();
+    const interrupted = await runCli(args, { input: PROMPT, onSpawn: (child) => signalAfter(child, server, 60, 'SIGINT') });
     assert.equal(interrupted.code, 1);
     assert.match(interrupted.stderr, /Interrupted/u);
     const rerun = await runCli(args, { input: PROMPT });
@@ -314,6 +271,34 @@ describe('cancellation', () => {
     assert.ok((JSON.parse(rerun.stdout) as Explanation).calls.cached > 30);
   });
 });
+
+/** A run slow enough to interrupt (5 ms per call), with its own cache. */
+async function interruptibleRun(): Promise<{ args: string[]; server: FakeModelServer; cache: string }> {
+  const server = await fake({ latencyMs: 5 });
+  const cache = freshCache();
+  const args = [
+    'explain',
+    '-',
+    '--backend',
+    'openai',
+    '--endpoint',
+    server.openaiBaseURL,
+    '--budget',
+    '300',
+    '--cache',
+    cache,
+    '--format',
+    'json',
+  ];
+  return { args, server, cache };
+}
+
+/** Sends `signal` to the CLI once the fake has answered `calls` masked prompts. */
+function signalAfter(child: ChildProcess, server: FakeModelServer, calls: number, signal: NodeJS.Signals): void {
+  void waitFor(`${calls} masks scored`, () => (server.requestCount('/v1/completions') > calls ? true : undefined), 30_000).then(() =>
+    child.kill(signal),
+  );
+}
 
 describe('reports and previews', () => {
   it('previews the cost without scoring any mask', async () => {

@@ -1,31 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CompiledFourier, rSquared } from '../../../server/recovery/expansion';
 import { keyOf } from '../../../server/recovery/interactionKey';
 import { uniformMask } from '../../../server/recovery/masks';
 import { fitFromSamples, proxySpexRounds, recoverProxySpex } from '../../../server/recovery/proxySpex';
 import { seededRandom } from '../../../server/recovery/random';
 import type { Spectrum } from '../../../server/recovery/spectrum';
 import { RecoveryError, type MaskEvaluator } from '../../../server/recovery/types';
-import { plantedSpectrum, plantedValues, supportRecall } from '../../helpers/plantedFunctions';
-
-function evaluatorFor(spectrum: Spectrum, seed: number, noise = 0): { evaluate: MaskEvaluator; calls: () => number } {
-  const values = plantedValues(spectrum, seededRandom(seed), noise);
-  let calls = 0;
-  return {
-    evaluate: (masks) => {
-      calls += masks.length;
-      return Promise.resolve(values(masks));
-    },
-    calls: () => calls,
-  };
-}
-
-function testR2(truth: Spectrum, found: Spectrum, featureCount: number, seed: number): number {
-  const random = seededRandom(seed);
-  const masks = Array.from({ length: 2000 }, () => uniformMask(featureCount, random));
-  return rSquared(new CompiledFourier(truth).evaluateMany(masks), new CompiledFourier(found).evaluateMany(masks));
-}
+import { countingEvaluator, plantedSpectrum, plantedValues, supportRecall, truthR2 } from '../../helpers/plantedFunctions';
 
 /** Budgets at which ProxySPEX finds every planted term (documented in README, Performance). */
 const PLANTED_CASES = [
@@ -39,7 +20,7 @@ describe('ProxySPEX', () => {
   for (const { featureCount, terms, budget, seed } of PLANTED_CASES) {
     it(`finds all ${terms} planted terms (degree ≤ 4, hierarchy) at n = ${featureCount} within ${budget} calls`, async () => {
       const truth = plantedSpectrum({ featureCount, terms, maxDegree: 4, random: seededRandom(seed) });
-      const { evaluate, calls } = evaluatorFor(truth, seed);
+      const { evaluate, calls } = countingEvaluator(truth, seed);
       const result = await recoverProxySpex(evaluate, { featureCount, budget, random: seededRandom(seed + 1000) });
       assert.equal(supportRecall(truth, result.fourier), 1);
       for (const [key, value] of truth)
@@ -47,7 +28,7 @@ describe('ProxySPEX', () => {
           Math.abs((result.fourier.get(key) ?? 0) - value) < 1e-6,
           `coefficient of ${JSON.stringify([...key].map((c) => c.charCodeAt(0)))}`,
         );
-      assert.ok(testR2(truth, result.fourier, featureCount, seed) >= 0.999);
+      assert.ok(truthR2(truth, result.fourier, featureCount, seed) >= 0.999);
       assert.ok((result.diagnostics.heldOutR2 ?? 0) >= 0.95);
       assert.ok(calls() <= budget);
       assert.equal(result.diagnostics.masksQueried, calls());
@@ -57,7 +38,7 @@ describe('ProxySPEX', () => {
   it('finds terms whose footprint is only their single features, with the tree proxy', async () => {
     const featureCount = 64;
     const truth = plantedSpectrum({ featureCount, terms: 24, maxDegree: 4, random: seededRandom(32), hierarchy: 'singletons' });
-    const { evaluate } = evaluatorFor(truth, 32);
+    const { evaluate } = countingEvaluator(truth, 32);
     const result = await recoverProxySpex(evaluate, { featureCount, budget: 1500, random: seededRandom(7) });
     assert.equal(supportRecall(truth, result.fourier), 1);
   });
@@ -65,16 +46,16 @@ describe('ProxySPEX', () => {
   it('reaches R² ≥ 0.95 on a noisy planted function (σ = 0.1) at n = 128 within 2,500 calls', async () => {
     const featureCount = 128;
     const truth = plantedSpectrum({ featureCount, terms: 32, maxDegree: 4, random: seededRandom(5) });
-    const { evaluate } = evaluatorFor(truth, 5, 0.1);
+    const { evaluate } = countingEvaluator(truth, 5, 0.1);
     const result = await recoverProxySpex(evaluate, { featureCount, budget: 2500, random: seededRandom(6) });
-    assert.ok(testR2(truth, result.fourier, featureCount, 5) >= 0.95);
+    assert.ok(truthR2(truth, result.fourier, featureCount, 5) >= 0.95);
     assert.ok(supportRecall(truth, result.fourier) >= 0.95);
   });
 
   it('stops sampling early once fresh masks are predicted, and says why', async () => {
     const featureCount = 64;
     const truth = plantedSpectrum({ featureCount, terms: 12, maxDegree: 3, random: seededRandom(8) });
-    const { evaluate, calls } = evaluatorFor(truth, 8);
+    const { evaluate, calls } = countingEvaluator(truth, 8);
     const result = await recoverProxySpex(evaluate, { featureCount, budget: 4000, random: seededRandom(9) });
     assert.ok(calls() < 4000, `used ${calls()} calls`);
     assert.match(result.diagnostics.stoppedBecause, /predicted \d+ fresh masks with R² 1\.0000/u);
@@ -110,7 +91,7 @@ describe('ProxySPEX', () => {
       [keyOf([3]), -0.8],
       [keyOf([17]), 0.5],
     ]);
-    const { evaluate } = evaluatorFor(truth, 1);
+    const { evaluate } = countingEvaluator(truth, 1);
     const result = await recoverProxySpex(evaluate, { featureCount, budget: 400, random: seededRandom(2) });
     assert.deepEqual([...result.fourier.keys()].sort(), [...truth.keys()].sort());
   });

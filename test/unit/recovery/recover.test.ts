@@ -1,33 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CompiledFourier, rSquared } from '../../../server/recovery/expansion';
 import { keyOf } from '../../../server/recovery/interactionKey';
-import { uniformMask } from '../../../server/recovery/masks';
 import { planRecovery } from '../../../server/recovery/plan';
 import { seededRandom } from '../../../server/recovery/random';
 import { recover } from '../../../server/recovery/recover';
 import { recoverSpex } from '../../../server/recovery/spex';
 import type { Spectrum } from '../../../server/recovery/spectrum';
 import { RecoveryError, type MaskEvaluator } from '../../../server/recovery/types';
-import { plantedSpectrum, plantedValues, supportRecall } from '../../helpers/plantedFunctions';
-
-function counting(spectrum: Spectrum, seed: number, noise = 0): { evaluate: MaskEvaluator; calls: () => number } {
-  const values = plantedValues(spectrum, seededRandom(seed), noise);
-  let calls = 0;
-  return {
-    evaluate: (masks) => {
-      calls += masks.length;
-      return Promise.resolve(values(masks));
-    },
-    calls: () => calls,
-  };
-}
-
-function heldOutR2(truth: Spectrum, found: Spectrum, featureCount: number): number {
-  const random = seededRandom(99);
-  const masks = Array.from({ length: 2000 }, () => uniformMask(featureCount, random));
-  return rSquared(new CompiledFourier(truth).evaluateMany(masks), new CompiledFourier(found).evaluateMany(masks));
-}
+import { countingEvaluator, plantedSpectrum, supportRecall, truthR2 } from '../../helpers/plantedFunctions';
 
 /** Budgets at which SPEX decodes every planted term, hierarchy or not (documented in README, Performance). */
 const SPEX_CASES = [
@@ -41,12 +21,12 @@ describe('SPEX', () => {
   for (const { featureCount, terms, t, budget, hierarchy } of SPEX_CASES) {
     it(`decodes all ${terms} planted terms (degree ≤ ${t}, hierarchy: ${hierarchy}) at n = ${featureCount} within ${budget} calls`, async () => {
       const truth = plantedSpectrum({ featureCount, terms, maxDegree: t, random: seededRandom(featureCount), hierarchy });
-      const { evaluate, calls } = counting(truth, featureCount);
+      const { evaluate, calls } = countingEvaluator(truth, featureCount);
       const plan = planRecovery({ featureCount, budget, maxOrder: t, algorithm: 'spex' });
       const result = await recoverSpex(evaluate, { featureCount, budget, maxOrder: t, random: seededRandom(7) });
       assert.equal(supportRecall(truth, result.fourier), 1);
       assert.equal(result.fourier.size, truth.size, 'no spurious terms');
-      assert.ok(heldOutR2(truth, result.fourier, featureCount) > 0.9999);
+      assert.ok(truthR2(truth, result.fourier, featureCount, 99) > 0.9999);
       assert.ok((result.diagnostics.heldOutR2 ?? 0) > 0.9999);
       assert.ok(calls() <= plan.masks, `planned ${plan.masks}, used ${calls()}`);
       assert.ok(calls() <= budget);
@@ -56,9 +36,9 @@ describe('SPEX', () => {
   it('keeps R² ≥ 0.95 with noise (σ = 0.05) at n = 128', async () => {
     const featureCount = 128;
     const truth = plantedSpectrum({ featureCount, terms: 32, maxDegree: 4, random: seededRandom(3) });
-    const { evaluate } = counting(truth, 3, 0.05);
+    const { evaluate } = countingEvaluator(truth, 3, 0.05);
     const result = await recoverSpex(evaluate, { featureCount, budget: 7000, maxOrder: 4, random: seededRandom(4) });
-    assert.ok(heldOutR2(truth, result.fourier, featureCount) >= 0.95);
+    assert.ok(truthR2(truth, result.fourier, featureCount, 99) >= 0.95);
     assert.ok(supportRecall(truth, result.fourier) >= 0.9);
   });
 
@@ -127,7 +107,7 @@ describe('planRecovery', () => {
 describe('recover', () => {
   it('runs the planned algorithm and reports the plan and diagnostics', async () => {
     const truth = plantedSpectrum({ featureCount: 8, terms: 10, maxDegree: 3, random: seededRandom(1) });
-    const { evaluate, calls } = counting(truth, 1);
+    const { evaluate, calls } = countingEvaluator(truth, 1);
     const result = await recover(evaluate, { featureCount: 8, budget: 500 });
     assert.equal(result.plan.algorithm, 'exact');
     assert.equal(result.diagnostics.algorithm, 'exact');
@@ -139,14 +119,14 @@ describe('recover', () => {
   it('reproduces a run exactly from its seed', async () => {
     const truth = plantedSpectrum({ featureCount: 40, terms: 12, maxDegree: 3, random: seededRandom(2) });
     const run = async (): Promise<Spectrum> =>
-      (await recover(counting(truth, 2, 0.05).evaluate, { featureCount: 40, budget: 600, seed: 5 })).fourier;
+      (await recover(countingEvaluator(truth, 2, 0.05).evaluate, { featureCount: 40, budget: 600, seed: 5 })).fourier;
     assert.deepEqual([...(await run())], [...(await run())]);
   });
 
   it('streams partial results from ProxySPEX rounds', async () => {
     const truth = plantedSpectrum({ featureCount: 50, terms: 16, maxDegree: 3, random: seededRandom(3) });
     const seen: number[] = [];
-    await recover(counting(truth, 3).evaluate, {
+    await recover(countingEvaluator(truth, 3).evaluate, {
       featureCount: 50,
       budget: 2000,
       onProgress: (progress) => seen.push(progress.masksQueried),

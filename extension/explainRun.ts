@@ -116,7 +116,7 @@ export async function explainRange(editor: vscode.TextEditor, range: vscode.Rang
               dependencies.status.running(value.message ?? '');
             },
           ),
-          dependencies.runs.onPartial(workDoneToken, (partial) => dependencies.panel.showExplanation(partial, true)),
+          dependencies.runs.onPartial(workDoneToken, (partial) => dependencies.panel.showExplanation(partial, true, { verifiable: false })),
         ];
         try {
           return await client.sendRequest(
@@ -130,7 +130,7 @@ export async function explainRange(editor: vscode.TextEditor, range: vscode.Rang
       },
     );
     dependencies.decorations.show(document, textOffset, result.explanation);
-    dependencies.panel.showExplanation(result.explanation, false, result.id);
+    dependencies.panel.showExplanation(result.explanation, result.cancelled, { cancelled: result.cancelled, verifiable: true });
     dependencies.remember({ result, document, textOffset });
     dependencies.status.finished(result.explanation);
     const { explanation } = result;

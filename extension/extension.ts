@@ -4,12 +4,13 @@
  * context.subscriptions so deactivation undoes it.
  */
 import * as vscode from 'vscode';
-import { ClearCacheRequest, ListModelsRequest } from '../protocol/server';
+import { ClearCacheRequest, ListModelsRequest, VerifyMaskRequest } from '../protocol/server';
+import { formatMarkdown } from '../server/report/markdown';
 import { COMMAND_IDS } from './commandIds';
 import { explainRange, RunTracker, type LastExplanation, type RunDependencies } from './explainRun';
 import { ExplanationDecorations } from './explanationDecorations';
 import { exportExplanation } from './exportExplanation';
-import { ExplanationPanel } from './panel/explanationPanel';
+import { ExplanationPanel, PANEL_VIEW_TYPE } from './panel/explanationPanel';
 import { ServerClient } from './serverClient';
 import { readSettings } from './settings';
 import { RunStatus } from './statusBar';
@@ -31,14 +32,34 @@ export function activate(context: vscode.ExtensionContext): void {
     apiKey: () => context.secrets.get(API_KEY_SECRET),
     onExplanationChanged: (params) => runs.partial(params.workDoneToken, params.explanation),
   });
+  const client = server;
   const decorations = new ExplanationDecorations();
   const status = new RunStatus();
   let last: LastExplanation | undefined;
-  const panel = new ExplanationPanel(context.extensionUri, (index) => {
-    const span = last ? decorations.shownIn(last.document.uri.toString())?.spans[index] : undefined;
-    if (!last || !span) return;
-    const range = new vscode.Range(last.document.positionAt(span.startOffset), last.document.positionAt(span.endOffset));
-    void vscode.window.showTextDocument(last.document, { selection: range, viewColumn: vscode.ViewColumn.One });
+  const panel = new ExplanationPanel(context.extensionUri, {
+    revealFeature: (index) => {
+      const span = last ? decorations.shownIn(last.document.uri.toString())?.spans[index] : undefined;
+      if (!last || !span) return;
+      const range = new vscode.Range(last.document.positionAt(span.startOffset), last.document.positionAt(span.endOffset));
+      void vscode.window.showTextDocument(last.document, { selection: range, viewColumn: vscode.ViewColumn.One });
+    },
+    verifyMask: async (mask) => {
+      if (!last) throw new Error('There is no explanation to verify against.');
+      return (await client.get()).sendRequest(VerifyMaskRequest, { explanationId: last.result.id, mask });
+    },
+    exportAs: (format) => {
+      if (!last) return;
+      const name = ({ json: 'JSON', markdown: 'Markdown', html: 'HTML', csv: 'CSV' } as const)[format];
+      void exportExplanation(last.result.explanation, vscode.workspace.workspaceFolders?.[0]?.uri, name).then((written) => {
+        if (written) void vscode.window.showInformationMessage(`SPEX: exported to ${vscode.workspace.asRelativePath(written)}.`);
+      });
+    },
+    copyMarkdown: () => {
+      if (!last) return;
+      void vscode.env.clipboard
+        .writeText(formatMarkdown(last.result.explanation))
+        .then(() => vscode.window.showInformationMessage('SPEX: explanation copied as Markdown.'));
+    },
   });
   const dependencies: RunDependencies = {
     server,
@@ -50,7 +71,6 @@ export function activate(context: vscode.ExtensionContext): void {
     state: context.globalState,
     remember: (explained) => (last = explained),
   };
-  const client = server;
 
   context.subscriptions.push(
     output,
@@ -58,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): void {
     decorations,
     status,
     panel,
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, panel),
     vscode.commands.registerTextEditorCommand(COMMAND_IDS.explainSelection, (editor) => {
       const selection = editor.selection;
       if (selection.isEmpty) {
@@ -115,7 +136,7 @@ export function activate(context: vscode.ExtensionContext): void {
         void vscode.window.showInformationMessage('SPEX: no explanation yet. Select text and run "Explain Interactions".');
         return;
       }
-      panel.showExplanation(last.result.explanation, false, last.result.id);
+      panel.showExplanation(last.result.explanation, last.result.cancelled, { cancelled: last.result.cancelled, verifiable: true });
       decorations.show(last.document, last.textOffset, last.result.explanation);
     }),
     vscode.commands.registerCommand(COMMAND_IDS.exportExplanation, async () => {

@@ -19,9 +19,30 @@ export interface ShowExplanationMessage {
   readonly type: 'showExplanation';
   readonly explanation: Explanation;
   readonly partial: boolean;
+  /** True when the run was cancelled and this is what it had learned. */
+  readonly cancelled?: boolean;
+  /** Whether what-if masks can be verified with the model (false for a restored or partial explanation). */
+  readonly verifiable?: boolean;
 }
 
-export type HostToWebviewMessage = ShowSegmentationMessage | ShowExplanationMessage;
+/** host → webview: the real model's value for a what-if mask the webview asked to verify. */
+export interface VerifyResultMessage {
+  readonly type: 'verifyResult';
+  readonly requestId: number;
+  readonly mask: readonly number[];
+  readonly value: number;
+  readonly predicted: number;
+  readonly cached: boolean;
+}
+
+/** host → webview: verifying a what-if mask failed; the message says why. */
+export interface VerifyFailedMessage {
+  readonly type: 'verifyFailed';
+  readonly requestId: number;
+  readonly message: string;
+}
+
+export type HostToWebviewMessage = ShowSegmentationMessage | ShowExplanationMessage | VerifyResultMessage | VerifyFailedMessage;
 
 /** webview → host: the page has loaded and its listener is in place; the host may now post state. */
 export interface ReadyMessage {
@@ -34,7 +55,28 @@ export interface RevealFeatureMessage {
   readonly index: number;
 }
 
-export type WebviewToHostMessage = ReadyMessage | RevealFeatureMessage;
+/** webview → host: score this what-if mask (1 = feature kept) with the real model. */
+export interface VerifyMaskMessage {
+  readonly type: 'verifyMask';
+  readonly requestId: number;
+  readonly mask: readonly number[];
+}
+
+export const EXPORT_FORMAT_NAMES = ['json', 'markdown', 'html', 'csv'] as const;
+export type ExportFormatName = (typeof EXPORT_FORMAT_NAMES)[number];
+
+/** webview → host: save the explanation shown in this format. */
+export interface ExportMessage {
+  readonly type: 'export';
+  readonly format: ExportFormatName;
+}
+
+/** webview → host: copy the explanation as Markdown to the clipboard. */
+export interface CopyMarkdownMessage {
+  readonly type: 'copyMarkdown';
+}
+
+export type WebviewToHostMessage = ReadyMessage | RevealFeatureMessage | VerifyMaskMessage | ExportMessage | CopyMarkdownMessage;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -96,8 +138,29 @@ export function isShowExplanationMessage(value: unknown): value is ShowExplanati
   );
 }
 
+const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isBitList = (value: unknown): value is number[] => Array.isArray(value) && value.every((bit) => bit === 0 || bit === 1);
+
+export function isVerifyResultMessage(value: unknown): value is VerifyResultMessage {
+  return (
+    isRecord(value) &&
+    value.type === 'verifyResult' &&
+    Number.isInteger(value.requestId) &&
+    isBitList(value.mask) &&
+    isFiniteNumber(value.value) &&
+    isFiniteNumber(value.predicted) &&
+    typeof value.cached === 'boolean'
+  );
+}
+
+export function isVerifyFailedMessage(value: unknown): value is VerifyFailedMessage {
+  return isRecord(value) && value.type === 'verifyFailed' && Number.isInteger(value.requestId) && typeof value.message === 'string';
+}
+
 export function isHostToWebviewMessage(value: unknown): value is HostToWebviewMessage {
-  return isShowSegmentationMessage(value) || isShowExplanationMessage(value);
+  return (
+    isShowSegmentationMessage(value) || isShowExplanationMessage(value) || isVerifyResultMessage(value) || isVerifyFailedMessage(value)
+  );
 }
 
 export function isReadyMessage(value: unknown): value is ReadyMessage {
@@ -109,6 +172,31 @@ export function isRevealFeatureMessage(value: unknown): value is RevealFeatureMe
   return isRecord(value) && value.type === 'revealFeature' && Number.isInteger(value.index) && (value.index as number) >= 0;
 }
 
+/** Checks the shape only; the host also checks the mask's length against the explanation's features. */
+export function isVerifyMaskMessage(value: unknown): value is VerifyMaskMessage {
+  return (
+    isRecord(value) &&
+    value.type === 'verifyMask' &&
+    Number.isInteger(value.requestId) &&
+    isBitList(value.mask) &&
+    value.mask.length <= 4096
+  );
+}
+
+export function isExportMessage(value: unknown): value is ExportMessage {
+  return isRecord(value) && value.type === 'export' && (EXPORT_FORMAT_NAMES as readonly unknown[]).includes(value.format);
+}
+
+export function isCopyMarkdownMessage(value: unknown): value is CopyMarkdownMessage {
+  return isRecord(value) && value.type === 'copyMarkdown';
+}
+
 export function isWebviewToHostMessage(value: unknown): value is WebviewToHostMessage {
-  return isReadyMessage(value) || isRevealFeatureMessage(value);
+  return (
+    isReadyMessage(value) ||
+    isRevealFeatureMessage(value) ||
+    isVerifyMaskMessage(value) ||
+    isExportMessage(value) ||
+    isCopyMarkdownMessage(value)
+  );
 }

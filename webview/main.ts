@@ -22,6 +22,7 @@ function element<T extends HTMLElement>(id: string): T {
 }
 
 function show(message: HostToWebviewMessage): void {
+  if (message.type === 'verifyResult' || message.type === 'verifyFailed') return;
   const summary = element('summary');
   const text = element('text');
   const interactions = element('interactions');

@@ -1,79 +1,150 @@
 import * as vscode from 'vscode';
 import type { Explanation } from '../../protocol/explanation';
-import type { HostToWebviewMessage } from '../../protocol/webview';
-import { isReadyMessage, isRevealFeatureMessage } from '../../protocol/webview';
+import type { ExportFormatName, HostToWebviewMessage, ShowExplanationMessage, ShowSegmentationMessage } from '../../protocol/webview';
+import {
+  isCopyMarkdownMessage,
+  isExportMessage,
+  isReadyMessage,
+  isRevealFeatureMessage,
+  isVerifyMaskMessage,
+} from '../../protocol/webview';
 import { createNonce, webviewHtml } from './webviewHtml';
 
 export const PANEL_VIEW_TYPE = 'spex.explanation';
+const TITLE = 'SPEX: Interactions';
+
+/** What the panel asks of the host; each is called only after the message was checked. */
+export interface PanelActions {
+  readonly revealFeature: (index: number) => void;
+  /** Scores a what-if mask (already checked against the shown explanation) with the real model. */
+  readonly verifyMask: (mask: readonly number[]) => Promise<{ value: number; predicted: number; cached: boolean }>;
+  readonly exportAs: (format: ExportFormatName) => void;
+  readonly copyMarkdown: () => void;
+}
+
+type View = ShowSegmentationMessage | ShowExplanationMessage;
 
 /**
- * The one SPEX panel. It posts state only after the webview says `ready` (a message sent earlier
- * would be lost), and it treats everything the webview sends as untrusted input.
+ * The one SPEX panel. It posts the view only after the webview says `ready` (a message sent earlier
+ * would be lost), treats everything the webview sends as untrusted (shapes, indices and mask lengths
+ * are checked against what is shown), and is restored after a reload by the serializer.
  */
-export class ExplanationPanel implements vscode.Disposable {
+export class ExplanationPanel implements vscode.Disposable, vscode.WebviewPanelSerializer {
   private panel: vscode.WebviewPanel | undefined;
   private ready = false;
-  private latest: HostToWebviewMessage | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+  private view: View | undefined;
+  private readonly panelDisposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly onRevealFeature: (index: number) => void,
+    private readonly actions: PanelActions,
   ) {}
 
-  /** Shows an explanation; a partial one (a streamed round) is marked as such. */
-  showExplanation(explanation: Explanation, partial: boolean, _id?: string): void {
-    this.show({ type: 'showExplanation', explanation, partial });
+  /** Shows an explanation; a partial one (a streamed round or a cancelled run) is marked as such. */
+  showExplanation(explanation: Explanation, partial: boolean, options: { cancelled?: boolean; verifiable?: boolean } = {}): void {
+    this.show({
+      type: 'showExplanation',
+      explanation,
+      partial,
+      cancelled: options.cancelled ?? false,
+      verifiable: options.verifiable ?? !partial,
+    });
   }
 
-  show(message: HostToWebviewMessage): void {
-    this.latest = message;
-    if (!this.panel) this.panel = this.create();
+  show(view: View): void {
+    this.view = view;
+    if (!this.panel) this.adopt(this.createPanel());
     else this.panel.reveal(undefined, true);
-    if (this.ready) void this.panel.webview.postMessage(message);
+    this.post(view);
+  }
+
+  /** Restores the panel VS Code kept across a reload; the webview restores its own last state. */
+  deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
+    this.adopt(panel);
+    return Promise.resolve();
   }
 
   dispose(): void {
     this.panel?.dispose();
-    for (const disposable of this.disposables.splice(0)) disposable.dispose();
+    this.release();
   }
 
-  private create(): vscode.WebviewPanel {
-    const distUri = vscode.Uri.joinPath(this.extensionUri, 'dist');
-    const panel = vscode.window.createWebviewPanel(
+  private createPanel(): vscode.WebviewPanel {
+    return vscode.window.createWebviewPanel(
       PANEL_VIEW_TYPE,
-      'SPEX: Interactions',
+      TITLE,
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      { enableScripts: true, localResourceRoots: [distUri], retainContextWhenHidden: false },
+      this.options(),
     );
+  }
+
+  private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist')], retainContextWhenHidden: false };
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    this.release();
+    this.panel = panel;
+    this.ready = false;
+    const distUri = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    panel.webview.options = this.options();
     panel.webview.html = webviewHtml({
       cspSource: panel.webview.cspSource,
       scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'webview.js')).toString(),
       styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'webview.css')).toString(),
       nonce: createNonce(),
-      title: 'SPEX: Interactions',
+      title: TITLE,
     });
-    this.ready = false;
-    this.disposables.push(
+    this.panelDisposables.push(
       panel.webview.onDidReceiveMessage((message: unknown) => this.receive(message)),
       panel.onDidDispose(() => {
         this.panel = undefined;
         this.ready = false;
+        this.release();
       }),
     );
-    return panel;
+  }
+
+  private release(): void {
+    for (const disposable of this.panelDisposables.splice(0)) disposable.dispose();
+  }
+
+  private post(message: HostToWebviewMessage): void {
+    if (this.ready && this.panel) void this.panel.webview.postMessage(message);
+  }
+
+  private featureCount(): number {
+    if (!this.view) return 0;
+    return this.view.type === 'showExplanation' ? this.view.explanation.features.length : this.view.features.length;
   }
 
   private receive(message: unknown): void {
     if (isReadyMessage(message)) {
       this.ready = true;
-      if (this.latest && this.panel) void this.panel.webview.postMessage(this.latest);
+      if (this.view) this.post(this.view);
       return;
     }
-    const featureCount =
-      this.latest?.type === 'showExplanation' ? this.latest.explanation.features.length : (this.latest?.features.length ?? 0);
-    if (isRevealFeatureMessage(message) && message.index < featureCount) {
-      this.onRevealFeature(message.index);
+    if (isRevealFeatureMessage(message)) {
+      if (message.index < this.featureCount()) this.actions.revealFeature(message.index);
+      return;
     }
+    const explanation = this.view?.type === 'showExplanation' ? this.view : undefined;
+    if (isVerifyMaskMessage(message)) {
+      const { requestId, mask } = message;
+      if (!explanation || mask.length !== explanation.explanation.features.length) {
+        this.post({ type: 'verifyFailed', requestId, message: 'The mask does not fit the explanation shown.' });
+        return;
+      }
+      this.actions.verifyMask(mask).then(
+        (result) => this.post({ type: 'verifyResult', requestId, mask: [...mask], ...result }),
+        (error: unknown) => this.post({ type: 'verifyFailed', requestId, message: error instanceof Error ? error.message : String(error) }),
+      );
+      return;
+    }
+    if (isExportMessage(message) && explanation) {
+      this.actions.exportAs(message.format);
+      return;
+    }
+    if (isCopyMarkdownMessage(message) && explanation) this.actions.copyMarkdown();
   }
 }

@@ -1,3 +1,4 @@
+import { fitDenseRefit } from './denseRefit';
 import { EXACT_MAX_FEATURES, recoverExactWith } from './exact';
 import { CompiledFourier, rSquared } from './expansion';
 import { DEFAULT_BOOSTING, fitBoostedTrees, PackedRows, type BoostingOptions } from './gradientBoosting';
@@ -267,11 +268,27 @@ function fitOnce(
   const trainRows = Int32Array.from(order.slice(heldOut));
   // The hierarchical search alone is tried first; the tree proxy, the costlier step, runs only when
   // that leaves signal on the validation masks (terms without a footprint the search can follow).
-  let fit = fitSparseFourier({ masks, values, trainRows, validationRows, candidates: [] }, options.sparseFit);
+  let fit: { spectrum: Spectrum; validationR2: number | null } = fitSparseFourier(
+    { masks, values, trainRows, validationRows, candidates: [] },
+    options.sparseFit,
+  );
   if (options.useTrees && !((fit.validationR2 ?? 0) >= TREES_UNNEEDED_R2)) {
     const candidates = treeCandidates(masks, values, trainRows, validationRows, options);
     const withTrees = fitSparseFourier({ masks, values, trainRows, validationRows, candidates }, options.sparseFit);
     if ((withTrees.validationR2 ?? Number.NEGATIVE_INFINITY) >= (fit.validationR2 ?? Number.NEGATIVE_INFINITY)) fit = withTrees;
+    // What the sparse fit leaves unexplained may be many small terms rather than a few missed ones:
+    // a ridge over every feature, the support and the proxy's strongest terms competes on validation.
+    const dense = fitDenseRefit({
+      masks,
+      values,
+      featureCount: options.featureCount,
+      trainRows,
+      validationRows,
+      support: [...fit.spectrum.keys()],
+      candidates,
+    });
+    if (dense && dense.validationR2 > (fit.validationR2 ?? Number.NEGATIVE_INFINITY))
+      fit = { spectrum: dense.spectrum, validationR2: dense.validationR2 };
   }
   const spectrum = fit.spectrum.has(EMPTY_KEY) ? fit.spectrum : new Map([[EMPTY_KEY, 0], ...fit.spectrum]);
   return { spectrum, validationR2: fit.validationR2, heldOut };

@@ -38,9 +38,25 @@ export function webviewHtml(input: WebviewHtmlInput): string {
 <title>${escapeText(input.title)}</title>
 </head>
 <body>
-<header><h2>${escapeText(input.title)}</h2><span id="summary" aria-live="polite"></span></header>
-<main id="text" aria-label="Explained text"></main>
-<ol id="interactions" aria-label="Strongest interactions"></ol>
+<header id="header">
+<h1>${escapeText(input.title)}</h1>
+<p id="summary" aria-live="polite"></p>
+<dl id="facts"></dl>
+<p id="warning" class="warning" role="status" hidden></p>
+</header>
+<div id="banner" class="banner" role="status" hidden></div>
+<div id="toolbar" class="toolbar"></div>
+<div id="layout">
+<main id="text-pane" aria-label="Explained text">
+<div id="legend" class="legend"></div>
+<div id="text-stage">
+<div id="text" role="group" aria-label="Explained text: arrow keys move between spans, Enter reveals one in the editor, X removes it in the what-if"></div>
+<svg id="connectors" aria-hidden="true" focusable="false"></svg>
+</div>
+<div id="hover-card" class="card" role="dialog" aria-label="Span details" hidden></div>
+</main>
+<aside id="side" aria-label="Interactions, network and what-if"></aside>
+</div>
 <script nonce="${escapeAttribute(input.nonce)}" src="${escapeAttribute(input.scriptUri)}"></script>
 </body>
 </html>`;

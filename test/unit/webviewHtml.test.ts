@@ -33,6 +33,26 @@ describe('webviewHtml', () => {
     assert.doesNotMatch(html, /\son[a-z]+=/u);
   });
 
+  it('has the static skeleton the panel script draws into, and nothing else to run', () => {
+    const html = webviewHtml(input);
+    for (const id of [
+      'summary',
+      'facts',
+      'warning',
+      'banner',
+      'toolbar',
+      'legend',
+      'text',
+      'text-stage',
+      'connectors',
+      'hover-card',
+      'side',
+    ]) {
+      assert.match(html, new RegExp(`id="${id}"`, 'u'), `#${id}`);
+    }
+    assert.doesNotMatch(html, /\sstyle=/u);
+  });
+
   it('escapes the title', () => {
     assert.match(webviewHtml(input), /SPEX &lt;Interactions&gt;/u);
   });

@@ -1,29 +1,24 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { ShowSegmentationMessage } from '../../protocol/webview';
 import { segmentText } from '../../server/ablation/segment';
-import { sampleExplanation } from '../fixtures/sampleExplanation';
+import { recordedExplanation } from '../fixtures/sampleExplanation';
 import { launchChromium } from '../helpers/browser';
-import { repoPath } from '../helpers/paths';
 import { waitFor } from '../helpers/waitFor';
-import { applyTheme, installVsCodeStub, posted, postToWebview, serveWebview } from '../helpers/webviewHarness';
-
-const ARTIFACTS = repoPath('test-results', 'webview');
+import { cspViolations, openPanel, posted, postedOfType, postToWebview, serveWebview, showView } from '../helpers/webviewHarness';
 
 function segmentation(text: string, pin: string[] = []): ShowSegmentationMessage {
   return { type: 'showSegmentation', text, ...segmentText(text, { granularity: 'sentence', pin }) };
 }
 
-describe('webview panel in headless Chromium', () => {
+describe('webview panel in headless Chromium: loading, safety, keyboard', () => {
   let browser: Browser;
   let site: Awaited<ReturnType<typeof serveWebview>>;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[];
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     browser = await launchChromium();
     site = await serveWebview();
   });
@@ -33,25 +28,41 @@ describe('webview panel in headless Chromium', () => {
   });
   beforeEach(async () => {
     await page?.close();
-    page = await browser.newPage({ viewport: { width: 900, height: 500 } });
-    errors.length = 0;
-    page.on('pageerror', (error) => errors.push(error.message));
-    await installVsCodeStub(page);
-    await page.goto(site.url);
+    ({ page, errors } = await openPanel(browser, site.url, { width: 1100, height: 700 }));
   });
 
-  it('says ready once loaded, with no script errors', async () => {
-    await waitFor('the ready message', async () =>
-      (await posted(page)).some((message) => (message as { type?: string }).type === 'ready') ? true : undefined,
+  it('says ready once loaded, with no script errors and no CSP violations', async () => {
+    assert.deepEqual(await posted(page), [{ type: 'ready' }]);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(await cspViolations(page), []);
+  });
+
+  it('renders the vscode-elements controls under the CSP (adopted stylesheets, no violations)', async () => {
+    await showView(page, { type: 'showExplanation', explanation: recordedExplanation(), partial: false, verifiable: true });
+    const rendered = await page.evaluate(() =>
+      ['vscode-single-select', 'vscode-button', 'vscode-checkbox', 'vscode-tabs', 'vscode-textfield'].map((tag) => {
+        const element = document.querySelector(tag);
+        return {
+          tag,
+          defined: customElements.get(tag) !== undefined,
+          shadow: (element?.shadowRoot?.childNodes.length ?? 0) > 0,
+          adopted: (element?.shadowRoot?.adoptedStyleSheets.length ?? 0) > 0,
+          height: element?.getBoundingClientRect().height ?? 0,
+        };
+      }),
     );
+    for (const entry of rendered) {
+      assert.ok(entry.defined && entry.shadow && entry.adopted, `${entry.tag} rendered with adopted styles: ${JSON.stringify(entry)}`);
+    }
+    assert.ok(rendered.filter((entry) => entry.tag !== 'vscode-textfield').every((entry) => entry.height > 0));
+    assert.deepEqual(await cspViolations(page), []);
     assert.deepEqual(errors, []);
   });
 
-  it('renders one span per feature, with the original text and line breaks intact', async () => {
+  it('renders a segmentation: one span per feature, the original text and line breaks intact, pinned spans marked', async () => {
     const message = segmentation('Question: who?\n\nFirst fact here. Second fact!\nThird line.', ['Question:[^\\n]*']);
-    await postToWebview(page, message);
+    await showView(page, message);
     const spans = page.locator('#text .feature');
-    await waitFor('feature spans', async () => ((await spans.count()) === message.features.length ? true : undefined));
     assert.deepEqual(
       await spans.allTextContents(),
       message.features.map((feature) => feature.text),
@@ -59,30 +70,113 @@ describe('webview panel in headless Chromium', () => {
     assert.equal(await page.locator('#text').textContent(), message.text);
     assert.deepEqual(await page.locator('#text .pinned').allTextContents(), ['Question: who?']);
     assert.equal(await page.locator('#summary').textContent(), '3 features, 1 pinned span');
+    assert.equal(await page.locator('#text .feature').first().getAttribute('aria-label'), 'Span 0: “First fact here.”');
   });
 
-  it('renders hostile prompt text as text and runs none of it', async () => {
-    const text = 'Look <img src=x onerror="window.__pwned=1">. Then <script>window.__pwned=2</script>. Go javascript:window.__pwned=3 now.';
-    await postToWebview(page, segmentation(text));
-    await waitFor('the rendered text', async () => ((await page.locator('#text').textContent()) === text ? true : undefined));
-    assert.equal(await page.locator('#text img, #text script, #text a').count(), 0);
-    await page.locator('#text .feature').first().click();
+  it('renders hostile prompt text as text and runs none of it: text, list, card and network', async () => {
+    const explanation = recordedExplanation();
+    await showView(page, { type: 'showExplanation', explanation, partial: false, verifiable: true });
+    assert.equal(await page.locator('#text').textContent(), explanation.text);
+    assert.equal(await page.locator('img, a, iframe, object, embed').count(), 0);
+    assert.equal(await page.locator('script').count(), 1);
+    assert.match((await page.locator('#interactions').textContent()) ?? '', /<img src=x onerror=/u);
+    await page.locator('#text .feature[data-index="3"]').hover();
+    await page.locator('#text .feature[data-index="5"]').click();
+    await page.locator('vscode-tab-header[data-tab="network"]').click();
+    await page.locator('#text .feature[data-index="6"]').click();
+    assert.equal(await page.locator('img, a, iframe').count(), 0);
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    assert.deepEqual(errors, []);
   });
 
   it('posts revealFeature when a span is clicked or activated with the keyboard', async () => {
-    await postToWebview(page, segmentation('Alpha one. Beta two. Gamma three.'));
+    await showView(page, segmentation('Alpha one. Beta two. Gamma three.'));
     await page.locator('#text .feature').nth(1).click();
     await page.locator('#text .feature').nth(2).focus();
     await page.keyboard.press('Enter');
-    await waitFor('two reveal messages', async () => ((await posted(page)).length >= 3 ? true : undefined));
-    assert.deepEqual((await posted(page)).slice(1), [
+    assert.deepEqual(await postedOfType(page, 'revealFeature'), [
       { type: 'revealFeature', index: 1 },
       { type: 'revealFeature', index: 2 },
     ]);
   });
 
-  it('ignores malformed messages', async () => {
+  it('makes the text one tab stop whose spans the arrow keys, Home and End walk', async () => {
+    await showView(page, { type: 'showExplanation', explanation: recordedExplanation(), partial: false, verifiable: true });
+    assert.deepEqual(
+      await page.locator('#text .feature').evaluateAll((spans) => spans.map((span) => (span as HTMLElement).tabIndex)),
+      [0, -1, -1, -1, -1, -1, -1, -1, -1],
+    );
+    await page.locator('#text .feature').first().focus();
+    const focused = async (): Promise<string | undefined> =>
+      page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.index);
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await focused(), '2');
+    await page.keyboard.press('End');
+    assert.equal(await focused(), '8');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await focused(), '7');
+    await page.keyboard.press('Home');
+    assert.equal(await focused(), '0');
+    assert.match(
+      (await page.locator('#text .feature').nth(1).getAttribute('aria-label')) ?? '',
+      /^Span 1: “It opened in 1931\.” FSII value \+\d\.\d{4}, raises the value\.$/u,
+    );
+  });
+
+  it('reaches every control with Tab', async () => {
+    await showView(page, { type: 'showExplanation', explanation: recordedExplanation(), partial: false, verifiable: true });
+    const reached = new Set<string>();
+    for (let press = 0; press < 40; press += 1) {
+      await page.keyboard.press('Tab');
+      const name = await page.evaluate(() => {
+        const active = document.activeElement as HTMLElement | null;
+        if (!active) return '';
+        if (active.matches('vscode-tab-header')) return `tab:${active.dataset.tab ?? ''}`;
+        if (active.id) return `#${active.id}`;
+        if (active.classList.contains('feature')) return '.feature';
+        if (active.matches('li.term')) return 'li.term';
+        return active.tagName.toLowerCase();
+      });
+      reached.add(name);
+    }
+    for (const expected of [
+      '#index-select',
+      '#order-select',
+      '#export-json',
+      '#export-markdown',
+      '#export-html',
+      '#export-csv',
+      '#copy-markdown',
+      '.feature',
+      '#order-1',
+      '#order-2',
+      '#sign-synergy',
+      '#sign-redundancy',
+      'li.term',
+    ]) {
+      assert.ok(reached.has(expected), `Tab reaches ${expected}; reached ${[...reached].join(', ')}`);
+    }
+    assert.ok(
+      [...reached].some((name) => name.startsWith('tab:')),
+      'Tab reaches the tab headers',
+    );
+  });
+
+  it('posts export and copyMarkdown from the toolbar', async () => {
+    await showView(page, { type: 'showExplanation', explanation: recordedExplanation(), partial: false, verifiable: true });
+    for (const format of ['json', 'markdown', 'html', 'csv']) await page.locator(`#export-${format}`).click();
+    await page.locator('#copy-markdown').click();
+    assert.deepEqual((await posted(page)).slice(1), [
+      { type: 'export', format: 'json' },
+      { type: 'export', format: 'markdown' },
+      { type: 'export', format: 'html' },
+      { type: 'export', format: 'csv' },
+      { type: 'copyMarkdown' },
+    ]);
+  });
+
+  it('ignores malformed messages, including explanations whose expansion or indices do not fit', async () => {
     await postToWebview(page, {
       type: 'showSegmentation',
       text: 'abc',
@@ -90,16 +184,27 @@ describe('webview panel in headless Chromium', () => {
       pinned: [],
     });
     await postToWebview(page, { type: 'somethingElse' });
-    await postToWebview(page, segmentation('Valid one.'));
-    await waitFor('the valid message to render', async () =>
-      (await page.locator('#text').textContent()) === 'Valid one.' ? true : undefined,
-    );
+    const explanation = recordedExplanation();
+    await postToWebview(page, {
+      type: 'showExplanation',
+      explanation: { ...explanation, interactions: [{ features: [0, 99], value: 1 }] },
+      partial: false,
+    });
+    await postToWebview(page, {
+      type: 'showExplanation',
+      explanation: { ...explanation, fourier: [{ features: [3, 1], value: 1 }] },
+      partial: false,
+    });
+    await postToWebview(page, { type: 'showExplanation', explanation: { ...explanation, calls: null }, partial: false });
+    await postToWebview(page, { type: 'verifyResult', requestId: 7, mask: [1], value: 1, predicted: 1, cached: false });
+    await showView(page, segmentation('Valid one.'));
+    assert.equal(await page.locator('#text').textContent(), 'Valid one.');
+    assert.equal(await page.evaluate(() => performance.getEntriesByName('spex:render').length), 1);
     assert.deepEqual(errors, []);
   });
 
-  it('restores what it showed after a reload, from its saved state', async () => {
-    await postToWebview(page, segmentation('Kept across reloads. Really.'));
-    await waitFor('spans', async () => ((await page.locator('#text .feature').count()) === 2 ? true : undefined));
+  it('restores a segmentation after a reload, from its saved state', async () => {
+    await showView(page, segmentation('Kept across reloads. Really.'));
     await page.reload();
     await waitFor('restored spans', async () => ((await page.locator('#text .feature').count()) === 2 ? true : undefined));
     assert.equal(await page.locator('#text').textContent(), 'Kept across reloads. Really.');
@@ -117,45 +222,5 @@ describe('webview panel in headless Chromium', () => {
     );
     assert.match(blocked, /script-src/u);
     assert.equal(await page.evaluate(() => (window as unknown as { __inline?: number }).__inline), undefined);
-  });
-
-  it('shows an explanation: spans tinted by sign, interactions listed, hostile text inert', async () => {
-    const explanation = sampleExplanation();
-    await postToWebview(page, { type: 'showExplanation', explanation, partial: false });
-    await waitFor('tinted spans', async () => ((await page.locator('#text .feature.raises').count()) > 0 ? true : undefined));
-    const classes = await page.locator('#text .feature').evaluateAll((spans: Element[]) => spans.map((span: Element) => span.className));
-    assert.deepEqual(classes, ['feature raises', 'feature neutral', 'feature neutral', 'feature lowers']);
-    assert.equal(await page.locator('#text').textContent(), explanation.text);
-    assert.equal(await page.locator('#text b').count(), 0);
-    const items = await page.locator('#interactions li').allTextContents();
-    assert.equal(items[0], '+2.0000 synergy: [1] Beta <b>follows</b>. + [2] Gamma joins.');
-    assert.match(
-      (await page.locator('#summary').textContent()) ?? '',
-      /4 features · exact · logprob · 16 model calls, 0 cached · held-out R² 0\.970/u,
-    );
-  });
-
-  it('ignores an explanation whose indices point outside its features', async () => {
-    const broken = sampleExplanation({ interactions: [{ features: [0, 9], value: 1 }] });
-    await postToWebview(page, { type: 'showExplanation', explanation: broken, partial: false });
-    await postToWebview(page, segmentation('After the broken one.'));
-    await waitFor('the valid message', async () =>
-      (await page.locator('#text').textContent()) === 'After the broken one.' ? true : undefined,
-    );
-    assert.deepEqual(errors, []);
-  });
-
-  it('saves screenshots in light and dark themes', async () => {
-    await postToWebview(
-      page,
-      segmentation('Question: when did it open?\n\nThe Mira bridge crosses the river. It opened in 1931. Okafor designed it.', [
-        'Question:[^\\n]*',
-      ]),
-    );
-    await waitFor('spans', async () => ((await page.locator('#text .feature').count()) === 3 ? true : undefined));
-    for (const theme of ['light', 'dark'] as const) {
-      await applyTheme(page, theme);
-      await page.screenshot({ path: `${ARTIFACTS}/panel-${theme}.png` });
-    }
   });
 });

@@ -1,0 +1,60 @@
+import type { Term } from './analysis';
+
+export const SORT_KEYS = ['strength', 'value', 'order', 'position'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+export interface TermFilter {
+  /** Orders (set sizes) left out of the list and the network. */
+  readonly hiddenOrders: readonly number[];
+  /** Positive terms: synergy (order ≥ 2) or raises (order 1). */
+  readonly synergy: boolean;
+  /** Negative terms: redundancy (order ≥ 2) or lowers (order 1). */
+  readonly redundancy: boolean;
+}
+
+export interface TermSort {
+  readonly key: SortKey;
+  readonly descending: boolean;
+}
+
+/** The terms the filters let through, in the order given. */
+export function filterTerms(terms: readonly Term[], filter: TermFilter): Term[] {
+  const hidden = new Set(filter.hiddenOrders);
+  return terms.filter((term) => !hidden.has(term.features.length) && (term.value > 0 ? filter.synergy : filter.redundancy));
+}
+
+/**
+ * Sorts terms by one key, ties broken by strength and then by position so the order is stable.
+ * Strength is |value|; position is the first span's place in the text.
+ */
+export function sortTerms(terms: readonly Term[], sort: TermSort): Term[] {
+  const primary = (term: Term): number => {
+    switch (sort.key) {
+      case 'strength':
+        return Math.abs(term.value);
+      case 'value':
+        return term.value;
+      case 'order':
+        return term.features.length;
+      case 'position':
+        return term.features[0] ?? 0;
+    }
+  };
+  const direction = sort.descending ? -1 : 1;
+  return [...terms].sort(
+    (a, b) =>
+      direction * (primary(a) - primary(b)) ||
+      Math.abs(b.value) - Math.abs(a.value) ||
+      (a.features[0] ?? 0) - (b.features[0] ?? 0) ||
+      (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+  );
+}
+
+/** "synergy"/"redundancy" for sets of two or more spans, "raises"/"lowers" for one span. */
+export function kindOf(term: {
+  readonly features: readonly unknown[];
+  readonly value: number;
+}): 'synergy' | 'redundancy' | 'raises' | 'lowers' {
+  if (term.features.length === 1) return term.value >= 0 ? 'raises' : 'lowers';
+  return term.value >= 0 ? 'synergy' : 'redundancy';
+}

@@ -1,0 +1,99 @@
+import type { Explanation } from '../../protocol/explanation';
+import type { ShowSegmentationMessage } from '../../protocol/webview';
+import { h } from '../dom';
+import { milliseconds, plain, plural } from '../format';
+
+/** Below this held-out R² the header warns that the surrogate, and every value from it, is rough. */
+export const LOW_R2 = 0.8;
+
+export interface HeaderParts {
+  readonly summary: HTMLElement;
+  readonly facts: HTMLElement;
+  readonly warning: HTMLElement;
+  readonly banner: HTMLElement;
+}
+
+export interface RunState {
+  readonly partial: boolean;
+  readonly cancelled: boolean;
+  readonly restored: boolean;
+}
+
+/** The one-line summary and the facts of a segmentation: how the text splits, nothing measured yet. */
+export function renderSegmentationHeader(parts: HeaderParts, message: ShowSegmentationMessage): void {
+  parts.summary.textContent = `${plural(message.features.length, 'feature')}${
+    message.pinned.length > 0 ? `, ${plural(message.pinned.length, 'pinned span')}` : ''
+  }`;
+  parts.facts.replaceChildren();
+  parts.warning.hidden = true;
+  parts.banner.hidden = false;
+  parts.banner.className = 'banner info';
+  parts.banner.textContent = 'How the text splits into spans. Nothing has been measured yet.';
+}
+
+/**
+ * The explanation's header: the target answer, model, value function, algorithm, calls and cache,
+ * time, faithfulness (held-out R², noise floor) and the measured full and empty values, with a
+ * warning when R² is low and a banner while the run is partial or after it was cancelled.
+ */
+export function renderExplanationHeader(parts: HeaderParts, explanation: Explanation, run: RunState): void {
+  const { calls, timing, faithfulness } = explanation;
+  const r2 = faithfulness.r2;
+  const exact = r2 === null && faithfulness.heldOut === 0;
+  parts.summary.textContent =
+    `${run.partial ? 'Partial · ' : ''}${plural(explanation.features.length, 'feature')} · ${explanation.algorithm.name} · ${explanation.valueFunction.name} · ` +
+    `${calls.model} model calls, ${calls.cached} cached · ${exact ? 'exact' : r2 === null ? 'R² not measured' : `held-out R² ${r2.toFixed(3)}`}`;
+  // A div per pair (allowed in a dl) keeps each term next to its value in the grid.
+  const fact = (term: string, value: string, title?: string): HTMLElement =>
+    h('div', { className: 'fact' }, h('dt', { text: term }), h('dd', { text: value, ...(title ? { title } : {}) }));
+  const finite = (value: number | null): value is number => typeof value === 'number' && Number.isFinite(value);
+  parts.facts.replaceChildren(
+    fact('Target', explanation.target === null ? '(none: the value function has no answer text)' : `“${explanation.target}”`),
+    fact('Model', explanation.model),
+    fact('Value', explanation.valueFunction.name, explanation.valueFunction.reason),
+    fact('Algorithm', explanation.algorithm.name, explanation.algorithm.reason),
+    fact(
+      'Calls',
+      `${calls.model.toLocaleString('en-US')} model · ${calls.cached.toLocaleString('en-US')} cached · ${plural(calls.masks, 'mask')}`,
+    ),
+    fact('Time', `${milliseconds(timing.totalMs)} (model ${milliseconds(timing.modelMs)}, recovery ${milliseconds(timing.recoveryMs)})`),
+    fact(
+      'Faithfulness',
+      exact
+        ? 'exact: every mask was scored'
+        : r2 === null
+          ? 'not measured: no held-out masks'
+          : `held-out R² ${r2.toFixed(3)} on ${plural(faithfulness.heldOut, 'mask')}`,
+    ),
+    fact(
+      'Noise floor',
+      explanation.noiseFloor === null ? 'not measured' : explanation.noiseFloor === 0 ? '0 (deterministic)' : plain(explanation.noiseFloor),
+      'The spread of repeated scores of the full prompt: effects this small may not be real.',
+    ),
+    fact(
+      'Full / empty',
+      `${finite(explanation.fullValue) ? plain(explanation.fullValue) : '—'} / ${finite(explanation.emptyValue) ? plain(explanation.emptyValue) : '—'}`,
+      'The value with every span kept, and with every span removed.',
+    ),
+  );
+  const low = r2 !== null && r2 < LOW_R2;
+  parts.warning.hidden = !low;
+  parts.warning.textContent = low
+    ? `Low faithfulness: the surrogate explains ${Math.max(0, Math.round(r2 * 100))}% of the held-out variance (R² ${r2.toFixed(3)} < ${LOW_R2}). ` +
+      'Read its values and what-if predictions as rough; a larger budget or a higher max order may help. Verify important what-ifs with the model.'
+    : '';
+  if (run.cancelled) {
+    parts.banner.className = 'banner partial';
+    parts.banner.textContent = `Cancelled — what ${plural(calls.masks, 'scored mask')} explain. The values are from a fit on those.`;
+  } else if (run.partial) {
+    parts.banner.className = 'banner partial running';
+    parts.banner.textContent = `Partial — still running (${plural(calls.masks, 'mask')} scored so far). The view updates as rounds finish.`;
+  } else if (run.restored) {
+    parts.banner.className = 'banner info';
+    parts.banner.textContent = 'Restored from the last session. Run the explanation again to verify what-ifs with the model.';
+  } else {
+    parts.banner.className = 'banner';
+    parts.banner.textContent = '';
+  }
+  parts.banner.hidden = parts.banner.textContent === '';
+}

@@ -1,0 +1,110 @@
+import type { Term } from '../model/analysis';
+import { kindOf } from '../model/termFilter';
+import { h } from '../dom';
+import { signed, spanName } from '../format';
+
+/** How many partners the card lists. */
+export const PARTNER_COUNT = 6;
+
+export interface CardContent {
+  readonly index: number;
+  readonly text: string;
+  readonly value: number;
+  readonly valueName: string;
+  /** Terms of order ≥ 2 containing the span, strongest first. */
+  readonly partners: readonly Term[];
+  readonly featureText: (index: number) => string;
+  readonly removed: boolean;
+}
+
+/**
+ * The card a span shows on hover or focus: its value and its strongest partners. Clicking the span
+ * pins the card, so its partner buttons can be reached (Tab from the span) and chosen; Escape or a
+ * click elsewhere closes it.
+ */
+export class HoverCard {
+  private pinned = false;
+  private shownFor: number | undefined;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly events: { select(features: readonly number[]): void; close(): void },
+  ) {
+    root.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        this.events.close();
+      }
+    });
+  }
+
+  get isPinned(): boolean {
+    return this.pinned;
+  }
+
+  get index(): number | undefined {
+    return this.shownFor;
+  }
+
+  contains(node: Node | null): boolean {
+    return node !== null && this.root.contains(node);
+  }
+
+  show(anchor: HTMLElement, content: CardContent, pinned: boolean): void {
+    this.pinned = pinned;
+    this.shownFor = content.index;
+    const partners = content.partners.slice(0, PARTNER_COUNT);
+    const list = h('ol', { className: 'partners', attributes: { 'aria-label': 'Strongest partners' } });
+    for (const term of partners) {
+      const others = term.features.filter((feature) => feature !== content.index);
+      const kind = kindOf(term);
+      const button = h(
+        'button',
+        {
+          className: `partner ${kind}`,
+          attributes: { type: 'button', 'data-features': term.features.join(',') },
+          title: 'Select this interaction',
+        },
+        h('span', { className: 'value', text: signed(term.value) }),
+        ` ${kind} with `,
+        others.map((feature) => spanName(feature, content.featureText(feature), 48)).join(', '),
+      );
+      button.addEventListener('click', () => this.events.select(term.features));
+      list.append(h('li', {}, button));
+    }
+    this.root.replaceChildren(
+      h('p', { className: 'card-title', text: spanName(content.index, content.text, 80) }),
+      h('p', {
+        className: 'card-value',
+        text: `${content.valueName} ${signed(content.value)}${content.removed ? ' · removed in the what-if' : ''}`,
+      }),
+      partners.length > 0
+        ? h('div', {}, h('p', { className: 'card-heading', text: 'Strongest partners' }), list)
+        : h('p', { className: 'card-empty', text: 'No interaction of order 2 or more with this span in this index.' }),
+      h('p', {
+        className: 'card-hint',
+        text: pinned ? 'Tab to the partners; Escape closes.' : 'Click to reveal in the editor and pin this card; X removes the span.',
+      }),
+    );
+    this.root.classList.toggle('pinned', pinned);
+    this.root.hidden = false;
+    this.place(anchor);
+  }
+
+  hide(): void {
+    this.pinned = false;
+    this.shownFor = undefined;
+    this.root.hidden = true;
+  }
+
+  /** Below the span's first line, or above it when there is no room below; kept inside the viewport. */
+  private place(anchor: HTMLElement): void {
+    const rect = anchor.getClientRects()[0] ?? anchor.getBoundingClientRect();
+    const card = this.root.getBoundingClientRect();
+    const left = Math.max(4, Math.min(rect.left, window.innerWidth - card.width - 4));
+    const below = rect.bottom + 6;
+    const top = below + card.height > window.innerHeight && rect.top - card.height - 6 > 0 ? rect.top - card.height - 6 : below;
+    this.root.style.setProperty('left', `${left}px`);
+    this.root.style.setProperty('top', `${top}px`);
+  }
+}

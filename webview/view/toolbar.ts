@@ -1,0 +1,126 @@
+import { EXPORT_FORMAT_NAMES, type ExportFormatName } from '../../protocol/webview';
+import { INDEX_NAMES, type IndexName } from '../../server/recovery/indexNames';
+import { INDEX_DESCRIPTIONS, INDEX_LABELS } from '../model/analysis';
+import { h } from '../dom';
+
+export interface ToolbarInput {
+  readonly explanation: boolean;
+  /** False when the explanation carries no expansion: only its reported index can be shown. */
+  readonly canSwitch: boolean;
+  readonly index: IndexName;
+  readonly order: number;
+  readonly orders: readonly number[];
+  /** Shapley and Banzhaf values have no higher orders. */
+  readonly orderApplies: boolean;
+}
+
+export interface ToolbarEvents {
+  setIndex(index: IndexName): void;
+  setOrder(order: number): void;
+  exportAs(format: ExportFormatName): void;
+  copyMarkdown(): void;
+}
+
+const FORMAT_LABELS: Readonly<Record<ExportFormatName, string>> = { json: 'JSON', markdown: 'Markdown', html: 'HTML', csv: 'CSV' };
+
+/**
+ * The index selector (recomputed here from the stored expansion, no model calls), the order k, the
+ * exports and "copy as Markdown".
+ */
+export class Toolbar {
+  private readonly indexSelect: HTMLElementTagNameMap['vscode-single-select'];
+  private readonly orderSelect: HTMLElementTagNameMap['vscode-single-select'];
+  private readonly exports: HTMLElementTagNameMap['vscode-button'][];
+  private readonly note: HTMLElement;
+  private orders: readonly number[] = [];
+
+  constructor(root: HTMLElement, events: ToolbarEvents) {
+    this.indexSelect = document.createElement('vscode-single-select');
+    this.indexSelect.id = 'index-select';
+    this.indexSelect.label = 'Interaction index';
+    for (const name of INDEX_NAMES) {
+      const option = document.createElement('vscode-option');
+      option.value = name;
+      option.description = INDEX_DESCRIPTIONS[name];
+      option.textContent = INDEX_LABELS[name];
+      this.indexSelect.append(option);
+    }
+    this.indexSelect.addEventListener('change', () => {
+      const value = this.indexSelect.value;
+      const name = INDEX_NAMES.find((candidate) => candidate === value);
+      if (name) events.setIndex(name);
+    });
+    this.orderSelect = document.createElement('vscode-single-select');
+    this.orderSelect.id = 'order-select';
+    this.orderSelect.label = 'Index order k: the largest interaction shown';
+    this.orderSelect.addEventListener('change', () => {
+      const order = Number(this.orderSelect.value);
+      if (this.orders.includes(order)) events.setOrder(order);
+    });
+    this.exports = EXPORT_FORMAT_NAMES.map((format) => {
+      const button = document.createElement('vscode-button');
+      button.id = `export-${format}`;
+      button.secondary = true;
+      button.textContent = FORMAT_LABELS[format];
+      button.title = `Save the explanation as ${FORMAT_LABELS[format]}`;
+      button.addEventListener('click', () => {
+        if (!button.disabled) events.exportAs(format);
+      });
+      return button;
+    });
+    const copy = document.createElement('vscode-button');
+    copy.id = 'copy-markdown';
+    copy.textContent = 'Copy as Markdown';
+    copy.title = 'Copy the explanation to the clipboard as Markdown';
+    copy.addEventListener('click', () => {
+      if (copy.disabled) return;
+      events.copyMarkdown();
+      this.note.textContent = 'Copied as Markdown.';
+    });
+    this.exports.push(copy);
+    this.note = h('span', { className: 'toolbar-note', attributes: { 'aria-live': 'polite' } });
+    root.replaceChildren(
+      h(
+        'div',
+        { className: 'toolbar-group' },
+        h('label', { text: 'Index', attributes: { for: 'index-select' } }),
+        this.indexSelect,
+        h('label', { text: 'Order k', attributes: { for: 'order-select' } }),
+        this.orderSelect,
+      ),
+      h(
+        'div',
+        { className: 'toolbar-group exports', attributes: { role: 'group', 'aria-label': 'Export' } },
+        h('span', { text: 'Export' }),
+        ...this.exports,
+      ),
+      this.note,
+    );
+  }
+
+  render(input: ToolbarInput): void {
+    this.indexSelect.value = input.index;
+    this.indexSelect.disabled = !input.explanation || !input.canSwitch;
+    this.indexSelect.title = !input.explanation
+      ? 'No explanation yet'
+      : input.canSwitch
+        ? INDEX_DESCRIPTIONS[input.index]
+        : 'This explanation carries no Fourier expansion, so only the index it was run with can be shown.';
+    if (this.orders.join() !== input.orders.join()) {
+      this.orders = input.orders;
+      this.orderSelect.replaceChildren(
+        ...input.orders.map((order) => {
+          const option = document.createElement('vscode-option');
+          option.value = String(order);
+          option.textContent = String(order);
+          return option;
+        }),
+      );
+    }
+    this.orderSelect.value = String(input.order);
+    this.orderSelect.disabled = !input.explanation || !input.canSwitch || !input.orderApplies;
+    this.orderSelect.title = input.orderApplies ? 'The largest interaction order shown' : 'Shapley and Banzhaf values are first-order only';
+    for (const button of this.exports) button.disabled = !input.explanation;
+    this.note.textContent = '';
+  }
+}

@@ -3,7 +3,7 @@
  *
  * Options: `--quick` shrinks the calls-to-R² grid (n ∈ {64, 256}, σ = 0, budgets up to 8,000) and the engine
  * runs (C ∈ {4, 16}, no C = 1 run of 50 s);
- * `--only <section>[,<section>…]` runs only the named sections (basics, recovery, fit, surrogate, indices, engine),
+ * `--only <section>[,<section>…]` runs only the named sections (basics, recovery, fit, surrogate, indices, engine, llama, webview),
  * e.g. `npm run bench -- --only recovery --quick`.
  */
 import { availableParallelism, cpus } from 'node:os';
@@ -12,9 +12,11 @@ import { segmentText } from '../server/ablation/segment';
 import { exactMask, recoverExact } from '../server/recovery/exact';
 import { seededRandom } from '../server/recovery/random';
 import { engineBenchmark } from './engine';
+import { llamaBenchmark } from './llama';
 import { callsToR2, fitTimeAndMemory, indexSpeed, markdownTable, surrogateSpeed, timeMs } from './recovery';
+import { webviewBenchmark } from './webview';
 
-const SECTIONS = ['basics', 'recovery', 'fit', 'surrogate', 'indices', 'engine'] as const;
+const SECTIONS = ['basics', 'recovery', 'fit', 'surrogate', 'indices', 'engine', 'llama', 'webview'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function isSection(value: string): value is Section {
@@ -106,6 +108,12 @@ async function main(): Promise<void> {
         break;
       case 'engine':
         print(`## Engine throughput, recovery share and call cache\n\n${await engineBenchmark({ quick: options.quick, log })}`);
+        break;
+      case 'webview':
+        print(`## Panel render time and bundle size\n\n${await webviewBenchmark({ log })}`);
+        break;
+      case 'llama':
+        print(`## The llama backend on the tiny model\n\n${await llamaBenchmark({ log })}`);
         break;
     }
     log(`[${section}] ${((performance.now() - sectionStarted) / 1000).toFixed(1)} s`);

@@ -12,7 +12,7 @@ import { consentKey, endpointsOf, isRemoteEndpoint, needsCostPreview, previewMes
 import type { ExplanationDecorations } from './explanationDecorations';
 import type { ExplanationPanel } from './panel/explanationPanel';
 import type { ServerClient } from './serverClient';
-import { readSettings, type Settings } from './settings';
+import { isLocalBackend, readSettings, type Settings } from './settings';
 import type { RunStatus } from './statusBar';
 
 /** A finished explanation and where it came from. */
@@ -164,7 +164,7 @@ export async function explainRange(editor: vscode.TextEditor, range: vscode.Rang
 
 /** Asks once per remote endpoint before prompt text leaves the machine; the answer is remembered. */
 async function confirmRemote(settings: Settings, state: vscode.Memento): Promise<boolean> {
-  const remote = endpointsOf(settings).filter((endpoint) => settings.backend !== 'exec' && isRemoteEndpoint(endpoint));
+  const remote = endpointsOf(settings).filter((endpoint) => !isLocalBackend(settings.backend) && isRemoteEndpoint(endpoint));
   const unapproved = remote.filter((endpoint) => !state.get<boolean>(consentKey(endpoint)));
   if (unapproved.length === 0) return true;
   const choice = await vscode.window.showWarningMessage(

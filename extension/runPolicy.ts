@@ -1,5 +1,5 @@
 import type { CostEstimate } from '../protocol/server';
-import type { Settings } from './settings';
+import { isLocalBackend, type Settings } from './settings';
 
 /** The configured endpoints as a list (one setting may hold one URL or several). */
 export function endpointsOf(settings: Pick<Settings, 'endpoint'>): string[] {
@@ -29,7 +29,7 @@ export function consentKey(endpoint: string): string {
 
 /** Large runs and remote endpoints get a cost preview and a question before any mask is scored. */
 export function needsCostPreview(settings: Pick<Settings, 'budget' | 'confirmThreshold' | 'backend' | 'endpoint'>): boolean {
-  const remote = settings.backend !== 'exec' && endpointsOf(settings).some(isRemoteEndpoint);
+  const remote = !isLocalBackend(settings.backend) && endpointsOf(settings).some(isRemoteEndpoint);
   return remote || settings.budget > settings.confirmThreshold;
 }
 

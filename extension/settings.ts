@@ -3,10 +3,15 @@ import { isIndexName } from '../protocol/explanation';
 import type { Granularity } from '../protocol/features';
 import { isGranularity } from '../protocol/features';
 
-export const BACKENDS = ['ollama', 'openai', 'exec'] as const;
+export const BACKENDS = ['ollama', 'openai', 'exec', 'llama'] as const;
 export type Backend = (typeof BACKENDS)[number];
 export const VALUE_FUNCTIONS = ['auto', 'logprob', 'label', 'similarity'] as const;
 export const ALGORITHMS = ['auto', 'exact', 'proxyspex', 'spex'] as const;
+
+/** Backends that run on this machine, so no prompt text leaves it whatever spex.endpoint says. */
+export function isLocalBackend(backend: Backend): boolean {
+  return backend === 'exec' || backend === 'llama';
+}
 
 /** The `spex.*` settings, checked. package.json's contributes.configuration documents each one. */
 export interface Settings {
@@ -27,6 +32,10 @@ export interface Settings {
   readonly index: IndexName;
   readonly top: number;
   readonly concurrency: number;
+  /** llama backend: llama.cpp threads per worker (0 = chosen from the CPU cores). */
+  readonly threads: number;
+  /** llama backend: seconds an unused model stays loaded in the server. */
+  readonly llamaIdleTimeout: number;
   readonly timeout: number;
   /** Megabytes the call cache may use. */
   readonly cacheSizeCap: number;
@@ -53,6 +62,8 @@ export const DEFAULT_SETTINGS: Settings = {
   index: 'fsii',
   top: 50,
   concurrency: 4,
+  threads: 0,
+  llamaIdleTimeout: 300,
   timeout: 60000,
   cacheSizeCap: 256,
   confirmThreshold: 2000,
@@ -127,6 +138,8 @@ const CHECKS: { [K in keyof Settings]: readonly [Accept<Settings[K]>, string] } 
   index: [isIndexName, 'fourier, mobius, shapley, banzhaf, sii, bii, fsii, fbii or stii'],
   top: [integerBetween(0, 100_000), 'a whole number from 0 to 100,000'],
   concurrency: [integerBetween(1, 256), 'a whole number from 1 to 256'],
+  threads: [integerBetween(0, 1024), 'a whole number of threads from 0 (automatic) to 1,024'],
+  llamaIdleTimeout: [integerBetween(1, 86_400), 'a number of seconds from 1 to 86,400'],
   timeout: [integerBetween(100, 3_600_000), 'a number of milliseconds from 100 to 3,600,000'],
   cacheSizeCap: [integerBetween(1, 100_000), 'a number of megabytes from 1 to 100,000'],
   confirmThreshold: [integerBetween(0, 10_000_000), 'a whole number of calls'],

@@ -40,7 +40,7 @@ export const SegmentTextRequest = new RequestType<SegmentTextParams, SegmentText
  * ApiKeyChangedNotification.
  */
 export interface ExplainOptions {
-  readonly backend?: 'ollama' | 'openai' | 'exec';
+  readonly backend?: 'ollama' | 'openai' | 'exec' | 'llama';
   /** One endpoint, or several for a pool. */
   readonly endpoint?: string | readonly string[];
   readonly model?: string;
@@ -61,6 +61,8 @@ export interface ExplainOptions {
   readonly top?: number;
   readonly seed?: number;
   readonly concurrency?: number;
+  /** llama backend: llama.cpp threads per worker (0 = chosen from the CPU cores). */
+  readonly threads?: number;
   /** Per-call timeout in milliseconds. */
   readonly timeout?: number;
   readonly retries?: number;

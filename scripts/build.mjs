@@ -25,12 +25,17 @@ const common = {
   define: { __SPEX_VERSION__: JSON.stringify(version) },
 };
 
-/** Node bundles are CommonJS because VS Code loads extensions with require(). */
+/**
+ * Node bundles are CommonJS because VS Code loads extensions with require(). node-llama-cpp (the
+ * llama backend) stays outside them: it is an optional ES module with a native binary, imported
+ * lazily with import() only when a user picks that backend, and shipped only in the platform .vsix.
+ */
 const nodeBundle = {
   ...common,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
+  external: ['node-llama-cpp'],
 };
 
 const builds = [
@@ -38,7 +43,7 @@ const builds = [
     ...nodeBundle,
     entryPoints: { extension: 'extension/extension.ts' },
     outdir: 'dist',
-    external: ['vscode'],
+    external: ['vscode', 'node-llama-cpp'],
   },
   {
     ...nodeBundle,

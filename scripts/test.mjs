@@ -1,5 +1,6 @@
 // The test command. `npm test` runs every check CI runs, in this order, and prints a summary:
-//   build → typecheck → lint → format → unit → server → webview → package
+//   build → typecheck → lint → format → unit → server → llama → webview → package
+// The llama tier runs the in-process llama backend against the real model in ../shared/models/.
 // `node scripts/test.mjs <tier>…` runs only the named test tiers (building first when they need dist/).
 // Every step runs even after a failure, so one run shows everything that is wrong; the exit code is
 // non-zero if any step failed.
@@ -9,9 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TIERS = ['unit', 'server', 'webview', 'package'];
+const TIERS = ['unit', 'server', 'llama', 'webview', 'package'];
 /** Tiers that run what `npm run build` produced. */
-const NEEDS_BUILD = new Set(['server', 'webview']);
+const NEEDS_BUILD = new Set(['server', 'llama', 'webview']);
 
 const requested = process.argv.slice(2);
 for (const tier of requested) {

@@ -2,6 +2,8 @@
  * The `spex` command line: the same engine as the language server, for batch use and scripts.
  * Reports go to stdout (or --output), progress and errors to stderr.
  */
+// First: libuv's thread pool must be sized before anything starts it (see the module).
+import './backends/llama/threadPool';
 import { readFile, writeFile } from 'node:fs/promises';
 import { MaskingError } from './ablation/mask';
 import { segmentText, SegmentationError } from './ablation/segment';
@@ -98,6 +100,8 @@ async function explain(command: ExplainCommand): Promise<number> {
         : {}),
     });
     if (showProgress) process.stderr.write('\n');
+    const usage = source.usage?.();
+    if (usage !== undefined && !command.quiet) process.stderr.write(`spex: ${usage}\n`);
     const report =
       command.format === 'json'
         ? `${JSON.stringify(explanation, null, 2)}\n`

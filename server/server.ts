@@ -3,6 +3,8 @@
  * JSON-RPC frames and nothing else; diagnostics go to the connection's log (window/logMessage).
  * Each handler only translates between the protocol and ExplainService.
  */
+// First: libuv's thread pool must be sized before anything starts it (see the module).
+import './backends/llama/threadPool';
 import { createConnection, ProposedFeatures, TextDocumentSyncKind, type CancellationToken } from 'vscode-languageserver/node';
 import {
   ApiKeyChangedNotification,

@@ -4,13 +4,13 @@ import { isGranularity } from '../../protocol/features';
 import { parseMasking, type Masking } from '../ablation/mask';
 import { DEFAULT_OLLAMA_HOST } from '../backends/ollamaEndpoint';
 import { INDEX_NAMES, isIndexName } from '../recovery/indexNames';
-import type { ExplainConfig } from '../lsp/explainConfig';
+import { DEFAULT_LLAMA_IDLE_TIMEOUT_S, type ExplainConfig } from '../lsp/explainConfig';
 import { ALGORITHM_NAMES } from '../recovery/types';
 import { VALUE_FUNCTION_NAMES } from '../value/valueFunction';
 
 export const OUTPUT_FORMATS = ['json', 'markdown', 'html', 'csv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-export const BACKEND_NAMES = ['ollama', 'openai', 'exec'] as const;
+export const BACKEND_NAMES = ['ollama', 'openai', 'exec', 'llama'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** An explain run from the command line: the engine's options plus what only the CLI has. */
@@ -48,13 +48,14 @@ export const USAGE = `Usage:
   spex --version | --help
 
 Model:
-  --backend B           ollama | openai | exec               (default: ollama; exec when --exec is given)
+  --backend B           ollama | openai | exec | llama       (default: ollama; exec when --exec is given)
   --endpoint URL        endpoint base URL; repeat for a pool of endpoints     (default: ${DEFAULT_OLLAMA_HOST};
                         openai: http://127.0.0.1:8000/v1)
-  --model NAME          model to explain                          (default: the endpoint's first model)
+  --model NAME          model to explain                          (default: the endpoint's first model);
+                        llama: a GGUF file or a pulled Ollama model name (llama3.2:1b), no server needed
   --api-key-env VAR     read the API key from environment variable VAR (keys never go on the command line)
   --api A               openai backend: completions | chat                        (default: completions)
-  --raw                 ollama backend: send prompts untemplated (completion models)
+  --raw                 ollama, llama backends: prompts without the chat template (completion models)
   --exec COMMAND        exec backend: a scorer speaking JSON Lines on stdin/stdout
 What is measured:
   --value V             auto | logprob | label | similarity                          (default: auto)
@@ -76,7 +77,8 @@ Report:
   --format F            json | markdown | html | csv                                  (default: markdown)
   --output FILE         write the report to FILE instead of standard output
 Running:
-  --concurrency N       model calls in flight per endpoint                           (default: 4)
+  --concurrency N       model calls in flight per endpoint; llama: workers, at most one per core (default: 4)
+  --threads N           llama backend: llama.cpp threads per worker, 0 = cores ÷ workers      (default: 0)
   --timeout MS          per-call timeout in milliseconds                             (default: 60000)
   --retries N           retries of a failed call (429, 5xx, timeout), with backoff   (default: 6)
   --cache DIR           call cache directory        (default: $SPEX_CACHE_DIR or the user cache dir)
@@ -115,6 +117,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
         top: { type: 'string', default: '10' },
         seed: { type: 'string', default: '0' },
         concurrency: { type: 'string', default: '4' },
+        threads: { type: 'string', default: '0' },
         timeout: { type: 'string', default: '60000' },
         retries: { type: 'string', default: '6' },
         cache: { type: 'string' },
@@ -148,6 +151,10 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     throw new UsageError('--backend exec needs a scorer: --exec "COMMAND" (for example --exec "node examples/offline-scorer.mjs").');
   }
   if (values.exec !== undefined && backend !== 'exec') throw new UsageError('--exec goes with --backend exec.');
+  if (backend === 'llama' && values.endpoint.length > 0)
+    throw new UsageError(
+      '--backend llama runs the model in this process; it takes --model FILE.gguf or an Ollama model name, not --endpoint.',
+    );
   for (const endpoint of values.endpoint) {
     if (!/^https?:\/\/[^\s]+$/u.test(endpoint)) throw new UsageError(`--endpoint must be an http:// or https:// URL, not "${endpoint}".`);
     if (/\/\/[^/]*@/u.test(endpoint))
@@ -194,6 +201,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     top: integer('--top', values.top, 0, 1_000_000),
     seed: integer('--seed', values.seed, 0, 2 ** 32 - 1),
     concurrency: integer('--concurrency', values.concurrency, 1, 1024),
+    threads: integer('--threads', values.threads, 0, 1024),
+    llamaIdleTimeoutS: DEFAULT_LLAMA_IDLE_TIMEOUT_S,
     timeoutMs: integer('--timeout', values.timeout, 1, 86_400_000),
     retries: integer('--retries', values.retries, 0, 100),
     cache: values.cache,

@@ -121,8 +121,10 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     return result.value;
   };
 
+  // A backend that orders its own queue (prefix reuse) is shown more masks at once than the concurrency.
+  const queued = Math.max(request.concurrency, request.source.preferredConcurrency ?? 0);
   const evaluate: MaskEvaluator = async (masks) => {
-    const values = await runPool(masks.length, request.concurrency, async (index) => {
+    const values = await runPool(masks.length, queued, async (index) => {
       request.signal?.throwIfAborted();
       const mask = masks[index] as Uint8Array;
       const key = maskKey(mask);

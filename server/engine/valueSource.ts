@@ -1,5 +1,6 @@
 import type { Choice } from '../../protocol/explanation';
 import { ExecScorer } from '../backends/exec';
+import { createLlamaValueSource } from '../backends/llama/llamaScorer';
 import type { ModelEndpoint } from '../backends/modelEndpoint';
 import { OllamaEndpoint } from '../backends/ollamaEndpoint';
 import { OpenAiEndpoint } from '../backends/openaiEndpoint';
@@ -24,12 +25,19 @@ export interface ValueSource {
   readonly callsPerMask: number;
   /** Everything but the prompt that identifies a call, for cache keys. */
   readonly keyParts: Omit<CallKeyParts, 'text'>;
+  /**
+   * Masks the engine may queue at once when this is more than its concurrency: a backend that orders
+   * its own queue (the llama backend's prefix reuse) wants to see a whole round of masks.
+   */
+  readonly preferredConcurrency?: number;
   score(text: string, mask: Uint8Array, signal?: AbortSignal): Promise<number>;
+  /** A line on what the scoring cost so far, where the backend measures it (the llama backend's prefix reuse). */
+  usage?(): string;
   close(): Promise<void>;
 }
 
 export interface SourceOptions {
-  readonly backend: 'ollama' | 'openai' | 'exec';
+  readonly backend: 'ollama' | 'openai' | 'exec' | 'llama';
   readonly endpoints: readonly string[];
   readonly model?: string;
   readonly apiKey?: string;
@@ -40,6 +48,10 @@ export interface SourceOptions {
   readonly target?: string;
   readonly maxAnswerTokens: number;
   readonly concurrency: number;
+  /** llama backend: llama.cpp threads per worker (0 = choose from the cores). */
+  readonly threads?: number;
+  /** llama backend: how long an unused model stays loaded. */
+  readonly idleTimeoutMs?: number;
   readonly timeoutMs: number;
   /** Retries of a failed call (default 6). */
   readonly retries?: number;
@@ -61,6 +73,8 @@ export function sourceOptionsFor(config: ExplainConfig, prompt: string, signal: 
     value: config.value,
     maxAnswerTokens: config.maxAnswerTokens,
     concurrency: config.concurrency,
+    threads: config.threads,
+    idleTimeoutMs: config.llamaIdleTimeoutS * 1000,
     timeoutMs: config.timeoutMs,
     retries: config.retries,
     seed: config.seed,
@@ -75,6 +89,20 @@ export function sourceOptionsFor(config: ExplainConfig, prompt: string, signal: 
 
 export async function createValueSource(options: SourceOptions): Promise<ValueSource> {
   if (options.backend === 'exec') return execSource(options.exec ?? '', options.timeoutMs);
+  if (options.backend === 'llama') {
+    return createLlamaValueSource({
+      model: options.model,
+      raw: options.raw ?? false,
+      value: options.value,
+      maxAnswerTokens: options.maxAnswerTokens,
+      concurrency: options.concurrency,
+      threads: options.threads ?? 0,
+      prompt: options.prompt,
+      ...(options.target === undefined ? {} : { target: options.target }),
+      ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
   const urls =
     options.endpoints.length > 0 ? options.endpoints : [options.backend === 'ollama' ? 'http://127.0.0.1:11434' : DEFAULT_OPENAI_ENDPOINT];
   const endpointFor = (url: string, model: string): ModelEndpoint =>

@@ -8,7 +8,7 @@ import type { ValueFunctionChoice } from '../value/valueFunction';
 
 /** An explanation's options after settings fill the gaps and every value is checked. */
 export interface ExplainConfig {
-  readonly backend: 'ollama' | 'openai' | 'exec';
+  readonly backend: 'ollama' | 'openai' | 'exec' | 'llama';
   readonly endpoints: string[];
   readonly model: string | undefined;
   readonly api: 'completions' | 'chat';
@@ -28,9 +28,16 @@ export interface ExplainConfig {
   readonly top: number;
   readonly seed: number;
   readonly concurrency: number;
+  /** llama backend: llama.cpp threads per worker; 0 chooses from the CPU cores. */
+  readonly threads: number;
+  /** llama backend: seconds an unused model stays loaded (the spex.llamaIdleTimeout setting). */
+  readonly llamaIdleTimeoutS: number;
   readonly timeoutMs: number;
   readonly retries: number;
 }
+
+/** Seconds an unused llama model stays loaded unless spex.llamaIdleTimeout says otherwise. */
+export const DEFAULT_LLAMA_IDLE_TIMEOUT_S = 300;
 
 /** An option or setting that cannot be used, in words for the person who set it. */
 export class ConfigError extends Error {
@@ -80,7 +87,7 @@ const endpoints: Check = (value, name) => {
 
 /** Every option, its check, and the setting it falls back to (settings keep a few older names). */
 const OPTIONS: Record<keyof ExplainOptions, { check: Check; setting?: string }> = {
-  backend: { check: oneOf('ollama', 'openai', 'exec') },
+  backend: { check: oneOf('ollama', 'openai', 'exec', 'llama') },
   endpoint: { check: endpoints },
   model: { check: text },
   api: { check: oneOf('completions', 'chat') },
@@ -114,9 +121,16 @@ const OPTIONS: Record<keyof ExplainOptions, { check: Check; setting?: string }> 
   top: { check: integer(0, 1_000_000) },
   seed: { check: integer(0, 2 ** 32 - 1) },
   concurrency: { check: integer(1, 1024) },
+  threads: { check: integer(0, 1024) },
   timeout: { check: integer(1, 86_400_000) },
   retries: { check: integer(0, 100) },
 };
+
+/** spex.llamaIdleTimeout is a setting of the server process, never an option of one explanation. */
+function idleTimeout(setting: unknown): number {
+  if (setting === undefined || setting === null || setting === '') return DEFAULT_LLAMA_IDLE_TIMEOUT_S;
+  return integer(1, 86_400)(setting, 'spex.llamaIdleTimeout') as number;
+}
 
 /**
  * Merges a request's options over the user's settings over the defaults, checking every value.
@@ -172,6 +186,8 @@ export function resolveExplainConfig(options: unknown, settings: Readonly<Record
     top: pick('top', 10),
     seed: pick('seed', 0),
     concurrency: pick('concurrency', 4),
+    threads: pick('threads', 0),
+    llamaIdleTimeoutS: idleTimeout(settings['llamaIdleTimeout']),
     timeoutMs: pick('timeout', 60_000),
     retries: pick('retries', 6),
   };

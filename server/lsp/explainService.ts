@@ -13,6 +13,8 @@ import { cachedScorer, type CachedScore } from '../engine/cachedScorer';
 import { EndpointPool } from '../engine/endpointPool';
 import { explainText, previewCost, type ExplainProgress } from '../engine/explain';
 import { createValueSource, DEFAULT_OPENAI_ENDPOINT, sourceOptionsFor, type ValueSource } from '../engine/valueSource';
+import { releaseAllModels } from '../backends/llama/modelRegistry';
+import { listOllamaModels, ollamaStoreDirectory } from '../backends/llama/ollamaStore';
 import { OllamaEndpoint } from '../backends/ollamaEndpoint';
 import { OpenAiEndpoint } from '../backends/openaiEndpoint';
 import { CompiledFourier } from '../recovery/expansion';
@@ -154,6 +156,11 @@ export class ExplainService {
   async listModels(options: unknown, signal: AbortSignal): Promise<ListModelsResult> {
     const config = resolveExplainConfig(options, this.settings);
     if (config.backend === 'exec') return { endpoint: `exec: ${config.exec ?? ''}`, models: [] };
+    if (config.backend === 'llama') {
+      // The llama backend runs GGUF files; the models pulled with Ollama are the ones it can name.
+      const store = ollamaStoreDirectory();
+      return { endpoint: `Ollama model store ${store}`, models: (await listOllamaModels(store)).map((name) => ({ name })) };
+    }
     const url = config.endpoints[0] ?? (config.backend === 'ollama' ? 'http://127.0.0.1:11434' : DEFAULT_OPENAI_ENDPOINT);
     const endpoint =
       config.backend === 'ollama'
@@ -174,6 +181,8 @@ export class ExplainService {
     for (const session of this.sessions.values()) await session.source.close();
     this.sessions.clear();
     await (await this.cache?.catch(() => undefined))?.close();
+    // Models the llama backend loaded are shared by the whole process and go when the server stops.
+    await releaseAllModels();
   }
 
   private source(config: ExplainConfig, prompt: string, signal: AbortSignal): Promise<ValueSource> {
@@ -217,7 +226,8 @@ function checkText(text: unknown): string {
 
 /** True when prompts would leave this machine: any endpoint whose host is not a loopback name. */
 export function isRemote(config: Pick<ExplainConfig, 'backend' | 'endpoints'>): boolean {
-  if (config.backend === 'exec') return false;
+  // The exec scorer and the llama backend run on this machine.
+  if (config.backend === 'exec' || config.backend === 'llama') return false;
   // With no endpoint given, the defaults are on this machine.
   if (config.endpoints.length === 0) return false;
   return config.endpoints.some((endpoint) => {

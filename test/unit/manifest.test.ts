@@ -89,6 +89,6 @@ describe('readSettings', () => {
       problems.map((problem) => problem.setting),
       ['spex.backend', 'spex.endpoint', 'spex.pin', 'spex.budget', 'spex.order'],
     );
-    assert.match(problems[0]?.message ?? '', /spex\.backend must be one of ollama, openai, exec;/u);
+    assert.match(problems[0]?.message ?? '', /spex\.backend must be one of ollama, openai, exec, llama;/u);
   });
 });

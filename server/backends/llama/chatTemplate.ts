@@ -1,0 +1,91 @@
+/**
+ * How the (masked) user text becomes the model's input tokens. A chat model gets its own chat
+ * template from the GGUF metadata, applied once around the user text through node-llama-cpp's Jinja
+ * renderer, so the template's tokens are never features; a plain-completion model (no template in
+ * its metadata), or any model under --raw, gets the text as it is after the BOS token.
+ */
+import { createHash } from 'node:crypto';
+import type { LlamaModel, Token } from 'node-llama-cpp';
+import { firstLine, LlamaBackendError, type LlamaModule } from './loader';
+
+export interface PromptFormat {
+  readonly kind: 'chat' | 'raw';
+  /** In words, for the report. */
+  readonly description: string;
+  /** Identifies everything around the user text (the template and what it renders, e.g. a date), for cache keys. */
+  readonly digest: string;
+  /** The tokens that precede the answer for this user text. */
+  tokens(userText: string): Token[];
+}
+
+/** The chat template in a model's GGUF metadata, if it has one. */
+export function modelChatTemplate(model: LlamaModel): string | undefined {
+  const template = model.fileInfo.metadata.tokenizer?.chat_template;
+  return typeof template === 'string' && template.trim().length > 0 ? template : undefined;
+}
+
+/** The model's chat template unless `raw` is asked for or there is none. */
+export function promptFormatFor(module: LlamaModule, model: LlamaModel, raw: boolean): PromptFormat {
+  const template = raw ? undefined : modelChatTemplate(model);
+  return template === undefined ? rawFormat(model, raw) : chatFormat(module, model, template);
+}
+
+/** The raw prompt: BOS (where the model expects one) and the text's tokens. */
+export function rawFormat(model: LlamaModel, forced = false): PromptFormat {
+  const bos = model.tokens.bos;
+  const prepend = model.tokens.shouldPrependBosToken && bos !== null;
+  // Without a BOS token an empty prompt would leave nothing to predict the answer's first token from;
+  // the end-of-text token stands for "no context", as in GPT-2-style models.
+  const start = bos ?? model.tokens.eos;
+  return {
+    kind: 'raw',
+    description: forced ? 'raw prompt (--raw)' : 'raw prompt (the model has no chat template)',
+    digest: digestOf(['raw', prepend ? String(bos) : '']),
+    tokens(userText) {
+      const tokens = model.tokenize(userText);
+      if (prepend) return [bos, ...tokens];
+      if (tokens.length === 0 && start !== null) return [start];
+      return tokens;
+    },
+  };
+}
+
+/** The chat template applied to one user turn, with the assistant's turn opened for the answer. */
+export function chatFormat(module: LlamaModule, model: LlamaModel, template: string): PromptFormat {
+  let wrapper: InstanceType<LlamaModule['JinjaTemplateChatWrapper']>;
+  try {
+    wrapper = new module.JinjaTemplateChatWrapper({ template, tokenizer: model.tokenizer });
+  } catch (error) {
+    throw new LlamaBackendError(
+      `node-llama-cpp cannot use the model's chat template (${firstLine(error)}); explain the raw prompt with --raw.`,
+    );
+  }
+  const tokens = (userText: string): Token[] => {
+    const state = wrapper.generateContextState({
+      chatHistory: [
+        { type: 'user', text: userText },
+        { type: 'model', response: [] },
+      ],
+    });
+    return state.contextText.tokenize(model.tokenizer);
+  };
+  let rendered: string;
+  try {
+    // What the template renders around an empty message (a date, a default system prompt) is part of its identity.
+    rendered = tokens('').join(',');
+  } catch (error) {
+    throw new LlamaBackendError(
+      `node-llama-cpp cannot render the model's chat template (${firstLine(error)}); explain the raw prompt with --raw.`,
+    );
+  }
+  return {
+    kind: 'chat',
+    description: "the model's own chat template (from its GGUF metadata) around the user text",
+    digest: digestOf(['chat', template, rendered]),
+    tokens,
+  };
+}
+
+function digestOf(parts: readonly string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
+}

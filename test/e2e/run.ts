@@ -1,0 +1,218 @@
+/**
+ * The end-to-end suite: the packaged extension in a real VS Code (code-server), driven like a person
+ * through Debian's Chromium, against the fake model server with interactions planted in the example
+ * RAG context. Run with `npm run test:e2e`; `E2E_HEADED=1` shows the browser (needs a display).
+ * Every step prints its name; the first failure stops the run and names its step.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startFakeModelServer, type FakeModelServer } from '../fixtures/fakeModelServer';
+import { CHROMIUM_PATH } from '../helpers/browser';
+import { repoPath } from '../helpers/paths';
+import { waitFor } from '../helpers/waitFor';
+import { E2E_HOME, startCodeServer, type CodeServer } from './codeServer';
+import { panelSteps } from './panelSteps';
+import { contextMenu, decorationColours, openFile, pickExact, runCommand, selectAll, switchTheme, webview } from './workbench';
+
+const ARTIFACTS = repoPath('test-results', 'e2e');
+const RUN = path.join(E2E_HOME, 'run');
+const WORKSPACE = path.join(RUN, 'workspace');
+const VSIX = repoPath('out', 'spex-explain.vsix');
+
+/**
+ * Interactions planted over words that occur in one document each of examples/rag-context.md:
+ * documents 1 and 3 in synergy (coast, floods), 2 and 4 redundant (engineer, newspaper), 5 lowers.
+ */
+export const PLANTED = {
+  answer: ' It opened in 1931.',
+  baseLogprob: -12,
+  terms: [
+    { words: ['coast', 'floods'], value: 3 },
+    { words: ['engineer'], value: 1 },
+    { words: ['newspaper'], value: 1 },
+    { words: ['engineer', 'newspaper'], value: -0.8 },
+    { words: ['railway'], value: -0.5 },
+  ],
+};
+
+let failures = 0;
+/** The page, once open, so a failing step can leave a screenshot of what the person would have seen. */
+let currentPage: Page | undefined;
+
+async function step(name: string, run: () => Promise<void>): Promise<void> {
+  const started = Date.now();
+  try {
+    await run();
+    process.stdout.write(`✔ ${name} (${Date.now() - started} ms)\n`);
+  } catch (error) {
+    failures += 1;
+    process.stdout.write(`✖ ${name}\n`);
+    await currentPage?.screenshot({ path: path.join(ARTIFACTS, 'failure.png') }).catch(() => undefined);
+    throw new Error(`E2E step failed: ${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A long document for the cancel step: 60 paragraphs, one feature each at the suite's granularity. */
+function longDocument(): string {
+  return Array.from({ length: 60 }, (_, i) => `Paragraph number ${i + 1} talks about the river and its bridge.`).join('\n\n');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  if (!existsSync(VSIX)) throw new Error(`${VSIX} is missing: run "npm run package" first.`);
+  let fake: FakeModelServer | undefined;
+  let codeServer: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  try {
+    await step('start the fake model server', async () => {
+      // 100 ms a call: the example's 64 masks take about two seconds, the long document's run long
+      // enough to cancel.
+      fake = await startFakeModelServer({ ...PLANTED, latencyMs: 100 });
+    });
+    await step('start code-server with the packaged extension installed from its .vsix', async () => {
+      rmSync(WORKSPACE, { recursive: true, force: true });
+      mkdirSync(WORKSPACE, { recursive: true });
+      cpSync(repoPath('examples', 'rag-context.md'), path.join(WORKSPACE, 'rag-context.md'));
+      writeFileSync(path.join(WORKSPACE, 'long.md'), longDocument());
+      codeServer = await startCodeServer({
+        vsix: VSIX,
+        workspace: WORKSPACE,
+        port: await freePort(),
+        runDirectory: path.join(RUN, 'code-server'),
+        settings: {
+          'spex.backend': 'openai',
+          'spex.endpoint': `${(fake as FakeModelServer).openaiBaseURL}`,
+          'spex.granularity': 'paragraph',
+          'spex.pin': ['Question:[^\\n]*'],
+          'spex.index': 'mobius',
+          'spex.confirmThreshold': 100000,
+        },
+      });
+    });
+    process.stdout.write(`code-server: ${(codeServer as unknown as CodeServer).url}/?folder=${encodeURIComponent(WORKSPACE)}\n`);
+    await step('open the workbench in Chromium', async () => {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM_PATH,
+        headless: process.env.E2E_HEADED !== '1',
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+      currentPage = page;
+      await page.goto(`${(codeServer as CodeServer).url}/?folder=${encodeURIComponent(WORKSPACE)}`);
+    });
+    const p = (): Page => page as Page;
+    let callsAtCancel = 0;
+    const editorOf = async (file: string) => openFile(p(), file);
+    let editor = await (async () => {
+      let opened: Awaited<ReturnType<typeof editorOf>> | undefined;
+      await step('open examples/rag-context.md', async () => {
+        opened = await editorOf('rag-context.md');
+        await opened.locator('.view-lines', { hasText: 'Mira bridge' }).waitFor({ timeout: 30_000 });
+      });
+      return opened as NonNullable<typeof opened>;
+    })();
+    await step('select the context and right-click "Explain Interactions"', async () => {
+      await selectAll(p(), editor);
+      await contextMenu(p(), editor, 2, 'Explain Interactions');
+    });
+    await step('a progress notification shows the run', async () => {
+      await p().locator('.notification-toast', { hasText: 'SPEX' }).first().waitFor({ timeout: 60_000 });
+    });
+    await panelSteps(step, p, { fake: fake as FakeModelServer, artifacts: ARTIFACTS });
+    await step('decorations tint the explained spans in the editor', async () => {
+      const colours = await waitFor(
+        'tinted decorations',
+        async () => {
+          const found = await decorationColours(p());
+          return found.some((colour) => colour.startsWith('rgba(0, 114, 178')) ? found : undefined;
+        },
+        30_000,
+      );
+      if (!colours.some((colour) => colour.startsWith('rgba(230, 159, 0')))
+        throw new Error(`no span tinted as lowering: ${colours.join(', ')}`);
+      await p().screenshot({ path: path.join(ARTIFACTS, 'editor-light.png') });
+    });
+    await step('a hover on a span shows its value and partners', async () => {
+      await p().keyboard.press('Escape');
+      const line = editor.locator('.view-line', { hasText: 'Engineer Ana Okafor' }).first();
+      await line.click({ position: { x: 160, y: 8 } });
+      await p().keyboard.press('Control+k');
+      await p().keyboard.press('Control+i');
+      const hover = p().locator('.monaco-hover-content', { hasText: 'SPEX' }).first();
+      await hover.waitFor({ timeout: 15_000 });
+      const text = (await hover.textContent()) ?? '';
+      if (!/redundancy/u.test(text)) throw new Error(`hover lacks the planted redundancy: ${text}`);
+      await p().keyboard.press('Escape');
+    });
+    await step('"Export Explanation…" writes a JSON file', async () => {
+      const target = path.join(WORKSPACE, 'spex-explanation.json');
+      rmSync(target, { force: true });
+      await runCommand(p(), 'SPEX: Export Explanation…');
+      await pickExact(p(), 'JSON');
+      const input = p().locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ timeout: 15_000 });
+      await input.fill(target);
+      await p().keyboard.press('Enter');
+      const written = await waitFor('the exported file', () => (existsSync(target) ? readFileSync(target, 'utf8') : undefined), 30_000);
+      const exported = JSON.parse(written) as { version: number; features: unknown[] };
+      if (exported.version !== 1 || exported.features.length !== 6) throw new Error('the exported JSON is not the explanation');
+    });
+    await step('"Cancel" stops a long run and keeps what it learned', async () => {
+      editor = await editorOf('long.md');
+      const before = (fake as FakeModelServer).requestCount('/v1/completions');
+      await runCommand(p(), 'SPEX: Explain Document');
+      await waitFor(
+        'the long run to be under way',
+        () => ((fake as FakeModelServer).requestCount('/v1/completions') > before + 12 ? true : undefined),
+        60_000,
+      );
+      await runCommand(p(), 'SPEX: Cancel Explanation');
+      await p().locator('.notification-toast', { hasText: 'cancelled' }).first().waitFor({ timeout: 30_000 });
+      callsAtCancel = (fake as FakeModelServer).requestCount('/v1/completions');
+    });
+    await step('dark theme: the panel and the editor follow it', async () => {
+      await switchTheme(p(), 'Dark Modern');
+      await webview(p()).locator('body.vscode-dark').waitFor({ timeout: 15_000 });
+      await p().screenshot({ path: path.join(ARTIFACTS, 'workbench-dark.png') });
+    });
+    await step('no model calls after the cancel', () => {
+      // A whole theme switch later, at most the calls already in flight at the cancel may have arrived.
+      const late = (fake as FakeModelServer).requestCount('/v1/completions') - callsAtCancel;
+      return late > 4 ? Promise.reject(new Error(`${late} calls reached the model after the cancel`)) : Promise.resolve();
+    });
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await codeServer?.stop().catch(() => undefined);
+    await fake?.close();
+    process.stdout.write(
+      `${failures === 0 ? 'E2E passed' : 'E2E failed'} in ${Math.round((Date.now() - started) / 1000)} s; artifacts in ${ARTIFACTS}\n`,
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

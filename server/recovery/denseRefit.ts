@@ -11,8 +11,45 @@ export interface DenseRefitInput {
   readonly validationRows: Int32Array;
   /** The sparse fit's support: always part of every candidate model. */
   readonly support: readonly InteractionKey[];
+  /** The sparse fit's coefficients, by support position (to find its strongest features). */
+  readonly supportValues: readonly number[];
   /** Further terms, strongest first (the tree proxy's spectrum). */
   readonly candidates: readonly InteractionKey[];
+  readonly maxOrder: number;
+}
+
+/**
+ * Every subset, up to the recovery degree, of the features with the strongest single effects: when a
+ * few features matter and act through a saturating function (a sentiment score, a probability), every
+ * combination of them carries some weight, and this closure holds them all. As many features are
+ * taken as keep the closure within `budget` terms.
+ */
+function closureOfStrongest(
+  support: readonly InteractionKey[],
+  values: readonly number[],
+  maxOrder: number,
+  budget: number,
+): InteractionKey[] {
+  const singles = support
+    .map((key, index) => ({ key, size: Math.abs(values[index] ?? 0) }))
+    .filter((term) => term.key.length === 1)
+    .sort((a, b) => b.size - a.size)
+    .map((term) => term.key.charCodeAt(0));
+  let count = Math.min(singles.length, 12);
+  const closureSize = (m: number): number => {
+    let total = 0;
+    for (let degree = 2, ways = (m * (m - 1)) / 2; degree <= Math.min(maxOrder, m); degree += 1, ways = (ways * (m - degree + 1)) / degree)
+      total += ways;
+    return total;
+  };
+  while (count > 1 && closureSize(count) > budget) count -= 1;
+  const chosen = singles.slice(0, count).sort((a, b) => a - b);
+  const keys: InteractionKey[] = [];
+  for (let bits = 1; bits < 1 << chosen.length; bits += 1) {
+    const members = chosen.filter((_, i) => (bits >> i) & 1);
+    if (members.length >= 2 && members.length <= maxOrder) keys.push(keyOfSorted(members));
+  }
+  return keys;
 }
 
 export interface DenseRefit {
@@ -48,6 +85,8 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
   };
   for (let i = 0; i < featureCount && base.length < limit; i += 1) push(keyOfSorted([i]));
   for (const key of input.support) if (base.length < limit) push(key);
+  for (const key of closureOfStrongest(input.support, input.supportValues, input.maxOrder, Math.floor(limit / 2)))
+    if (base.length < limit) push(key);
   const extra = input.candidates.filter((key) => !seen.has(key)).slice(0, Math.max(0, limit - base.length));
   const all = [...base, ...extra];
   if (all.length <= base.length && base.length <= input.support.length) return undefined;

@@ -285,7 +285,9 @@ function fitOnce(
       trainRows,
       validationRows,
       support: [...fit.spectrum.keys()],
+      supportValues: [...fit.spectrum.values()],
       candidates,
+      maxOrder: options.maxOrder,
     });
     if (dense && dense.validationR2 > (fit.validationR2 ?? Number.NEGATIVE_INFINITY))
       fit = { spectrum: dense.spectrum, validationR2: dense.validationR2 };

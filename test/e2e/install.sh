@@ -11,6 +11,11 @@ HOME_DIR=${SPEX_E2E_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/spex-e2e}
 CODE_SERVER_VERSION=4.139.1
 NODE24_VERSION=24.21.0
 mkdir -p "$HOME_DIR"
+# Run from `npm run`, this script inherits npm's environment (npm_config_user_agent naming the outer
+# Node 20, NODE, npm_config_nodedir…); the inner npm would take it as its own configuration, and
+# code-server's postinstall reads the Node version from that user agent. Start clean.
+for variable in $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$variable"; done
+unset NODE
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 packages=(chromium fonts-dejavu-core build-essential libkrb5-dev libxkbfile-dev libsecret-1-dev libx11-dev)

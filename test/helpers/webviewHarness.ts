@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createNonce, webviewHtml } from '../../extension/panel/webviewHtml';
+import { launchChromium } from './browser';
 import { repoPath } from './paths';
 import { waitFor } from './waitFor';
 
@@ -301,4 +303,31 @@ export async function applyTheme(page: Page, theme: Theme): Promise<void> {
     },
     { entries: Object.entries(colours), kind },
   );
+}
+
+/**
+ * One Chromium and one panel server for a test file: registers before/after hooks that start and
+ * stop them, and returns accessors for use in the tests' own hooks.
+ */
+export function useBrowserAndSite(): { browser: () => Browser; url: () => string } {
+  let browser: Browser | undefined;
+  let site: Awaited<ReturnType<typeof serveWebview>> | undefined;
+  before(async () => {
+    browser = await launchChromium();
+    site = await serveWebview();
+  });
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+  });
+  return {
+    browser: () => {
+      if (!browser) throw new Error('Chromium has not started yet.');
+      return browser;
+    },
+    url: () => {
+      if (!site) throw new Error('The panel server has not started yet.');
+      return site.url;
+    },
+  };
 }

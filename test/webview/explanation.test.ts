@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { beforeEach, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import type { Explanation } from '../../protocol/explanation';
 import { INDEX_NAMES, type IndexName } from '../../server/recovery/indexNames';
 import { interactionIndex } from '../../server/recovery/indices';
@@ -8,8 +8,7 @@ import { EMPTY_KEY, indicesOf, keyOfSorted } from '../../server/recovery/interac
 import type { Spectrum } from '../../server/recovery/spectrum';
 import { INDEX_LABELS } from '../../webview/model/analysis';
 import { recordedExplanation, sampleExplanation } from '../fixtures/sampleExplanation';
-import { launchChromium } from '../helpers/browser';
-import { chooseOption, cspViolations, openPanel, serveWebview, showView } from '../helpers/webviewHarness';
+import { chooseOption, cspViolations, openPanel, useBrowserAndSite, showView } from '../helpers/webviewHarness';
 
 function spectrumOf(explanation: Explanation): Spectrum {
   return new Map(explanation.fourier.map((term) => [keyOfSorted(term.features), term.value]));
@@ -52,23 +51,14 @@ function assertClose(actual: number, expected: number, what: string): void {
 }
 
 describe('webview panel: an explanation', () => {
-  let browser: Browser;
-  let site: Awaited<ReturnType<typeof serveWebview>>;
+  const chromium = useBrowserAndSite();
   let page: Page;
   let errors: string[];
   const explanation = recordedExplanation();
 
-  before(async () => {
-    browser = await launchChromium();
-    site = await serveWebview();
-  });
-  after(async () => {
-    await browser?.close();
-    await site?.close();
-  });
   beforeEach(async () => {
     await page?.close();
-    ({ page, errors } = await openPanel(browser, site.url));
+    ({ page, errors } = await openPanel(chromium.browser(), chromium.url()));
     await showView(page, { type: 'showExplanation', explanation, partial: false, verifiable: true });
   });
 

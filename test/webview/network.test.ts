@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { beforeEach, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import type { Explanation } from '../../protocol/explanation';
 import type { IndexName } from '../../server/recovery/indexNames';
 import { interactionIndex } from '../../server/recovery/indices';
 import { indicesOf, keyOfSorted } from '../../server/recovery/interactionKey';
 import { syntheticExplanation } from '../fixtures/sampleExplanation';
-import { launchChromium } from '../helpers/browser';
-import { chooseOption, cspViolations, openPanel, serveWebview, showView } from '../helpers/webviewHarness';
+import { chooseOption, cspViolations, openPanel, useBrowserAndSite, showView } from '../helpers/webviewHarness';
 
 /** The strongest `top` terms of order ≥ 2, as the recovery core computes them. */
 function strongestEdges(explanation: Explanation, index: IndexName, order: number, top: number): number[][] {
@@ -24,23 +23,14 @@ async function edgeFeatures(page: Page): Promise<string[]> {
 }
 
 describe('webview panel: the interaction network at 240 features', () => {
-  let browser: Browser;
-  let site: Awaited<ReturnType<typeof serveWebview>>;
+  const chromium = useBrowserAndSite();
   let page: Page;
   let errors: string[];
   const explanation = syntheticExplanation({ featureCount: 240, terms: 320, seed: 5 });
 
-  before(async () => {
-    browser = await launchChromium();
-    site = await serveWebview();
-  });
-  after(async () => {
-    await browser?.close();
-    await site?.close();
-  });
   beforeEach(async () => {
     await page?.close();
-    ({ page, errors } = await openPanel(browser, site.url));
+    ({ page, errors } = await openPanel(chromium.browser(), chromium.url()));
     await showView(page, { type: 'showExplanation', explanation, partial: false, verifiable: true });
     await page.locator('vscode-tab-header[data-tab="network"]').click();
   });

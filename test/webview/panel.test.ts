@@ -1,34 +1,24 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { beforeEach, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import type { ShowSegmentationMessage } from '../../protocol/webview';
 import { segmentText } from '../../server/ablation/segment';
 import { recordedExplanation } from '../fixtures/sampleExplanation';
-import { launchChromium } from '../helpers/browser';
 import { waitFor } from '../helpers/waitFor';
-import { cspViolations, openPanel, posted, postedOfType, postToWebview, serveWebview, showView } from '../helpers/webviewHarness';
+import { cspViolations, openPanel, posted, postedOfType, postToWebview, useBrowserAndSite, showView } from '../helpers/webviewHarness';
 
 function segmentation(text: string, pin: string[] = []): ShowSegmentationMessage {
   return { type: 'showSegmentation', text, ...segmentText(text, { granularity: 'sentence', pin }) };
 }
 
 describe('webview panel in headless Chromium: loading, safety, keyboard', () => {
-  let browser: Browser;
-  let site: Awaited<ReturnType<typeof serveWebview>>;
+  const chromium = useBrowserAndSite();
   let page: Page;
   let errors: string[];
 
-  before(async () => {
-    browser = await launchChromium();
-    site = await serveWebview();
-  });
-  after(async () => {
-    await browser?.close();
-    await site?.close();
-  });
   beforeEach(async () => {
     await page?.close();
-    ({ page, errors } = await openPanel(browser, site.url, { width: 1100, height: 700 }));
+    ({ page, errors } = await openPanel(chromium.browser(), chromium.url(), { width: 1100, height: 700 }));
   });
 
   it('says ready once loaded, with no script errors and no CSP violations', async () => {

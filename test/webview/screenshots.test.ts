@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, statSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { before, describe, it } from 'node:test';
 import { recordedExplanation, syntheticExplanation } from '../fixtures/sampleExplanation';
-import { launchChromium } from '../helpers/browser';
 import { repoPath } from '../helpers/paths';
-import { applyTheme, cspViolations, openPanel, postToWebview, serveWebview, showView, type Theme } from '../helpers/webviewHarness';
+import { applyTheme, cspViolations, openPanel, postToWebview, useBrowserAndSite, showView, type Theme } from '../helpers/webviewHarness';
 
 const ARTIFACTS = repoPath('test-results', 'webview');
 
@@ -15,22 +13,15 @@ function checkSaved(path: string): void {
 }
 
 describe('webview panel screenshots (saved as test artifacts)', () => {
-  let browser: Browser;
-  let site: Awaited<ReturnType<typeof serveWebview>>;
+  const chromium = useBrowserAndSite();
 
-  before(async () => {
+  before(() => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await launchChromium();
-    site = await serveWebview();
-  });
-  after(async () => {
-    await browser?.close();
-    await site?.close();
   });
 
   for (const theme of ['light', 'dark', 'high-contrast'] as const satisfies readonly Theme[]) {
     it(`in the ${theme} theme: a selected synergy, its connector and a span's partners`, async () => {
-      const { page, errors } = await openPanel(browser, site.url);
+      const { page, errors } = await openPanel(chromium.browser(), chromium.url());
       await applyTheme(page, theme);
       await showView(page, { type: 'showExplanation', explanation: recordedExplanation(), partial: false, verifiable: true });
       await page.locator('#interactions li.term[data-features="0,1"]').click();
@@ -45,7 +36,7 @@ describe('webview panel screenshots (saved as test artifacts)', () => {
   }
 
   it('of the what-if: two spans removed, verified with the model', async () => {
-    const { page } = await openPanel(browser, site.url);
+    const { page } = await openPanel(chromium.browser(), chromium.url());
     await applyTheme(page, 'light');
     const explanation = recordedExplanation({ faithfulness: { r2: 0.74, heldOut: 48 }, algorithm: { name: 'proxyspex', reason: 'test' } });
     await showView(page, { type: 'showExplanation', explanation, partial: false, verifiable: true });
@@ -70,7 +61,7 @@ describe('webview panel screenshots (saved as test artifacts)', () => {
   });
 
   it('of the network at 240 features, in light and dark', async () => {
-    const { page } = await openPanel(browser, site.url);
+    const { page } = await openPanel(chromium.browser(), chromium.url());
     await showView(page, {
       type: 'showExplanation',
       explanation: syntheticExplanation({ featureCount: 240, terms: 320, seed: 5 }),
@@ -88,7 +79,7 @@ describe('webview panel screenshots (saved as test artifacts)', () => {
   });
 
   it('of a streamed partial run', async () => {
-    const { page } = await openPanel(browser, site.url, { width: 1000, height: 700 });
+    const { page } = await openPanel(chromium.browser(), chromium.url(), { width: 1000, height: 700 });
     await applyTheme(page, 'dark');
     const partial = { ...recordedExplanation(), fullValue: Number.NaN, emptyValue: Number.NaN, faithfulness: { r2: 0.88, heldOut: 32 } };
     await showView(page, { type: 'showExplanation', explanation: partial, partial: true, verifiable: false });

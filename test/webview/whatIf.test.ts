@@ -1,15 +1,22 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { beforeEach, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import type { Explanation } from '../../protocol/explanation';
 import type { VerifyMaskMessage } from '../../protocol/webview';
 import { CompiledFourier } from '../../server/recovery/expansion';
 import { keyOfSorted } from '../../server/recovery/interactionKey';
 import { bestKeep, smallestFlip } from '../../webview/model/bestSpans';
 import { bridgeScore, recordedExplanation, syntheticExplanation } from '../fixtures/sampleExplanation';
-import { launchChromium } from '../helpers/browser';
 import { waitFor } from '../helpers/waitFor';
-import { chooseOption, cspViolations, openPanel, postedOfType, postToWebview, serveWebview, showView } from '../helpers/webviewHarness';
+import {
+  chooseOption,
+  cspViolations,
+  openPanel,
+  postedOfType,
+  postToWebview,
+  useBrowserAndSite,
+  showView,
+} from '../helpers/webviewHarness';
 
 /** The surrogate as the recovery core evaluates it: the explanation's Fourier expansion, compiled. */
 function surrogateOf(explanation: Explanation): CompiledFourier {
@@ -35,25 +42,16 @@ async function isDisabled(page: Page, selector: string): Promise<boolean> {
 }
 
 describe('webview panel: what-if', () => {
-  let browser: Browser;
-  let site: Awaited<ReturnType<typeof serveWebview>>;
+  const chromium = useBrowserAndSite();
   let page: Page;
   let errors: string[];
   const explanation = recordedExplanation();
   const n = explanation.features.length;
   const surrogate = surrogateOf(explanation);
 
-  before(async () => {
-    browser = await launchChromium();
-    site = await serveWebview();
-  });
-  after(async () => {
-    await browser?.close();
-    await site?.close();
-  });
   beforeEach(async () => {
     await page?.close();
-    ({ page, errors } = await openPanel(browser, site.url));
+    ({ page, errors } = await openPanel(chromium.browser(), chromium.url()));
     await showView(page, { type: 'showExplanation', explanation, partial: false, verifiable: true });
     await page.locator('vscode-tab-header[data-tab="whatif"]').click();
   });

@@ -87,49 +87,61 @@ export interface RidgeFit {
 }
 
 /**
- * Ridge regression min ‖Φβ − y‖² + α‖β‖² on the given rows and the first `width` columns, by conjugate
- * gradients on the normal equations (CGLS). Fourier characters are nearly orthogonal under uniform
- * masks (ΦᵀΦ ≈ N·I), so it converges in a few dozen iterations without forming ΦᵀΦ, which would cost
- * N·K² operations.
+ * Ridge regression min ‖Φβ − y‖² + Σ_k α_k·β_k² (one α for all columns, or one per column) on the
+ * given rows and the first `width` columns, by preconditioned conjugate gradients on the normal
+ * equations (CGLS). Fourier characters are nearly orthogonal under uniform masks (ΦᵀΦ ≈ N·I), so it
+ * converges in a few dozen iterations without forming ΦᵀΦ, which would cost N·K² operations.
  */
 export function fitRidge(
   matrix: CharacterMatrix,
   rows: Int32Array,
   target: Float64Array,
   width: number,
-  alpha: number,
+  alpha: number | Float64Array,
   initial?: Float64Array,
   tolerance = 1e-10,
   maxIterations = 500,
 ): RidgeFit {
   const beta = new Float64Array(width);
+  // A per-column penalty lets higher-order terms shrink harder than lower-order ones.
+  const penalty = typeof alpha === 'number' ? new Float64Array(width).fill(alpha) : alpha;
   if (initial) beta.set(initial.subarray(0, Math.min(width, initial.length)));
   const residual = new Float64Array(rows.length);
   matrix.multiply(beta, rows, residual);
   for (let i = 0; i < rows.length; i += 1) residual[i] = (target[i] as number) - (residual[i] as number);
-  // s = Φᵀr − αβ is the negative gradient of the ridge objective (up to a factor 2).
+  // s = Φᵀr − Aβ is the negative gradient of the ridge objective (up to a factor 2).
   const s = new Float64Array(width);
   matrix.multiplyTransposed(residual, rows, s);
-  for (let k = 0; k < width; k += 1) s[k] = (s[k] as number) - alpha * (beta[k] as number);
-  const p = Float64Array.from(s);
+  for (let k = 0; k < width; k += 1) s[k] = (s[k] as number) - (penalty[k] as number) * (beta[k] as number);
+  // Jacobi preconditioning: every ±1 column has squared norm N, so diag(ΦᵀΦ + A) = N + α_k. With one
+  // α it is a multiple of the identity (plain CGLS); with per-column penalties it keeps the strongly
+  // penalised columns from slowing convergence.
+  const inverseDiagonal = Float64Array.from(penalty.subarray(0, width), (value) => 1 / (rows.length + value));
+  const z = Float64Array.from(s, (value, k) => value * (inverseDiagonal[k] as number));
+  const p = Float64Array.from(z);
   const q = new Float64Array(rows.length);
-  let gamma = dot(s, s);
-  const stop = tolerance * tolerance * Math.max(gamma, dotSelf(target) * rows.length * 1e-12, 1e-300);
+  let gamma = dot(s, z);
+  const stop = tolerance * tolerance * Math.max(dot(s, s), dotSelf(target) * rows.length * 1e-12, 1e-300);
   let iterations = 0;
-  while (iterations < maxIterations && gamma > stop) {
+  while (iterations < maxIterations && dot(s, s) > stop) {
     iterations += 1;
     matrix.multiply(p, rows, q);
-    const denominator = dot(q, q) + alpha * dot(p, p);
-    if (denominator <= 0) break;
+    let penalised = 0;
+    for (let k = 0; k < width; k += 1) penalised += (penalty[k] as number) * (p[k] as number) * (p[k] as number);
+    const denominator = dot(q, q) + penalised;
+    if (denominator <= 0 || gamma <= 0) break;
     const step = gamma / denominator;
     for (let k = 0; k < width; k += 1) beta[k] = (beta[k] as number) + step * (p[k] as number);
     for (let i = 0; i < rows.length; i += 1) residual[i] = (residual[i] as number) - step * (q[i] as number);
     matrix.multiplyTransposed(residual, rows, s);
-    for (let k = 0; k < width; k += 1) s[k] = (s[k] as number) - alpha * (beta[k] as number);
-    const next = dot(s, s);
+    for (let k = 0; k < width; k += 1) {
+      s[k] = (s[k] as number) - (penalty[k] as number) * (beta[k] as number);
+      z[k] = (s[k] as number) * (inverseDiagonal[k] as number);
+    }
+    const next = dot(s, z);
     const ratio = next / gamma;
     gamma = next;
-    for (let k = 0; k < width; k += 1) p[k] = (s[k] as number) + ratio * (p[k] as number);
+    for (let k = 0; k < width; k += 1) p[k] = (z[k] as number) + ratio * (p[k] as number);
   }
   return { coefficients: beta, iterations };
 }

@@ -16,6 +16,11 @@ export interface DenseRefitInput {
   /** Further terms, strongest first (the tree proxy's spectrum). */
   readonly candidates: readonly InteractionKey[];
   readonly maxOrder: number;
+  /**
+   * The held-out mean squared error of the model the caller already has: when the first trial is more
+   * than twice as bad, the search stops there (that model wins anyway) and the trial is returned.
+   */
+  readonly errorToBeat?: number;
 }
 
 /**
@@ -54,15 +59,41 @@ function closureOfStrongest(
 
 export interface DenseRefit {
   readonly spectrum: Spectrum;
+  /** R² on the validation rows of the chosen model fit on the training rows only. */
   readonly validationR2: number;
+  /** That model's predictions of the validation rows, in their order (for blends the caller scores). */
+  readonly validationPrediction: Float64Array;
   readonly terms: number;
   readonly ridge: number;
+  readonly orderGrowth: number;
 }
 
-/** Ridge penalties tried, as multiples of the training rows (ΦᵀΦ ≈ N·I, so α/N is the shrinkage per term). */
-const RIDGE_GRID = [1e-4, 1e-2, 0.1, 0.5];
-/** At most this many terms in a dense model (and never more than half the training rows). */
+/**
+ * Ridge penalties tried, as multiples of the training rows (ΦᵀΦ ≈ N·I, so α/N is the shrinkage per
+ * term), strongest first: each solve starts from the previous, more strongly shrunk solution, which
+ * conjugate gradients reach in a few iterations.
+ */
+const RIDGE_GRID = [0.5, 0.1, 1e-2, 1e-3];
+/**
+ * How much harder each further order is penalised: a term of order d pays α·g^(d−1). Real value
+ * functions' energy falls with the order, so a prior that shrinks high orders more lets the model
+ * hold more terms than it has masks without fitting noise with them.
+ */
+const ORDER_GROWTH_GRID = [1, 4, 16];
+/** At most this many terms in a dense model (and never more than twice the training rows). */
 const MAX_TERMS = 1500;
+/**
+ * The penalties and sizes are chosen on at most this many training rows: with more, the choice hardly
+ * changes (α scales with the rows), and each of the two dozen trial solves would cost as much as the
+ * final fit on every row.
+ */
+const SELECTION_ROWS = 1600;
+/** Trial solves only rank models, so they stop at a looser tolerance than the final fit. */
+const SELECTION_TOLERANCE = 1e-6;
+const SELECTION_ITERATIONS = 150;
+/** The first trial, and how far behind the caller's error it may be before the search is given up. */
+const PROBE = { growth: 4, ridge: 0.01 };
+const GIVE_UP_RATIO = 2;
 
 /**
  * The model for value functions that are low-degree but not sparse (real LLM and sentiment outputs,
@@ -74,7 +105,7 @@ const MAX_TERMS = 1500;
 export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
   const { masks, values, featureCount, trainRows, validationRows } = input;
   if (validationRows.length < 8) return undefined;
-  const limit = Math.min(MAX_TERMS, Math.floor(trainRows.length / 2));
+  const limit = Math.min(MAX_TERMS, 2 * trainRows.length);
   const base: InteractionKey[] = [EMPTY_KEY];
   const seen = new Set<InteractionKey>(base);
   const push = (key: InteractionKey): void => {
@@ -92,29 +123,85 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
   if (all.length <= base.length && base.length <= input.support.length) return undefined;
   const matrix = new CharacterMatrix(masks, all.length);
   matrix.append(all);
-  const trainTarget = Float64Array.from(trainRows, (row) => values[row] as number);
+  // The training rows arrive shuffled, so a prefix is a random sample of them.
+  const selectionRows = trainRows.length > SELECTION_ROWS ? trainRows.subarray(0, SELECTION_ROWS) : trainRows;
+  const selectionTarget = Float64Array.from(selectionRows, (row) => values[row] as number);
   const validationTarget = Float64Array.from(validationRows, (row) => values[row] as number);
   const sizes = new Set<number>([base.length]);
   for (let size = Math.max(base.length, 16); size < all.length; size *= 2) sizes.add(size);
   sizes.add(all.length);
-  let best: { terms: number; ridge: number; r2: number } | undefined;
+  let best: { terms: number; ridge: number; growth: number; r2: number; prediction: Float64Array } | undefined;
   const prediction = new Float64Array(validationRows.length);
-  for (const terms of [...sizes].sort((a, b) => a - b)) {
-    for (const ridge of RIDGE_GRID) {
-      const beta = fitRidge(matrix, trainRows, trainTarget, terms, ridge * trainRows.length, undefined, 1e-8, 300).coefficients;
-      matrix.multiply(beta, validationRows, prediction);
-      const r2 = rSquared(validationTarget, prediction);
-      if (!best || r2 > best.r2) best = { terms, ridge, r2 };
+  const trial = (terms: number, growth: number, ridge: number, start: Float64Array | undefined): { beta: Float64Array; r2: number } => {
+    const penalty = penalties(all, terms, ridge * selectionRows.length, growth);
+    const beta = fitRidge(
+      matrix,
+      selectionRows,
+      selectionTarget,
+      terms,
+      penalty,
+      start,
+      SELECTION_TOLERANCE,
+      SELECTION_ITERATIONS,
+    ).coefficients;
+    matrix.multiply(beta, validationRows, prediction);
+    const r2 = rSquared(validationTarget, prediction);
+    if (!best || r2 > best.r2) best = { terms, ridge, growth, r2, prediction: Float64Array.from(prediction) };
+    return { beta, r2 };
+  };
+  // A probe at a middling penalty first: when it is far behind the error the caller has to beat (a
+  // sparse fit that is nearly exact), the two dozen further solves would be wasted.
+  const probe = trial(base.length, PROBE.growth, PROBE.ridge, undefined);
+  const probeError = (1 - probe.r2) * meanSquaredDeviation(validationTarget);
+  if (!(input.errorToBeat !== undefined && probeError > GIVE_UP_RATIO * input.errorToBeat)) {
+    for (const terms of [...sizes].sort((a, b) => a - b)) {
+      for (const growth of ORDER_GROWTH_GRID) {
+        // Along the penalty path, weakest last, the held-out fit rises to one peak: once it falls
+        // the weaker penalties (the costliest solves) are skipped.
+        let start: Float64Array | undefined;
+        let previous = Number.NEGATIVE_INFINITY;
+        for (const ridge of RIDGE_GRID) {
+          const { beta, r2 } = trial(terms, growth, ridge, start);
+          start = beta;
+          if (r2 < previous) break;
+          previous = r2;
+        }
+      }
     }
   }
   if (!best) return undefined;
   const rows = Int32Array.from([...trainRows, ...validationRows]);
   const target = Float64Array.from(rows, (row) => values[row] as number);
-  const beta = fitRidge(matrix, rows, target, best.terms, best.ridge * rows.length, undefined, 1e-8, 300).coefficients;
+  const finalPenalty = penalties(all, best.terms, best.ridge * rows.length, best.growth);
+  const beta = fitRidge(matrix, rows, target, best.terms, finalPenalty, undefined, 1e-8, 300).coefficients;
   const spectrum: Spectrum = new Map();
   for (let k = 0; k < best.terms; k += 1) {
     const value = beta[k] as number;
     if (k === 0 || Math.abs(value) > 1e-12) spectrum.set(all[k] as InteractionKey, value);
   }
-  return { spectrum, validationR2: best.r2, terms: best.terms, ridge: best.ridge };
+  return {
+    spectrum,
+    validationR2: best.r2,
+    validationPrediction: best.prediction,
+    terms: best.terms,
+    ridge: best.ridge,
+    orderGrowth: best.growth,
+  };
+}
+
+/** Per-term penalties: α·growth^(order − 1), and almost none on the constant (the mean is not shrunk). */
+function penalties(keys: readonly InteractionKey[], terms: number, alpha: number, growth: number): Float64Array {
+  return Float64Array.from({ length: terms }, (_, k) => {
+    const order = (keys[k] as InteractionKey).length;
+    return order === 0 ? alpha * 1e-9 : alpha * growth ** (order - 1);
+  });
+}
+
+function meanSquaredDeviation(values: Float64Array): number {
+  let mean = 0;
+  for (let i = 0; i < values.length; i += 1) mean += values[i] as number;
+  mean /= Math.max(1, values.length);
+  let sum = 0;
+  for (let i = 0; i < values.length; i += 1) sum += ((values[i] as number) - mean) ** 2;
+  return values.length > 0 ? sum / values.length : 0;
 }

@@ -1,17 +1,18 @@
+import { fitBaggedTrees } from './baggedTrees';
 import { fitDenseRefit } from './denseRefit';
 import { EXACT_MAX_FEATURES, recoverExactWith } from './exact';
 import { CompiledFourier, rSquared } from './expansion';
-import { DEFAULT_BOOSTING, fitBoostedTrees, PackedRows, type BoostingOptions } from './gradientBoosting';
+import { DEFAULT_BOOSTING, type BoostingOptions } from './gradientBoosting';
 import { EMPTY_KEY, type InteractionKey } from './interactionKey';
 import { distinctUniformMasks, fullMask, maskKey, validateMasks } from './masks';
 import { shuffle, type RandomSource } from './random';
 import { DEFAULT_SPARSE_FIT, fitSparseFourier, type SparseFitOptions } from './sparseFourierFit';
-import type { Spectrum } from './spectrum';
-import { addTreeSpectrum } from './treeFourier';
+import { pruneSpectrum, weightedSum, type Spectrum } from './spectrum';
 import {
   checkValues,
   RecoveryError,
   type AbortSignalLike,
+  type SurrogateMix,
   type MaskEvaluator,
   type Recovery,
   type RecoveryProgress,
@@ -51,8 +52,23 @@ const PLATEAU_FLOOR = 0.9;
 const TREE_CANDIDATES = 1000;
 /** A hierarchical fit this good on the validation masks leaves nothing for the tree proxy to find. */
 const TREES_UNNEEDED_R2 = 0.995;
-/** Rows the tree proxy trains on at most (the split is already shuffled, so a prefix is a random sample). */
-const TREE_ROWS = 3072;
+/**
+ * A surrogate that holds tree spectra keeps its strongest terms up to this share of their energy, and
+ * at most so many terms: the rest are thousands of crumbs that change no prediction visibly but slow
+ * every what-if and index computation.
+ */
+const SURROGATE_ENERGY = 0.99995;
+const MAX_SURROGATE_TERMS = 6000;
+/**
+ * A single model (the sparse fit, the dense model or the trees) replaces the even blend of the dense
+ * model and the trees only when its error on the held-out masks is below this share of the blend's.
+ * A hundred held-out masks decide the choice, and on them a model that is worse on fresh masks often
+ * wins by a little; the blend is the safer model for a function that is not sparse, and a sparse
+ * function's fit wins by far more than this.
+ */
+const CLEARLY_BETTER = 0.8;
+/** How far behind the sparse fit's held-out error the trees must be for the dense search to be cut short. */
+const DENSE_GIVE_UP_RATIO = 2;
 
 interface ResolvedOptions {
   readonly featureCount: number;
@@ -141,7 +157,7 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
   const seen = new Set<string>();
   const rounds: RoundReport[] = [];
   const schedule = proxySpexRounds(resolved.budget, resolved.maxRounds);
-  let current: { spectrum: Spectrum; validationR2: number | null; heldOut: number } | undefined;
+  let current: ReturnType<typeof fitOnce> | undefined;
   let stoppedBecause = `spent the budget of ${resolved.budget} masks`;
 
   for (const size of schedule) {
@@ -225,7 +241,7 @@ export function fitFromSamples(
 }
 
 function makeRecovery(
-  fit: { spectrum: Spectrum; validationR2: number | null; heldOut: number },
+  fit: { spectrum: Spectrum; validationR2: number | null; heldOut: number; model: SurrogateMix },
   rounds: readonly RoundReport[],
   masksQueried: number,
   batches: number,
@@ -244,6 +260,7 @@ function makeRecovery(
       heldOutR2: fit.validationR2,
       heldOutMasks: fit.heldOut,
       supportSize: fit.spectrum.size,
+      surrogate: fit.model,
       computeMs: Date.now() - started - evaluateMs,
       evaluateMs,
       stoppedBecause,
@@ -252,13 +269,13 @@ function makeRecovery(
   };
 }
 
-/** One fit on all masks so far: split, proxy, candidates, sparse refit. */
+/** One fit on all masks so far: split, proxy, candidates, sparse refit, dense and blended models. */
 function fitOnce(
   masks: readonly Uint8Array[],
   values: Float64Array,
   options: ResolvedOptions,
   random: RandomSource,
-): { spectrum: Spectrum; validationR2: number | null; heldOut: number } {
+): { spectrum: Spectrum; validationR2: number | null; heldOut: number; model: SurrogateMix } {
   const order = shuffle(
     Array.from({ length: masks.length }, (_, i) => i),
     random,
@@ -268,16 +285,29 @@ function fitOnce(
   const trainRows = Int32Array.from(order.slice(heldOut));
   // The hierarchical search alone is tried first; the tree proxy, the costlier step, runs only when
   // that leaves signal on the validation masks (terms without a footprint the search can follow).
-  let fit: { spectrum: Spectrum; validationR2: number | null } = fitSparseFourier(
+  let fit: { spectrum: Spectrum; validationR2: number | null; validationPrediction?: Float64Array } = fitSparseFourier(
     { masks, values, trainRows, validationRows, candidates: [] },
     options.sparseFit,
   );
+  let model: SurrogateMix = { sparse: 1, dense: 0, trees: 0 };
   if (options.useTrees && !((fit.validationR2 ?? 0) >= TREES_UNNEEDED_R2)) {
-    const candidates = treeCandidates(masks, values, trainRows, validationRows, options);
+    const proxy = fitBaggedTrees(masks, values, trainRows, options.featureCount, random, { boosting: options.boosting });
+    const candidates = strongestTerms(proxy.spectrum, TREE_CANDIDATES);
     const withTrees = fitSparseFourier({ masks, values, trainRows, validationRows, candidates }, options.sparseFit);
     if ((withTrees.validationR2 ?? Number.NEGATIVE_INFINITY) >= (fit.validationR2 ?? Number.NEGATIVE_INFINITY)) fit = withTrees;
+    if (validationRows.length < 8) return finish(fit, heldOut, model);
     // What the sparse fit leaves unexplained may be many small terms rather than a few missed ones:
-    // a ridge over every feature, the support and the proxy's strongest terms competes on validation.
+    // a ridge over every feature, the support and the proxy's strongest terms (the dense model), and
+    // the averaged trees themselves. Their even blend is kept unless the sparse fit predicts the
+    // held-out masks clearly better. Every model is judged by its training-rows fit's predictions.
+    const validationTarget = Float64Array.from(validationRows, (row) => values[row] as number);
+    const validationMasks = Array.from(validationRows, (row) => masks[row] as Uint8Array);
+    const proxyPrediction = new CompiledFourier(proxy.spectrum).evaluateMany(validationMasks);
+    const sparseError = meanSquaredError(
+      validationTarget,
+      fit.validationPrediction ?? new CompiledFourier(fit.spectrum).evaluateMany(validationMasks),
+    );
+    const treesError = meanSquaredError(validationTarget, proxyPrediction);
     const dense = fitDenseRefit({
       masks,
       values,
@@ -288,39 +318,75 @@ function fitOnce(
       supportValues: [...fit.spectrum.values()],
       candidates,
       maxOrder: options.maxOrder,
+      // When the trees are far behind the sparse fit, the function looks sparse, and a dense model
+      // that is far behind too need not be tuned.
+      ...(treesError > DENSE_GIVE_UP_RATIO * sparseError ? { errorToBeat: sparseError } : {}),
     });
-    if (dense && dense.validationR2 > (fit.validationR2 ?? Number.NEGATIVE_INFINITY))
-      fit = { spectrum: dense.spectrum, validationR2: dense.validationR2 };
+    const denseError = dense ? meanSquaredError(validationTarget, dense.validationPrediction) : Number.POSITIVE_INFINITY;
+    const blendError = dense
+      ? meanSquaredError(
+          validationTarget,
+          Float64Array.from(proxyPrediction, (value, i) => (value + (dense.validationPrediction[i] as number)) / 2),
+        )
+      : treesError;
+    // The blend is the default; a single model replaces it only when it is clearly better.
+    const single = [
+      { kind: 'sparse' as const, error: sparseError },
+      { kind: 'dense' as const, error: denseError },
+      { kind: 'trees' as const, error: treesError },
+    ].reduce((best, next) => (next.error < best.error ? next : best));
+    const choice = single.error < CLEARLY_BETTER * blendError ? single : { kind: 'blend' as const, error: blendError };
+    const spread = meanSquaredError(validationTarget, new Float64Array(validationTarget.length).fill(mean(validationTarget)));
+    const validationR2 = 1 - choice.error / spread;
+    if (choice.kind === 'dense' && dense) {
+      model = { sparse: 0, dense: 1, trees: 0 };
+      fit = { spectrum: dense.spectrum, validationR2 };
+    } else if (choice.kind === 'trees' || choice.kind === 'blend') {
+      // The trees kept learn from every row, as the sparse and dense spectra already do.
+      const trees = fitBaggedTrees(masks, values, Int32Array.from(order), options.featureCount, random, {
+        boosting: options.boosting,
+      }).spectrum;
+      const treesOnly = choice.kind === 'trees' || !dense;
+      const parts: [Spectrum, number][] = treesOnly
+        ? [[trees, 1]]
+        : [
+            [dense.spectrum, 0.5],
+            [trees, 0.5],
+          ];
+      model = treesOnly ? { sparse: 0, dense: 0, trees: 1 } : { sparse: 0, dense: 0.5, trees: 0.5 };
+      fit = { spectrum: pruneSpectrum(weightedSum(parts), SURROGATE_ENERGY, MAX_SURROGATE_TERMS), validationR2 };
+    }
   }
-  const spectrum = fit.spectrum.has(EMPTY_KEY) ? fit.spectrum : new Map([[EMPTY_KEY, 0], ...fit.spectrum]);
-  return { spectrum, validationR2: fit.validationR2, heldOut };
+  return finish(fit, heldOut, model);
 }
 
-/** The proxy: boosted trees on the training split, early-stopped on validation; their exact spectrum, strongest first. */
-function treeCandidates(
-  masks: readonly Uint8Array[],
-  values: Float64Array,
-  trainRows: Int32Array,
-  validationRows: Int32Array,
-  options: ResolvedOptions,
-): InteractionKey[] {
-  // The trees only propose terms, so a few thousand rows are enough and keep large fits fast.
-  if (trainRows.length > TREE_ROWS) trainRows = trainRows.subarray(0, TREE_ROWS);
-  if (validationRows.length > TREE_ROWS / 4) validationRows = validationRows.subarray(0, TREE_ROWS / 4);
-  const pick = (rows: Int32Array): Uint8Array[] => Array.from(rows, (row) => masks[row] as Uint8Array);
-  const target = (rows: Int32Array): Float64Array => Float64Array.from(rows, (row) => values[row] as number);
-  const model = fitBoostedTrees(
-    new PackedRows(pick(trainRows), options.featureCount),
-    target(trainRows),
-    validationRows.length > 0 ? new PackedRows(pick(validationRows), options.featureCount) : undefined,
-    validationRows.length > 0 ? target(validationRows) : undefined,
-    options.boosting,
-  );
-  const spectrum: Spectrum = new Map();
-  for (const tree of model.trees) addTreeSpectrum(tree, spectrum);
+function finish(
+  fit: { readonly spectrum: Spectrum; readonly validationR2: number | null },
+  heldOut: number,
+  model: SurrogateMix,
+): { spectrum: Spectrum; validationR2: number | null; heldOut: number; model: SurrogateMix } {
+  const spectrum = fit.spectrum.has(EMPTY_KEY) ? fit.spectrum : new Map([[EMPTY_KEY, 0], ...fit.spectrum]);
+  return { spectrum, validationR2: fit.validationR2, heldOut, model };
+}
+
+/** The non-constant terms of a spectrum, largest magnitude first (ties by key, so runs repeat). */
+function strongestTerms(spectrum: Spectrum, count: number): InteractionKey[] {
   return [...spectrum]
     .filter(([key]) => key !== EMPTY_KEY)
     .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]) || (a[0] < b[0] ? -1 : 1))
-    .slice(0, TREE_CANDIDATES)
+    .slice(0, count)
     .map(([key]) => key);
+}
+
+/** The sparse fit's mean squared error on the held-out rows, from its training-rows predictions. */
+function meanSquaredError(target: Float64Array, prediction: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < target.length; i += 1) sum += ((target[i] as number) - (prediction[i] as number)) ** 2;
+  return target.length > 0 ? sum / target.length : 0;
+}
+
+function mean(values: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i += 1) sum += values[i] as number;
+  return values.length > 0 ? sum / values.length : 0;
 }

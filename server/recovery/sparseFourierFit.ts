@@ -41,6 +41,8 @@ export interface SparseFit {
   readonly spectrum: Spectrum;
   /** R² on the validation rows of the expansion fit on training rows only (null without validation rows). */
   readonly validationR2: number | null;
+  /** The training-rows fit's predictions of the validation rows, in their order (empty without them). */
+  readonly validationPrediction: Float64Array;
   readonly trainingR2: number;
   readonly rounds: number;
   readonly stoppedBecause: string;
@@ -172,15 +174,22 @@ export function fitSparseFourier(input: SparseFitInput, options: SparseFitOption
   const trainingPrediction = new Float64Array(trainCount);
   prunedMatrix.multiply(trainFit, trainRows, trainingPrediction);
   let validationR2: number | null = null;
+  const prediction = new Float64Array(validationRows.length);
   if (validationRows.length > 0) {
-    const prediction = new Float64Array(validationRows.length);
     prunedMatrix.multiply(trainFit, validationRows, prediction);
     validationR2 = rSquared(gather(values, validationRows), prediction);
   }
   const allRows = Int32Array.from([...trainRows, ...validationRows]);
   const finalFit = fitRidge(prunedMatrix, allRows, gather(values, allRows), kept.length, alpha, trainFit).coefficients;
   const spectrum: Spectrum = new Map(kept.map((key, index) => [key, finalFit[index] as number]));
-  return { spectrum, validationR2, trainingR2: rSquared(trainTarget, trainingPrediction), rounds, stoppedBecause };
+  return {
+    spectrum,
+    validationR2,
+    validationPrediction: prediction,
+    trainingR2: rSquared(trainTarget, trainingPrediction),
+    rounds,
+    stoppedBecause,
+  };
 }
 
 /**

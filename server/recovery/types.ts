@@ -30,6 +30,17 @@ export interface RoundReport {
   readonly supportSize: number;
 }
 
+/**
+ * What a ProxySPEX surrogate is made of: the weights (summing to 1) of the sparse expansion chosen
+ * term by term, the dense ridge fit of many small terms, and the averaged boosted trees read out
+ * exactly, chosen on the held-out masks.
+ */
+export interface SurrogateMix {
+  readonly sparse: number;
+  readonly dense: number;
+  readonly trees: number;
+}
+
 export interface RecoveryDiagnostics {
   readonly algorithm: AlgorithmName;
   /** Why this algorithm (auto's reasoning, or "chosen by the caller"). */
@@ -42,6 +53,8 @@ export interface RecoveryDiagnostics {
   readonly heldOutR2: number | null;
   readonly heldOutMasks: number;
   readonly supportSize: number;
+  /** The kind of surrogate ProxySPEX kept (exact and SPEX recoveries are sparse by construction). */
+  readonly surrogate?: SurrogateMix;
   /** Time spent in the recovery itself, and waiting for the evaluator. */
   readonly computeMs: number;
   readonly evaluateMs: number;

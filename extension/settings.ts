@@ -28,6 +28,8 @@ export interface Settings {
   readonly algorithm: (typeof ALGORITHMS)[number];
   readonly budget: number;
   readonly maxOrder: number;
+  readonly targetR2: number;
+  readonly plateau: number;
   readonly order: number;
   readonly index: IndexName;
   readonly top: number;
@@ -58,6 +60,8 @@ export const DEFAULT_SETTINGS: Settings = {
   algorithm: 'auto',
   budget: 1000,
   maxOrder: 5,
+  targetR2: 0.999,
+  plateau: 0.002,
   order: 2,
   index: 'fsii',
   top: 50,
@@ -87,6 +91,11 @@ const integerBetween =
   (min: number, max: number): Accept<number> =>
   (value): value is number =>
     Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+
+const numberIn =
+  (min: number, max: number, openBelow: boolean): Accept<number> =>
+  (value): value is number =>
+    typeof value === 'number' && Number.isFinite(value) && value <= max && (openBelow ? value > min : value >= min);
 
 const isString: Accept<string> = (value): value is string => typeof value === 'string';
 const isBoolean: Accept<boolean> = (value): value is boolean => typeof value === 'boolean';
@@ -134,6 +143,8 @@ const CHECKS: { [K in keyof Settings]: readonly [Accept<Settings[K]>, string] } 
   algorithm: [oneOf(ALGORITHMS), `one of ${ALGORITHMS.join(', ')}`],
   budget: [integerBetween(1, 1_000_000), 'a whole number from 1 to 1,000,000'],
   maxOrder: [integerBetween(1, 8), 'a whole number from 1 to 8'],
+  targetR2: [numberIn(0, 1, true), 'a number above 0 and at most 1'],
+  plateau: [numberIn(0, 1, false), 'a number from 0 to 1'],
   order: [integerBetween(1, 8), 'a whole number from 1 to 8'],
   index: [isIndexName, 'fourier, mobius, shapley, banzhaf, sii, bii, fsii, fbii or stii'],
   top: [integerBetween(0, 100_000), 'a whole number from 0 to 100,000'],

@@ -22,6 +22,29 @@ export interface Choice<Name extends string = string> {
   readonly reason: string;
 }
 
+/** One sampling round of an anytime recovery. */
+export interface SamplingRound {
+  /** Masks scored once the round was done, all rounds so far included. */
+  readonly masks: number;
+  /** R² of the previous round's surrogate on this round's new masks; null in the first round. */
+  readonly freshR2: number | null;
+  /** R² of this round's own fit on its held-out masks; null when none were held out. */
+  readonly heldOutR2: number | null;
+}
+
+export interface Sampling {
+  /** The most masks the explanation was allowed to score. */
+  readonly budget: number;
+  readonly rounds: readonly SamplingRound[];
+  /** Why sampling stopped, in words (e.g. "R² on fresh masks stopped improving (0.9712 → 0.9720)"). */
+  readonly stoppedBecause: string;
+  /**
+   * What the surrogate is made of: the weights of the sparse expansion, the dense ridge model and
+   * the averaged boosted trees (they sum to 1); absent for exact and SPEX recoveries, which are sparse.
+   */
+  readonly surrogate?: { readonly sparse: number; readonly dense: number; readonly trees: number };
+}
+
 export interface Explanation {
   readonly version: typeof EXPLANATION_SCHEMA_VERSION;
   /** The explained text; every feature offset points into it. */
@@ -58,6 +81,13 @@ export interface Explanation {
     readonly r2: number | null;
     readonly heldOut: number;
   };
+  /**
+   * How the budget was spent: the sampling rounds, each with the R² with which the previous round's
+   * surrogate predicted the new masks before fitting them (an honest check on fresh masks), and why
+   * sampling stopped (the budget, a target R², a plateau, or a cancel). Absent from explanations
+   * written before it existed.
+   */
+  readonly sampling?: Sampling;
   /** Spread of repeated scores of the full prompt; null when not measured. */
   readonly noiseFloor: number | null;
   readonly calls: { readonly model: number; readonly cached: number; readonly masks: number };

@@ -56,6 +56,10 @@ export interface ExplainOptions {
   readonly algorithm?: 'auto' | 'exact' | 'proxyspex' | 'spex';
   readonly budget?: number;
   readonly maxOrder?: number;
+  /** Anytime sampling stops once the surrogate predicts fresh masks with at least this R² (0–1]. */
+  readonly targetR2?: number;
+  /** Anytime sampling stops once a round improves the R² on fresh masks by less than this. */
+  readonly plateau?: number;
   readonly order?: number;
   readonly index?: IndexName;
   readonly top?: number;

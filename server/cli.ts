@@ -86,6 +86,8 @@ async function explain(command: ExplainCommand): Promise<number> {
     }
     const explanation = await explainText({
       ...common,
+      targetR2: command.targetR2,
+      plateau: command.plateau,
       masking: command.masking,
       index: command.index,
       order: command.order,

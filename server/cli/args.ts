@@ -4,7 +4,7 @@ import { isGranularity } from '../../protocol/features';
 import { parseMasking, type Masking } from '../ablation/mask';
 import { DEFAULT_OLLAMA_HOST } from '../backends/ollamaEndpoint';
 import { INDEX_NAMES, isIndexName } from '../recovery/indexNames';
-import { DEFAULT_LLAMA_IDLE_TIMEOUT_S, type ExplainConfig } from '../lsp/explainConfig';
+import { DEFAULT_LLAMA_IDLE_TIMEOUT_S, DEFAULT_PLATEAU, DEFAULT_TARGET_R2, type ExplainConfig } from '../lsp/explainConfig';
 import { ALGORITHM_NAMES } from '../recovery/types';
 import { VALUE_FUNCTION_NAMES } from '../value/valueFunction';
 
@@ -69,6 +69,8 @@ Recovery:
   --algorithm A         auto | exact | proxyspex | spex                              (default: auto)
   --budget N            most masks to score                                          (default: 1000)
   --max-order T         recovery degree: highest interaction order searched, 1-8     (default: 5)
+  --target-r2 X         stop sampling once fresh masks are predicted with R² ≥ X     (default: ${DEFAULT_TARGET_R2})
+  --plateau X           stop sampling once a round gains less than X in fresh R²     (default: ${DEFAULT_PLATEAU})
   --seed N              seed of every random choice; the same seed repeats a run     (default: 0)
 Report:
   --index I             fourier | mobius | shapley | banzhaf | sii | bii | fsii | fbii | stii  (default: fsii)
@@ -112,6 +114,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
         algorithm: { type: 'string', default: 'auto' },
         budget: { type: 'string', default: '1000' },
         'max-order': { type: 'string', default: '5' },
+        'target-r2': { type: 'string', default: String(DEFAULT_TARGET_R2) },
+        plateau: { type: 'string', default: String(DEFAULT_PLATEAU) },
         index: { type: 'string', default: 'fsii' },
         order: { type: 'string', default: '2' },
         top: { type: 'string', default: '10' },
@@ -196,6 +200,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     algorithm,
     budget: integer('--budget', values.budget, 1, 10_000_000),
     maxOrder: integer('--max-order', values['max-order'], 1, 8),
+    targetR2: fraction('--target-r2', values['target-r2'], true),
+    plateau: fraction('--plateau', values.plateau, false),
     index: values.index,
     order: integer('--order', values.order, 1, 8),
     top: integer('--top', values.top, 0, 1_000_000),
@@ -218,6 +224,15 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
   if (!(allowed as readonly string[]).includes(value))
     throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, not "${value}".`);
   return value as T;
+}
+
+/** A number in [0, 1], or in (0, 1] when `positive`. */
+function fraction(flag: string, text: string, positive: boolean): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value > 1 || (positive ? value <= 0 : value < 0)) {
+    throw new UsageError(`${flag} must be a number ${positive ? 'above 0 and at most 1' : 'from 0 to 1'}, not "${text}".`);
+  }
+  return value;
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {

@@ -31,6 +31,10 @@ export interface ExplainRequest {
   readonly budget: number;
   /** Recovery degree t: the highest interaction order searched. */
   readonly maxOrder: number;
+  /** Anytime sampling: stop once the surrogate predicts fresh masks with at least this R² (default 0.999). */
+  readonly targetR2?: number;
+  /** Anytime sampling: stop once a round improves the R² on fresh masks by less than this (default 0.002). */
+  readonly plateau?: number;
   readonly index: IndexName;
   /** The index order k: the largest interaction reported. */
   readonly order: number;
@@ -182,6 +186,16 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       featureValues,
       fourier: toInteractions(recovered.fourier),
       faithfulness: { r2: recovered.diagnostics.heldOutR2, heldOut: recovered.diagnostics.heldOutMasks },
+      sampling: {
+        budget: request.budget,
+        rounds: recovered.diagnostics.rounds.map((round) => ({
+          masks: round.masks,
+          freshR2: round.freshR2,
+          heldOutR2: round.validationR2,
+        })),
+        stoppedBecause: recovered.diagnostics.stoppedBecause,
+        ...(recovered.diagnostics.surrogate ? { surrogate: recovered.diagnostics.surrogate } : {}),
+      },
       noiseFloor,
       calls: { model: modelCalls, cached: cachedCalls, masks: scored.size },
       timing: { totalMs: Date.now() - started, modelMs, recoveryMs: recovered.diagnostics.computeMs + (Date.now() - indexStarted) },
@@ -204,6 +218,14 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       maxOrder: request.maxOrder,
       algorithm: request.algorithm,
       seed: request.seed,
+      ...(request.targetR2 !== undefined || request.plateau !== undefined
+        ? {
+            proxySpex: {
+              ...(request.targetR2 !== undefined ? { targetR2: request.targetR2 } : {}),
+              ...(request.plateau !== undefined ? { plateau: request.plateau } : {}),
+            },
+          }
+        : {}),
       ...(request.signal ? { signal: request.signal } : {}),
       ...(request.onPartial
         ? {

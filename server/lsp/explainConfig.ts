@@ -23,6 +23,10 @@ export interface ExplainConfig {
   readonly algorithm: AlgorithmChoice;
   readonly budget: number;
   readonly maxOrder: number;
+  /** Anytime sampling: the R² on fresh masks at which sampling stops before the budget is spent. */
+  readonly targetR2: number;
+  /** Anytime sampling: the smallest gain in R² on fresh masks from one round to the next worth another round. */
+  readonly plateau: number;
   readonly order: number;
   readonly index: IndexName;
   readonly top: number;
@@ -35,6 +39,13 @@ export interface ExplainConfig {
   readonly timeoutMs: number;
   readonly retries: number;
 }
+
+/**
+ * Anytime sampling's defaults: sampling stops before the budget once fresh masks are predicted with
+ * R² ≥ 0.999, or once a round gains less than 0.002 on a fit that is already good (R² ≥ 0.9).
+ */
+export const DEFAULT_TARGET_R2 = 0.999;
+export const DEFAULT_PLATEAU = 0.002;
 
 /** Seconds an unused llama model stays loaded unless spex.llamaIdleTimeout says otherwise. */
 export const DEFAULT_LLAMA_IDLE_TIMEOUT_S = 300;
@@ -58,6 +69,16 @@ const integer =
   (value, name) => {
     if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
       throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}.`);
+    }
+    return value;
+  };
+const between =
+  (min: number, max: number, openBelow: boolean): Check =>
+  (value, name) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value > max || (openBelow ? value <= min : value < min)) {
+      throw new ConfigError(
+        `${name} must be a number ${openBelow ? 'above' : 'from'} ${min} ${openBelow ? 'and at most' : 'to'} ${max}; got ${JSON.stringify(value)}.`,
+      );
     }
     return value;
   };
@@ -108,6 +129,8 @@ const OPTIONS: Record<keyof ExplainOptions, { check: Check; setting?: string }> 
   algorithm: { check: oneOf('auto', 'exact', 'proxyspex', 'spex') },
   budget: { check: integer(1, 10_000_000) },
   maxOrder: { check: integer(1, 8) },
+  targetR2: { check: between(0, 1, true) },
+  plateau: { check: between(0, 1, false) },
   order: { check: integer(1, 8) },
   index: {
     check: (value, name) => {
@@ -181,6 +204,8 @@ export function resolveExplainConfig(options: unknown, settings: Readonly<Record
     algorithm: pick('algorithm', 'auto'),
     budget: pick('budget', 1000),
     maxOrder: pick('maxOrder', 5),
+    targetR2: pick('targetR2', DEFAULT_TARGET_R2),
+    plateau: pick('plateau', DEFAULT_PLATEAU),
     order: pick('order', 2),
     index: pick('index', 'fsii'),
     top: pick('top', 10),

@@ -88,6 +88,8 @@ export class ExplainService {
         algorithm: config.algorithm,
         budget: config.budget,
         maxOrder: config.maxOrder,
+        targetR2: config.targetR2,
+        plateau: config.plateau,
         index: config.index,
         order: config.order,
         top: config.top,

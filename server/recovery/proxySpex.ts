@@ -32,7 +32,7 @@ export interface ProxySpexOptions {
   readonly maxRounds?: number;
   /** Stop sampling once the expansion predicts fresh masks with at least this R² (default 0.999). */
   readonly targetR2?: number;
-  /** Stop sampling once a round improves the R² on fresh masks by less than this (default 0.002). */
+  /** Stop sampling once a round improves the R² on fresh masks by less than this (default 0.002; 0 never stops on a plateau). */
   readonly plateau?: number;
   /** Use the boosted-tree proxy to propose terms (default true); without it only the hierarchical search runs. */
   readonly useTrees?: boolean;
@@ -199,6 +199,7 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
     }
     // A plateau only ends sampling once the fit is good: a poor fit that stalls usually lacks data.
     if (
+      resolved.plateau > 0 &&
       freshR2 !== null &&
       freshR2 >= PLATEAU_FLOOR &&
       previousFresh !== null &&

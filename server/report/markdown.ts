@@ -1,4 +1,5 @@
 import type { Explanation } from '../../protocol/explanation';
+import { describeSampling, describeSurrogate } from './sampling';
 import { kindOf, shortText } from './spanText';
 
 /**
@@ -21,6 +22,8 @@ export function formatMarkdown(explanation: Explanation): string {
   lines.push(
     `- Calls: ${explanation.calls.model} model, ${explanation.calls.cached} cached, ${explanation.calls.masks} masks; ${Math.round(explanation.timing.totalMs)} ms`,
   );
+  if (explanation.sampling) lines.push(`- Sampling: ${escapeMarkdown(describeSampling(explanation.sampling))}`);
+  if (explanation.sampling?.surrogate) lines.push(`- Surrogate: ${describeSurrogate(explanation.sampling.surrogate)}`);
   if (explanation.noiseFloor !== null) {
     lines.push(
       `- Noise floor: ${fixed(explanation.noiseFloor)} (spread of repeated scores of the full prompt; effects at or below it are marked †)`,

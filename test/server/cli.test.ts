@@ -138,6 +138,36 @@ describe('spex CLI', () => {
       ['omega', 0.7],
     ]);
     assert.ok((explanation.faithfulness.r2 ?? 0) > 0.999);
+    // Anytime sampling: the rounds, each checked on masks it was not fit on, and why it stopped.
+    const sampling = explanation.sampling;
+    assert.ok(sampling);
+    assert.equal(sampling.budget, 800);
+    assert.ok(sampling.rounds.length >= 2);
+    assert.equal(sampling.rounds[0]?.freshR2, null);
+    assert.equal(sampling.rounds[sampling.rounds.length - 1]?.masks, explanation.calls.masks - 1);
+    assert.match(sampling.stoppedBecause, /predicted \d+ fresh masks with R² 1\.0000|spent the budget/u);
+  });
+
+  it('stops sampling at the target R² it is given, and says so in the report', async () => {
+    const words = Array.from({ length: 40 }, (_, i) => (i === 7 ? 'alpha' : i === 20 ? 'beta' : i === 21 ? 'gamma' : `w${i}`));
+    const args = ['explain', '-', '--exec', 'node test/fixtures/scorers/wordScorer.mjs', '--granularity', 'word', '--budget', '2000'];
+    const loose = await runCli([...args, '--target-r2', '0.5', '--format', 'json'], words.join(' '));
+    assert.equal(loose.code, 0, loose.stderr);
+    const explanation = JSON.parse(loose.stdout) as Explanation;
+    // Rounds of 250 and 500 masks (doubling towards the budget): the second round's new masks were
+    // predicted with R² ≥ 0.5 by the first round's fit, so sampling stopped with 1,500 calls unspent.
+    assert.deepEqual(
+      explanation.sampling?.rounds.map((round) => round.masks),
+      [250, 500],
+    );
+    assert.match(explanation.sampling?.stoppedBecause ?? '', /fresh masks with R² [\d.]+ ≥ 0\.5/u);
+    const report = await runCli([...args, '--target-r2', '0.5'], words.join(' '));
+    assert.match(report.stdout, /- Sampling: [\d,]+ of 2,000 masks in \d+ rounds; R² on each round's new masks [\d.]+/u);
+    for (const bad of [['--target-r2', '0'], ['--target-r2', '1.5'], ['--plateau=-0.1'], ['--plateau', 'x']]) {
+      const refused = await runCli([...args, ...bad], words.join(' '));
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, new RegExp(`${(bad[0] as string).split('=')[0] as string} must be a number`, 'u'));
+    }
   });
 
   it('reads standard input and segments it', async () => {

@@ -126,6 +126,27 @@ describe('spex/explain and friends over stdio', () => {
     const partials = changes.filter((change) => change.id === result.id && change.explanation !== null);
     assert.ok(partials.length >= 1);
     assert.ok(partials.every((change) => change.explanation?.partial === true));
+    // The final result says how its budget was spent.
+    const sampling = result.explanation.sampling;
+    assert.equal(sampling?.budget, 2000);
+    assert.ok((sampling?.rounds.length ?? 0) >= 2);
+    assert.ok((sampling?.stoppedBecause.length ?? 0) > 0);
+  });
+
+  it('takes the anytime options: a loose target R² stops sampling after two rounds', async () => {
+    const result = await server.connection.sendRequest(ExplainTextRequest, {
+      text: LONG,
+      options: { budget: 2000, seed: 3, targetR2: 0.2 },
+    });
+    assert.deepEqual(
+      result.explanation.sampling?.rounds.map((round) => round.masks),
+      [250, 500],
+    );
+    assert.match(result.explanation.sampling?.stoppedBecause ?? '', /≥ 0\.2$/u);
+    await assert.rejects(
+      server.connection.sendRequest(ExplainTextRequest, { text: LONG, options: { targetR2: 1.5 } }),
+      /options\.targetR2 must be a number above 0 and at most 1; got 1\.5/u,
+    );
   });
 
   it('verifies a what-if mask with the model and compares it to the surrogate', async () => {

@@ -128,6 +128,36 @@ describe('webview panel: an explanation', () => {
     assert.equal(await page.locator('#banner').isHidden(), true);
   });
 
+  it('shows how the budget was spent: masks of the budget, calls saved, why sampling stopped, each round on a hover', async () => {
+    await showView(page, {
+      type: 'showExplanation',
+      explanation: {
+        ...explanation,
+        faithfulness: { r2: 0.972, heldOut: 120 },
+        sampling: {
+          budget: 2000,
+          rounds: [
+            { masks: 125, freshR2: null, heldOutR2: 0.61 },
+            { masks: 250, freshR2: 0.702, heldOutR2: 0.88 },
+            { masks: 500, freshR2: 0.951, heldOutR2: 0.96 },
+            { masks: 1000, freshR2: 0.971, heldOutR2: 0.972 },
+          ],
+          stoppedBecause: 'R² on fresh masks stopped improving (0.9710 → 0.9712)',
+          surrogate: { sparse: 0, dense: 0.5, trees: 0.5 },
+        },
+      },
+      partial: false,
+    });
+    const sampling = page.locator('#facts .fact', { hasText: 'Sampling' });
+    assert.equal(
+      await sampling.locator('dd').textContent(),
+      '1,000 of 2,000 masks (1,000 saved) · R² on fresh masks stopped improving (0.9710 → 0.9712)',
+    );
+    const title = (await sampling.locator('dd').getAttribute('title')) ?? '';
+    assert.match(title, /^125 masks: first round\n250 masks: R² 0\.702 on the new masks\n/u);
+    assert.match(title, /Surrogate: 50% dense ridge model, 50% averaged trees$/u);
+  });
+
   it('warns when the held-out R² is low', async () => {
     await showView(page, {
       type: 'showExplanation',

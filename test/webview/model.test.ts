@@ -27,6 +27,17 @@ describe('webview model', () => {
       isRenderableExplanation(JSON.parse(JSON.stringify({ ...explanation, fullValue: Number.NaN })) as typeof explanation),
       true,
     );
+    // The sampling record is optional (older explanations have none) but checked when present.
+    const sampling = { budget: 500, rounds: [{ masks: 64, freshR2: null, heldOutR2: 0.5 }], stoppedBecause: 'spent the budget' };
+    assert.equal(isRenderableExplanation({ ...explanation, sampling }), true);
+    assert.equal(
+      isRenderableExplanation({ ...explanation, sampling: { ...sampling, rounds: [{ masks: -1, freshR2: null, heldOutR2: null }] } }),
+      false,
+    );
+    assert.equal(
+      isRenderableExplanation({ ...explanation, sampling: { ...sampling, surrogate: { sparse: 1, dense: Number.NaN, trees: 0 } } }),
+      false,
+    );
     assert.deepEqual(model.orders, [1, 2, 3, 4]);
     assert.equal(sameFeatures(explanation, { ...explanation }), true);
     assert.equal(sameFeatures(explanation, sampleExplanation()), false);

@@ -52,7 +52,25 @@ export function isRenderableExplanation(explanation: Explanation): boolean {
   const calls = record.calls;
   const timing = record.timing;
   const isChoice = (choice: unknown): boolean => isRecord(choice) && typeof choice.name === 'string' && typeof choice.reason === 'string';
+  const nullableFinite = (value: unknown): boolean => value === null || finite(value);
+  const sampling = record.sampling;
+  // Optional: explanations written before the sampling record existed have none.
+  const samplingOk =
+    sampling === undefined ||
+    (isRecord(sampling) &&
+      count(sampling.budget) &&
+      typeof sampling.stoppedBecause === 'string' &&
+      Array.isArray(sampling.rounds) &&
+      sampling.rounds.every(
+        (round) => isRecord(round) && count(round.masks) && nullableFinite(round.freshR2) && nullableFinite(round.heldOutR2),
+      ) &&
+      (sampling.surrogate === undefined ||
+        (isRecord(sampling.surrogate) &&
+          finite(sampling.surrogate.sparse) &&
+          finite(sampling.surrogate.dense) &&
+          finite(sampling.surrogate.trees))));
   return (
+    samplingOk &&
     fourierOk &&
     n <= 4096 &&
     isIndexName(record.index) &&

@@ -1,4 +1,4 @@
-import type { Explanation } from '../../protocol/explanation';
+import type { Explanation, Sampling } from '../../protocol/explanation';
 import type { ShowSegmentationMessage } from '../../protocol/webview';
 import { h } from '../dom';
 import { milliseconds, plain, plural } from '../format';
@@ -65,6 +65,7 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
           ? 'not measured: no held-out masks'
           : `held-out R² ${r2.toFixed(3)} on ${plural(faithfulness.heldOut, 'mask')}`,
     ),
+    ...(explanation.sampling ? [samplingFact(explanation.sampling, fact)] : []),
     fact(
       'Noise floor',
       explanation.noiseFloor === null ? 'not measured' : explanation.noiseFloor === 0 ? '0 (deterministic)' : plain(explanation.noiseFloor),
@@ -96,4 +97,35 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
     parts.banner.textContent = '';
   }
   parts.banner.hidden = parts.banner.textContent === '';
+}
+
+/**
+ * How the budget was spent: masks scored of the budget and why sampling stopped; the tooltip lists
+ * each round's R² on the masks it had not been fit on, the anytime check behind an early stop.
+ */
+function samplingFact(sampling: Sampling, fact: (term: string, value: string, title?: string) => HTMLElement): HTMLElement {
+  const last = sampling.rounds[sampling.rounds.length - 1];
+  const scored = last?.masks ?? 0;
+  const early = scored < sampling.budget;
+  const rounds = sampling.rounds
+    .map(
+      (round) =>
+        `${round.masks.toLocaleString('en-US')} masks: ${round.freshR2 === null ? 'first round' : `R² ${round.freshR2.toFixed(3)} on the new masks`}`,
+    )
+    .join('\n');
+  const surrogate = sampling.surrogate
+    ? `\nSurrogate: ${[
+        [sampling.surrogate.sparse, 'sparse expansion'] as const,
+        [sampling.surrogate.dense, 'dense ridge model'] as const,
+        [sampling.surrogate.trees, 'averaged trees'] as const,
+      ]
+        .filter(([weight]) => weight > 0)
+        .map(([weight, name]) => `${Math.round(weight * 100)}% ${name}`)
+        .join(', ')}`
+    : '';
+  return fact(
+    'Sampling',
+    `${scored.toLocaleString('en-US')} of ${plural(sampling.budget, 'mask')}${early ? ` (${(sampling.budget - scored).toLocaleString('en-US')} saved)` : ''} · ${sampling.stoppedBecause}`,
+    `${rounds}${surrogate}`,
+  );
 }

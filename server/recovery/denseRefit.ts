@@ -17,10 +17,10 @@ export interface DenseRefitInput {
   readonly candidates: readonly InteractionKey[];
   readonly maxOrder: number;
   /**
-   * The held-out mean squared error of the model the caller already has: when the first trial is more
-   * than twice as bad, the search stops there (that model wins anyway) and the trial is returned.
+   * A held-out mean squared error past which the search is not worth it: when the first trial is worse,
+   * the search stops there (the caller's own model wins anyway) and that trial is returned.
    */
-  readonly errorToBeat?: number;
+  readonly giveUpAbove?: number;
 }
 
 /**
@@ -90,10 +90,9 @@ const MAX_TERMS = 1500;
 const SELECTION_ROWS = 1600;
 /** Trial solves only rank models, so they stop at a looser tolerance than the final fit. */
 const SELECTION_TOLERANCE = 1e-6;
-const SELECTION_ITERATIONS = 150;
-/** The first trial, and how far behind the caller's error it may be before the search is given up. */
+const SELECTION_ITERATIONS = 80;
+/** The first trial: the base terms at a middling penalty. */
 const PROBE = { growth: 4, ridge: 0.01 };
-const GIVE_UP_RATIO = 2;
 
 /**
  * The model for value functions that are low-degree but not sparse (real LLM and sentiment outputs,
@@ -127,8 +126,9 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
   const selectionRows = trainRows.length > SELECTION_ROWS ? trainRows.subarray(0, SELECTION_ROWS) : trainRows;
   const selectionTarget = Float64Array.from(selectionRows, (row) => values[row] as number);
   const validationTarget = Float64Array.from(validationRows, (row) => values[row] as number);
+  // Sizes double from the base to the whole pool; one within a quarter of the whole pool is as good as it.
   const sizes = new Set<number>([base.length]);
-  for (let size = Math.max(base.length, 16); size < all.length; size *= 2) sizes.add(size);
+  for (let size = Math.max(base.length, 16) * 2; size < 0.75 * all.length; size *= 2) sizes.add(size);
   sizes.add(all.length);
   let best: { terms: number; ridge: number; growth: number; r2: number; prediction: Float64Array } | undefined;
   const prediction = new Float64Array(validationRows.length);
@@ -153,7 +153,7 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
   // sparse fit that is nearly exact), the two dozen further solves would be wasted.
   const probe = trial(base.length, PROBE.growth, PROBE.ridge, undefined);
   const probeError = (1 - probe.r2) * meanSquaredDeviation(validationTarget);
-  if (!(input.errorToBeat !== undefined && probeError > GIVE_UP_RATIO * input.errorToBeat)) {
+  if (!(input.giveUpAbove !== undefined && probeError > input.giveUpAbove)) {
     for (const terms of [...sizes].sort((a, b) => a - b)) {
       for (const growth of ORDER_GROWTH_GRID) {
         // Along the penalty path, weakest last, the held-out fit rises to one peak: once it falls

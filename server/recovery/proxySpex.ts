@@ -67,8 +67,6 @@ const MAX_SURROGATE_TERMS = 6000;
  * function's fit wins by far more than this.
  */
 const CLEARLY_BETTER = 0.8;
-/** How far behind the sparse fit's held-out error the trees must be for the dense search to be cut short. */
-const DENSE_GIVE_UP_RATIO = 2;
 
 interface ResolvedOptions {
   readonly featureCount: number;
@@ -320,8 +318,12 @@ function fitOnce(
       candidates,
       maxOrder: options.maxOrder,
       // When the trees are far behind the sparse fit, the function looks sparse, and a dense model
-      // that is far behind too need not be tuned.
-      ...(treesError > DENSE_GIVE_UP_RATIO * sparseError ? { errorToBeat: sparseError } : {}),
+      // that starts far behind too need not be tuned: the further behind the trees, the less slack.
+      ...(treesError > 4 * sparseError
+        ? { giveUpAbove: 1.25 * sparseError }
+        : treesError > 2 * sparseError
+          ? { giveUpAbove: 2 * sparseError }
+          : {}),
     });
     const denseError = dense ? meanSquaredError(validationTarget, dense.validationPrediction) : Number.POSITIVE_INFINITY;
     const blendError = dense

@@ -11,6 +11,11 @@ export interface BaggingOptions {
   readonly sampleShare: number;
   /** Rows one model trains on at most: the trees of a large fit only propose and smooth. */
   readonly maxRowsPerBag: number;
+  /**
+   * Rows × features all bags together may train on: a large fit (a thousand features, thousands of
+   * masks) grows fewer bags, down to one, so that its trees cost what one boosted model used to.
+   */
+  readonly workBudget: number;
   readonly boosting: BoostingOptions;
 }
 
@@ -18,6 +23,7 @@ export const DEFAULT_BAGGING: BaggingOptions = {
   bags: 4,
   sampleShare: 0.8,
   maxRowsPerBag: 3072,
+  workBudget: 2_000_000,
   boosting: DEFAULT_BOOSTING,
 };
 
@@ -57,10 +63,11 @@ export function fitBaggedTrees(
       featureCount,
     );
   const target = (chosen: readonly number[]): Float64Array => Float64Array.from(chosen, (row) => values[row] as number);
-  const weight = 1 / resolved.bags;
-  for (let bag = 0; bag < resolved.bags; bag += 1) {
+  const trainCount = Math.min(resolved.maxRowsPerBag, Math.max(1, Math.round(rows.length * resolved.sampleShare)));
+  const bags = Math.max(1, Math.min(resolved.bags, Math.floor(resolved.workBudget / (trainCount * featureCount))));
+  const weight = 1 / bags;
+  for (let bag = 0; bag < bags; bag += 1) {
     const order = shuffle(Array.from(rows), random);
-    const trainCount = Math.min(resolved.maxRowsPerBag, Math.max(1, Math.round(order.length * resolved.sampleShare)));
     const stopCount = Math.min(order.length - trainCount, Math.max(1, Math.round(trainCount / 4)));
     const train = order.slice(0, trainCount);
     const stop = order.slice(trainCount, trainCount + stopCount);

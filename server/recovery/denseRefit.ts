@@ -104,6 +104,9 @@ const PROBE = { growth: 4, ridge: 0.01 };
 export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
   const { masks, values, featureCount, trainRows, validationRows } = input;
   if (validationRows.length < 8) return undefined;
+  // Every single feature is in the model: with fewer than two training rows per feature the fit is
+  // barely determined, and the sparse fit and the trees do better (and cost far less) than it could.
+  if (featureCount > trainRows.length / 2) return undefined;
   const limit = Math.min(MAX_TERMS, 2 * trainRows.length);
   const base: InteractionKey[] = [EMPTY_KEY];
   const seen = new Set<InteractionKey>(base);

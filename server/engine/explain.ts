@@ -257,7 +257,11 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
         ...fitted.diagnostics,
         algorithm: plan.algorithm,
         reason: `${plan.reason}; cancelled after ${scoredMasks.length} masks, fit on those`,
-        stoppedBecause: 'cancelled',
+        stoppedBecause: `cancelled after ${scoredMasks.length} masks`,
+        // One round: every mask paid for before the cancel, fit at once.
+        rounds: [
+          { masks: scoredMasks.length, freshR2: null, validationR2: fitted.diagnostics.heldOutR2, supportSize: fitted.fourier.size },
+        ],
       },
     };
     return report(cancelled, true, known(fullMask(n)), known(new Uint8Array(n)), null);

@@ -179,6 +179,11 @@ describe('spex/explain and friends over stdio', () => {
     assert.equal(result.explanation.partial, true);
     assert.ok(result.explanation.calls.masks > 20);
     assert.match(result.explanation.algorithm.reason, /cancelled after \d+ masks/u);
+    // The sampling record says what the cancel left: every mask paid for, fit at once.
+    const sampling = result.explanation.sampling;
+    assert.match(sampling?.stoppedBecause ?? '', /^cancelled after \d+ masks$/u);
+    assert.equal(sampling?.rounds.length, 1);
+    assert.ok((sampling?.rounds[0]?.masks ?? 0) > 20);
   });
 
   it('runs two explanations at once without mixing them', async () => {

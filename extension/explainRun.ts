@@ -135,7 +135,7 @@ export async function explainRange(editor: vscode.TextEditor, range: vscode.Rang
     dependencies.status.finished(result.explanation);
     const { explanation } = result;
     dependencies.output.info(
-      `Explained ${explanation.features.length} features with ${explanation.algorithm.name} (${explanation.valueFunction.name}): ${explanation.calls.model} model calls, ${explanation.calls.cached} cached, held-out R² ${explanation.faithfulness.r2?.toFixed(3) ?? 'exact'}, ${Math.round(explanation.timing.totalMs)} ms.`,
+      `Explained ${explanation.features.length} features with ${explanation.algorithm.name} (${explanation.valueFunction.name}): ${explanation.calls.model} model calls, ${explanation.calls.cached} cached, held-out R² ${explanation.faithfulness.r2?.toFixed(3) ?? 'exact'}, ${Math.round(explanation.timing.totalMs)} ms${explanation.sampling ? `; sampling stopped: ${explanation.sampling.stoppedBecause}` : ''}.`,
     );
     if (result.cancelled)
       void vscode.window.showInformationMessage(

@@ -20,7 +20,14 @@ export class RunStatus implements vscode.Disposable {
   finished(explanation: Explanation): void {
     const r2 = explanation.faithfulness.r2;
     this.item.text = `$(symbol-event) SPEX ${r2 === null ? 'exact' : `R² ${r2.toFixed(2)}`}${explanation.partial ? ' (partial)' : ''}`;
-    this.item.tooltip = `${explanation.features.length} features, ${explanation.calls.model} model calls, ${explanation.calls.cached} cached. Click to show the explanation.`;
+    const sampling = explanation.sampling;
+    const scored = sampling?.rounds[sampling.rounds.length - 1]?.masks;
+    // An anytime stop is worth saying: the calls it saved are the user's time.
+    const stopped =
+      sampling && scored !== undefined && scored < sampling.budget
+        ? ` Sampling stopped after ${scored} of ${sampling.budget} masks: ${sampling.stoppedBecause}.`
+        : '';
+    this.item.tooltip = `${explanation.features.length} features, ${explanation.calls.model} model calls, ${explanation.calls.cached} cached.${stopped} Click to show the explanation.`;
     this.item.command = COMMAND_IDS.showLastExplanation;
     this.item.show();
   }

@@ -1,5 +1,6 @@
 import { CharacterMatrix, fitRidge } from './characterMatrix';
 import { rSquared } from './expansion';
+import { variance } from './statistics';
 import { EMPTY_KEY, keyOfSorted, type InteractionKey } from './interactionKey';
 import type { Spectrum } from './spectrum';
 
@@ -155,7 +156,7 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
   // A probe at a middling penalty first: when it is far behind the error the caller has to beat (a
   // sparse fit that is nearly exact), the two dozen further solves would be wasted.
   const probe = trial(base.length, PROBE.growth, PROBE.ridge, undefined);
-  const probeError = (1 - probe.r2) * meanSquaredDeviation(validationTarget);
+  const probeError = (1 - probe.r2) * variance(validationTarget);
   if (!(input.giveUpAbove !== undefined && probeError > input.giveUpAbove)) {
     for (const terms of [...sizes].sort((a, b) => a - b)) {
       for (const growth of ORDER_GROWTH_GRID) {
@@ -198,13 +199,4 @@ function penalties(keys: readonly InteractionKey[], terms: number, alpha: number
     const order = (keys[k] as InteractionKey).length;
     return order === 0 ? alpha * 1e-9 : alpha * growth ** (order - 1);
   });
-}
-
-function meanSquaredDeviation(values: Float64Array): number {
-  let mean = 0;
-  for (let i = 0; i < values.length; i += 1) mean += values[i] as number;
-  mean /= Math.max(1, values.length);
-  let sum = 0;
-  for (let i = 0; i < values.length; i += 1) sum += ((values[i] as number) - mean) ** 2;
-  return values.length > 0 ? sum / values.length : 0;
 }

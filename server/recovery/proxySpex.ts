@@ -6,6 +6,7 @@ import { DEFAULT_BOOSTING, type BoostingOptions } from './gradientBoosting';
 import { EMPTY_KEY, type InteractionKey } from './interactionKey';
 import { distinctUniformMasks, fullMask, maskKey, validateMasks } from './masks';
 import { shuffle, type RandomSource } from './random';
+import { meanSquaredError, variance } from './statistics';
 import { DEFAULT_SPARSE_FIT, fitSparseFourier, type SparseFitOptions } from './sparseFourierFit';
 import { pruneSpectrum, weightedSum, type Spectrum } from './spectrum';
 import {
@@ -339,7 +340,7 @@ function fitOnce(
       { kind: 'trees' as const, error: treesError },
     ].reduce((best, next) => (next.error < best.error ? next : best));
     const choice = single.error < CLEARLY_BETTER * blendError ? single : { kind: 'blend' as const, error: blendError };
-    const spread = meanSquaredError(validationTarget, new Float64Array(validationTarget.length).fill(mean(validationTarget)));
+    const spread = variance(validationTarget);
     const validationR2 = 1 - choice.error / spread;
     if (choice.kind === 'dense' && dense) {
       model = { sparse: 0, dense: 1, trees: 0 };
@@ -379,17 +380,4 @@ function strongestTerms(spectrum: Spectrum, count: number): InteractionKey[] {
     .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]) || (a[0] < b[0] ? -1 : 1))
     .slice(0, count)
     .map(([key]) => key);
-}
-
-/** The sparse fit's mean squared error on the held-out rows, from its training-rows predictions. */
-function meanSquaredError(target: Float64Array, prediction: Float64Array): number {
-  let sum = 0;
-  for (let i = 0; i < target.length; i += 1) sum += ((target[i] as number) - (prediction[i] as number)) ** 2;
-  return target.length > 0 ? sum / target.length : 0;
-}
-
-function mean(values: Float64Array): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i += 1) sum += values[i] as number;
-  return values.length > 0 ? sum / values.length : 0;
 }

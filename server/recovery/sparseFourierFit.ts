@@ -1,6 +1,7 @@
 import { CharacterMatrix, fitRidge } from './characterMatrix';
 import { rSquared } from './expansion';
 import { ByteRows, keptFeatureSums } from './featureSums';
+import { variance } from './statistics';
 import { EMPTY_KEY, indicesOf, keyOfSorted, type InteractionKey } from './interactionKey';
 import type { Spectrum } from './spectrum';
 
@@ -311,14 +312,5 @@ function gather(values: Float64Array, rows: Int32Array): Float64Array {
 function meanSquare(values: Float64Array): number {
   let sum = 0;
   for (let i = 0; i < values.length; i += 1) sum += (values[i] as number) ** 2;
-  return values.length > 0 ? sum / values.length : 0;
-}
-
-function variance(values: Float64Array): number {
-  let mean = 0;
-  for (let i = 0; i < values.length; i += 1) mean += values[i] as number;
-  mean /= Math.max(1, values.length);
-  let sum = 0;
-  for (let i = 0; i < values.length; i += 1) sum += ((values[i] as number) - mean) ** 2;
   return values.length > 0 ? sum / values.length : 0;
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Explanation } from '../protocol/explanation';
+import { sampledMasks, type Explanation } from '../protocol/explanation';
 import { COMMAND_IDS } from './commandIds';
 
 /** The status-bar item: progress while a run is going, the last result's faithfulness after. */
@@ -21,10 +21,10 @@ export class RunStatus implements vscode.Disposable {
     const r2 = explanation.faithfulness.r2;
     this.item.text = `$(symbol-event) SPEX ${r2 === null ? 'exact' : `R² ${r2.toFixed(2)}`}${explanation.partial ? ' (partial)' : ''}`;
     const sampling = explanation.sampling;
-    const scored = sampling?.rounds[sampling.rounds.length - 1]?.masks;
     // An anytime stop is worth saying: the calls it saved are the user's time.
+    const scored = sampling ? sampledMasks(sampling) : 0;
     const stopped =
-      sampling && scored !== undefined && scored < sampling.budget
+      sampling && scored < sampling.budget
         ? ` Sampling stopped after ${scored} of ${sampling.budget} masks: ${sampling.stoppedBecause}.`
         : '';
     this.item.tooltip = `${explanation.features.length} features, ${explanation.calls.model} model calls, ${explanation.calls.cached} cached.${stopped} Click to show the explanation.`;

@@ -45,6 +45,27 @@ export interface Sampling {
   readonly surrogate?: { readonly sparse: number; readonly dense: number; readonly trees: number };
 }
 
+/** The masks a sampling record says were scored: those of its last round (0 before any). */
+export function sampledMasks(sampling: Sampling): number {
+  return sampling.rounds[sampling.rounds.length - 1]?.masks ?? 0;
+}
+
+/**
+ * What a surrogate is made of, in words, e.g. "50% dense ridge model, 50% averaged trees": one
+ * wording for the report, the panel and the status bar.
+ */
+export function describeSurrogate(surrogate: NonNullable<Sampling['surrogate']>): string {
+  const parts: readonly (readonly [number, string])[] = [
+    [surrogate.sparse, 'sparse expansion'],
+    [surrogate.dense, 'dense ridge model'],
+    [surrogate.trees, 'averaged trees'],
+  ];
+  return parts
+    .filter(([weight]) => weight > 0)
+    .map(([weight, name]) => `${Math.round(weight * 100)}% ${name}`)
+    .join(', ');
+}
+
 export interface Explanation {
   readonly version: typeof EXPLANATION_SCHEMA_VERSION;
   /** The explained text; every feature offset points into it. */

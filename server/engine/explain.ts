@@ -218,14 +218,10 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       maxOrder: request.maxOrder,
       algorithm: request.algorithm,
       seed: request.seed,
-      ...(request.targetR2 !== undefined || request.plateau !== undefined
-        ? {
-            proxySpex: {
-              ...(request.targetR2 !== undefined ? { targetR2: request.targetR2 } : {}),
-              ...(request.plateau !== undefined ? { plateau: request.plateau } : {}),
-            },
-          }
-        : {}),
+      proxySpex: {
+        ...(request.targetR2 !== undefined ? { targetR2: request.targetR2 } : {}),
+        ...(request.plateau !== undefined ? { plateau: request.plateau } : {}),
+      },
       ...(request.signal ? { signal: request.signal } : {}),
       ...(request.onPartial
         ? {

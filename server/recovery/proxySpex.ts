@@ -68,6 +68,7 @@ const MAX_SURROGATE_TERMS = 6000;
  * function's fit wins by far more than this.
  */
 const CLEARLY_BETTER = 0.8;
+const SPARSE_ONLY: SurrogateMix = { sparse: 1, dense: 0, trees: 0 };
 
 interface ResolvedOptions {
   readonly featureCount: number;
@@ -285,83 +286,72 @@ function fitOnce(
   const trainRows = Int32Array.from(order.slice(heldOut));
   // The hierarchical search alone is tried first; the tree proxy, the costlier step, runs only when
   // that leaves signal on the validation masks (terms without a footprint the search can follow).
-  let fit: { spectrum: Spectrum; validationR2: number | null; validationPrediction?: Float64Array } = fitSparseFourier(
-    { masks, values, trainRows, validationRows, candidates: [] },
-    options.sparseFit,
-  );
-  let model: SurrogateMix = { sparse: 1, dense: 0, trees: 0 };
-  if (options.useTrees && !((fit.validationR2 ?? 0) >= TREES_UNNEEDED_R2)) {
-    const proxy = fitBaggedTrees(masks, values, trainRows, options.featureCount, random, { boosting: options.boosting });
-    const candidates = strongestTerms(proxy.spectrum, TREE_CANDIDATES);
-    const withTrees = fitSparseFourier({ masks, values, trainRows, validationRows, candidates }, options.sparseFit);
-    if ((withTrees.validationR2 ?? Number.NEGATIVE_INFINITY) >= (fit.validationR2 ?? Number.NEGATIVE_INFINITY)) fit = withTrees;
-    if (validationRows.length < 8) return finish(fit, heldOut, model);
-    // What the sparse fit leaves unexplained may be many small terms rather than a few missed ones:
-    // a ridge over every feature, the support and the proxy's strongest terms (the dense model), and
-    // the averaged trees themselves. Their even blend is kept unless the sparse fit predicts the
-    // held-out masks clearly better. Every model is judged by its training-rows fit's predictions.
-    const validationTarget = Float64Array.from(validationRows, (row) => values[row] as number);
-    const validationMasks = Array.from(validationRows, (row) => masks[row] as Uint8Array);
-    const proxyPrediction = new CompiledFourier(proxy.spectrum).evaluateMany(validationMasks);
-    const sparseError = meanSquaredError(
-      validationTarget,
-      fit.validationPrediction ?? new CompiledFourier(fit.spectrum).evaluateMany(validationMasks),
-    );
-    const treesError = meanSquaredError(validationTarget, proxyPrediction);
-    const dense = fitDenseRefit({
-      masks,
-      values,
-      featureCount: options.featureCount,
-      trainRows,
-      validationRows,
-      support: [...fit.spectrum.keys()],
-      supportValues: [...fit.spectrum.values()],
-      candidates,
-      maxOrder: options.maxOrder,
-      // When the trees are far behind the sparse fit, the function looks sparse, and a dense model
-      // that starts far behind too need not be tuned: the further behind the trees, the less slack.
-      ...(treesError > 4 * sparseError
-        ? { giveUpAbove: 1.25 * sparseError }
-        : treesError > 2 * sparseError
-          ? { giveUpAbove: 2 * sparseError }
-          : {}),
-    });
-    const denseError = dense ? meanSquaredError(validationTarget, dense.validationPrediction) : Number.POSITIVE_INFINITY;
-    const blendError = dense
-      ? meanSquaredError(
-          validationTarget,
-          Float64Array.from(proxyPrediction, (value, i) => (value + (dense.validationPrediction[i] as number)) / 2),
-        )
-      : treesError;
-    // The blend is the default; a single model replaces it only when it is clearly better.
-    const single = [
-      { kind: 'sparse' as const, error: sparseError },
-      { kind: 'dense' as const, error: denseError },
-      { kind: 'trees' as const, error: treesError },
-    ].reduce((best, next) => (next.error < best.error ? next : best));
-    const choice = single.error < CLEARLY_BETTER * blendError ? single : { kind: 'blend' as const, error: blendError };
-    const spread = variance(validationTarget);
-    const validationR2 = 1 - choice.error / spread;
-    if (choice.kind === 'dense' && dense) {
-      model = { sparse: 0, dense: 1, trees: 0 };
-      fit = { spectrum: dense.spectrum, validationR2 };
-    } else if (choice.kind === 'trees' || choice.kind === 'blend') {
-      // The trees kept learn from every row, as the sparse and dense spectra already do.
-      const trees = fitBaggedTrees(masks, values, Int32Array.from(order), options.featureCount, random, {
-        boosting: options.boosting,
-      }).spectrum;
-      const treesOnly = choice.kind === 'trees' || !dense;
-      const parts: [Spectrum, number][] = treesOnly
-        ? [[trees, 1]]
-        : [
-            [dense.spectrum, 0.5],
-            [trees, 0.5],
-          ];
-      model = treesOnly ? { sparse: 0, dense: 0, trees: 1 } : { sparse: 0, dense: 0.5, trees: 0.5 };
-      fit = { spectrum: pruneSpectrum(weightedSum(parts), SURROGATE_ENERGY, MAX_SURROGATE_TERMS), validationR2 };
-    }
-  }
-  return finish(fit, heldOut, model);
+  let sparse = fitSparseFourier({ masks, values, trainRows, validationRows, candidates: [] }, options.sparseFit);
+  if (!options.useTrees || (sparse.validationR2 ?? 0) >= TREES_UNNEEDED_R2) return finish(sparse, heldOut, SPARSE_ONLY);
+  const bagging = { boosting: options.boosting };
+  const proxy = fitBaggedTrees(masks, values, trainRows, options.featureCount, random, bagging);
+  const candidates = strongestTerms(proxy.spectrum, TREE_CANDIDATES);
+  const withTrees = fitSparseFourier({ masks, values, trainRows, validationRows, candidates }, options.sparseFit);
+  if ((withTrees.validationR2 ?? Number.NEGATIVE_INFINITY) >= (sparse.validationR2 ?? Number.NEGATIVE_INFINITY)) sparse = withTrees;
+  if (validationRows.length < 8) return finish(sparse, heldOut, SPARSE_ONLY);
+  // What the sparse fit leaves unexplained may be many small terms rather than a few missed ones:
+  // a ridge over every feature, the support and the proxy's strongest terms (the dense model), and
+  // the averaged trees themselves. Their even blend is kept unless one of the three predicts the
+  // held-out masks clearly better. Every model is judged by its training-rows fit's predictions.
+  const validationTarget = Float64Array.from(validationRows, (row) => values[row] as number);
+  const proxyPrediction = new CompiledFourier(proxy.spectrum).evaluateMany(Array.from(validationRows, (row) => masks[row] as Uint8Array));
+  const sparseError = meanSquaredError(validationTarget, sparse.validationPrediction);
+  const treesError = meanSquaredError(validationTarget, proxyPrediction);
+  const dense = fitDenseRefit({
+    masks,
+    values,
+    featureCount: options.featureCount,
+    trainRows,
+    validationRows,
+    support: [...sparse.spectrum.keys()],
+    supportValues: [...sparse.spectrum.values()],
+    candidates,
+    maxOrder: options.maxOrder,
+    // When the trees are far behind the sparse fit, the function looks sparse, and a dense model
+    // that starts far behind too need not be tuned: the further behind the trees, the less slack.
+    ...(treesError > 4 * sparseError
+      ? { giveUpAbove: 1.25 * sparseError }
+      : treesError > 2 * sparseError
+        ? { giveUpAbove: 2 * sparseError }
+        : {}),
+  });
+  const denseError = dense ? meanSquaredError(validationTarget, dense.validationPrediction) : Number.POSITIVE_INFINITY;
+  // Without a dense model the blend is the trees alone.
+  const blendError = dense
+    ? meanSquaredError(
+        validationTarget,
+        Float64Array.from(proxyPrediction, (value, i) => (value + (dense.validationPrediction[i] as number)) / 2),
+      )
+    : treesError;
+  const single = [
+    { kind: 'sparse' as const, error: sparseError },
+    { kind: 'dense' as const, error: denseError },
+    { kind: 'trees' as const, error: treesError },
+  ].reduce((best, next) => (next.error < best.error ? next : best));
+  const choice = single.error < CLEARLY_BETTER * blendError ? single : { kind: 'blend' as const, error: blendError };
+  const validationR2 = 1 - choice.error / variance(validationTarget);
+  if (choice.kind === 'sparse') return finish(sparse, heldOut, SPARSE_ONLY);
+  if (choice.kind === 'dense' && dense)
+    return finish({ spectrum: dense.spectrum, validationR2 }, heldOut, { sparse: 0, dense: 1, trees: 0 });
+  // The trees kept learn from every row, as the sparse and dense spectra already do.
+  const trees = fitBaggedTrees(masks, values, Int32Array.from(order), options.featureCount, random, bagging).spectrum;
+  if (choice.kind === 'trees' || !dense)
+    return finish({ spectrum: pruneSurrogate(trees), validationR2 }, heldOut, { sparse: 0, dense: 0, trees: 1 });
+  const blend = weightedSum([
+    [dense.spectrum, 0.5],
+    [trees, 0.5],
+  ]);
+  return finish({ spectrum: pruneSurrogate(blend), validationR2 }, heldOut, { sparse: 0, dense: 0.5, trees: 0.5 });
+}
+
+/** Tree spectra hold thousands of crumbs; the surrogate keeps what changes its predictions. */
+function pruneSurrogate(spectrum: Spectrum): Spectrum {
+  return pruneSpectrum(spectrum, SURROGATE_ENERGY, MAX_SURROGATE_TERMS);
 }
 
 function finish(

@@ -1,5 +1,5 @@
-import type { Explanation } from '../../protocol/explanation';
-import { describeSampling, describeSurrogate } from './sampling';
+import { describeSurrogate, type Explanation } from '../../protocol/explanation';
+import { describeSampling } from './sampling';
 import { kindOf, shortText } from './spanText';
 
 /**

@@ -1,4 +1,4 @@
-import type { Explanation, Sampling } from '../../protocol/explanation';
+import { describeSurrogate, sampledMasks, type Explanation, type Sampling } from '../../protocol/explanation';
 import type { ShowSegmentationMessage } from '../../protocol/webview';
 import { h } from '../dom';
 import { milliseconds, plain, plural } from '../format';
@@ -104,8 +104,7 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
  * each round's R² on the masks it had not been fit on, the anytime check behind an early stop.
  */
 function samplingFact(sampling: Sampling, fact: (term: string, value: string, title?: string) => HTMLElement): HTMLElement {
-  const last = sampling.rounds[sampling.rounds.length - 1];
-  const scored = last?.masks ?? 0;
+  const scored = sampledMasks(sampling);
   const early = scored < sampling.budget;
   const rounds = sampling.rounds
     .map(
@@ -113,16 +112,7 @@ function samplingFact(sampling: Sampling, fact: (term: string, value: string, ti
         `${round.masks.toLocaleString('en-US')} masks: ${round.freshR2 === null ? 'first round' : `R² ${round.freshR2.toFixed(3)} on the new masks`}`,
     )
     .join('\n');
-  const surrogate = sampling.surrogate
-    ? `\nSurrogate: ${[
-        [sampling.surrogate.sparse, 'sparse expansion'] as const,
-        [sampling.surrogate.dense, 'dense ridge model'] as const,
-        [sampling.surrogate.trees, 'averaged trees'] as const,
-      ]
-        .filter(([weight]) => weight > 0)
-        .map(([weight, name]) => `${Math.round(weight * 100)}% ${name}`)
-        .join(', ')}`
-    : '';
+  const surrogate = sampling.surrogate ? `\nSurrogate: ${describeSurrogate(sampling.surrogate)}` : '';
   return fact(
     'Sampling',
     `${scored.toLocaleString('en-US')} of ${plural(sampling.budget, 'mask')}${early ? ` (${(sampling.budget - scored).toLocaleString('en-US')} saved)` : ''} · ${sampling.stoppedBecause}`,

@@ -1,4 +1,4 @@
-import type { Explanation, Interaction } from '../../protocol/explanation';
+import type { Explanation, Interaction, SamplingRound } from '../../protocol/explanation';
 import { EXPLANATION_SCHEMA_VERSION } from '../../protocol/explanation';
 import type { Feature, Granularity, PinnedSpan } from '../../protocol/features';
 import { applyMask, type Masking } from '../ablation/mask';
@@ -188,11 +188,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       faithfulness: { r2: recovered.diagnostics.heldOutR2, heldOut: recovered.diagnostics.heldOutMasks },
       sampling: {
         budget: request.budget,
-        rounds: recovered.diagnostics.rounds.map((round) => ({
-          masks: round.masks,
-          freshR2: round.freshR2,
-          heldOutR2: round.validationR2,
-        })),
+        rounds: samplingRounds(recovered),
         stoppedBecause: recovered.diagnostics.stoppedBecause,
         ...(recovered.diagnostics.surrogate ? { surrogate: recovered.diagnostics.surrogate } : {}),
       },
@@ -254,14 +250,20 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
         algorithm: plan.algorithm,
         reason: `${plan.reason}; cancelled after ${scoredMasks.length} masks, fit on those`,
         stoppedBecause: `cancelled after ${scoredMasks.length} masks`,
-        // One round: every mask paid for before the cancel, fit at once.
-        rounds: [
-          { masks: scoredMasks.length, freshR2: null, validationR2: fitted.diagnostics.heldOutR2, supportSize: fitted.fourier.size },
-        ],
       },
     };
     return report(cancelled, true, known(fullMask(n)), known(new Uint8Array(n)), null);
   }
+}
+
+/**
+ * The sampling rounds of a recovery. Exact and SPEX recoveries, and a fit of what a cancel left,
+ * score their masks in one go and report no rounds: they count as one round of all their masks.
+ */
+function samplingRounds(recovered: Recovery): SamplingRound[] {
+  const { rounds, masksQueried, heldOutR2 } = recovered.diagnostics;
+  if (rounds.length === 0) return [{ masks: masksQueried, freshR2: null, heldOutR2 }];
+  return rounds.map((round) => ({ masks: round.masks, freshR2: round.freshR2, heldOutR2: round.validationR2 }));
 }
 
 /**

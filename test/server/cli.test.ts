@@ -70,6 +70,11 @@ describe('spex CLI', () => {
     assert.equal(explanation.features.length, 6);
     assert.equal(explanation.calls.masks, 64);
     assert.equal(explanation.algorithm.name, 'exact');
+    // Exact recovery scores every mask in one go: one sampling round of all 64.
+    assert.deepEqual(
+      explanation.sampling?.rounds.map((round) => round.masks),
+      [64],
+    );
     const value = (features: number[]): number | undefined =>
       explanation.interactions.find((term) => term.features.join() === features.join())?.value;
     // Planted in examples/offline-scorer.mjs: documents 1 and 3 in synergy, 2 and 4 redundant.

@@ -1,4 +1,6 @@
+import { effectKind } from '../protocol/effects';
 import type { Explanation, Interaction } from '../protocol/explanation';
+import { describeVerdict, verdictOf } from '../protocol/verdict';
 
 /** How strongly a span is tinted: by sign and by whether it carries at least a third of the largest effect. */
 export type Tint = 'raisesStrong' | 'raisesWeak' | 'lowersStrong' | 'lowersWeak';
@@ -48,7 +50,8 @@ export function hoverMarkdown(explanation: Explanation, featureIndex: number): s
   const value = explanation.featureValues[featureIndex] ?? 0;
   const rank = featureRanks(explanation)[featureIndex] ?? 0;
   const lines = [
-    `**SPEX** · feature ${featureIndex} · ${explanation.index.toUpperCase()} ${signed(value)} (${value >= 0 ? 'raises' : 'lowers'} the ${explanation.valueFunction.name}; rank ${rank} of ${explanation.features.length})`,
+    // Feature values are Banzhaf values under the Fourier index, whose own singleton signs are inverted.
+    `**SPEX** · feature ${featureIndex} · ${explanation.index === 'fourier' ? 'BANZHAF' : explanation.index.toUpperCase()} ${signed(value)} (${value > 0 ? 'raises' : value < 0 ? 'lowers' : 'does not change'} the ${explanation.valueFunction.name}; rank ${rank} of ${explanation.features.length})`,
   ];
   const partners = partnersOf(explanation, featureIndex);
   if (partners.length > 0) {
@@ -58,11 +61,12 @@ export function hoverMarkdown(explanation: Explanation, featureIndex: number): s
         .filter((index) => index !== featureIndex)
         .map((index) => `[${index}] “${escapeMarkdown(shorten(explanation.features[index]?.text ?? '', 50))}”`);
       lines.push(
-        `- ${term.value >= 0 ? 'synergy' : 'redundancy'} ${signed(term.value)} with ${others.join(' + ')}${term.belowNoise ? ' (within the noise floor)' : ''}`,
+        `- ${effectKind(explanation.index, term.features.length, term.value)} ${signed(term.value)} with ${others.join(' + ')}${term.belowNoise ? ' (within the noise floor)' : ''}`,
       );
     }
   }
-  if (explanation.faithfulness.r2 !== null) lines.push('', `Faithfulness: held-out R² ${explanation.faithfulness.r2.toFixed(3)}`);
+  // The verdict is our own wording (no prompt text), so it needs no escaping.
+  lines.push('', `Verdict: ${describeVerdict(verdictOf(explanation))}`);
   return lines.join('\n');
 }
 

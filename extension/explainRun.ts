@@ -7,6 +7,7 @@ import {
   type WorkDoneProgressReport,
 } from 'vscode-languageclient/node';
 import type { Explanation } from '../protocol/explanation';
+import { describeVerdict, hasFindings, verdictOf } from '../protocol/verdict';
 import { EstimateCostRequest, ExplainTextRequest, type CostEstimate, type ExplainTextResult } from '../protocol/server';
 import { consentKey, endpointsOf, isRemoteEndpoint, needsCostPreview, previewMessage } from './runPolicy';
 import type { ExplanationDecorations } from './explanationDecorations';
@@ -134,18 +135,15 @@ export async function explainRange(editor: vscode.TextEditor, range: vscode.Rang
     dependencies.remember({ result, document, textOffset });
     dependencies.status.finished(result.explanation);
     const { explanation } = result;
+    const verdict = verdictOf(explanation);
     dependencies.output.info(
-      `Explained ${explanation.features.length} features with ${explanation.algorithm.name} (${explanation.valueFunction.name}): ${explanation.calls.model} model calls, ${explanation.calls.cached} cached, held-out R² ${explanation.faithfulness.r2?.toFixed(3) ?? 'exact'}, ${Math.round(explanation.timing.totalMs)} ms${explanation.sampling ? `; sampling stopped: ${explanation.sampling.stoppedBecause}` : ''}.`,
+      `Explained ${explanation.features.length} features with ${explanation.algorithm.name} (${explanation.valueFunction.name}): ${explanation.calls.model} model calls, ${explanation.calls.cached} cached, ${describeVerdict(verdict)}, ${Math.round(explanation.timing.totalMs)} ms${explanation.sampling ? `; sampling stopped: ${explanation.sampling.stoppedBecause}` : ''}.`,
     );
     if (result.cancelled)
       void vscode.window.showInformationMessage(
         `SPEX: cancelled; showing what the ${explanation.calls.masks} masks scored so far explain.`,
       );
-    else if (explanation.faithfulness.r2 !== null && explanation.faithfulness.r2 < 0.5) {
-      void vscode.window.showWarningMessage(
-        `SPEX: the explanation predicts held-out masks poorly (R² ${explanation.faithfulness.r2.toFixed(2)}); raise the budget or choose a coarser granularity.`,
-      );
-    }
+    else if (!hasFindings(verdict)) void vscode.window.showWarningMessage(`SPEX: ${describeVerdict(verdict)}`);
   } catch (error) {
     dependencies.status.idle();
     if (source.token.isCancellationRequested) {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { sampledMasks, type Explanation } from '../protocol/explanation';
+import { describeVerdict, verdictOf, type FitLevel } from '../protocol/verdict';
 import { COMMAND_IDS } from './commandIds';
 
 /** The status-bar item: progress while a run is going, the last result's faithfulness after. */
@@ -11,6 +12,7 @@ export class RunStatus implements vscode.Disposable {
   }
 
   running(message: string): void {
+    this.item.backgroundColor = undefined;
     this.item.text = `$(sync~spin) SPEX ${message}`;
     this.item.tooltip = 'SPEX is explaining; click to cancel.';
     this.item.command = COMMAND_IDS.cancel;
@@ -18,8 +20,9 @@ export class RunStatus implements vscode.Disposable {
   }
 
   finished(explanation: Explanation): void {
-    const r2 = explanation.faithfulness.r2;
-    this.item.text = `$(symbol-event) SPEX ${r2 === null ? 'exact' : `R² ${r2.toFixed(2)}`}${explanation.partial ? ' (partial)' : ''}`;
+    const verdict = verdictOf(explanation);
+    this.item.text = `${VERDICT_ICONS[verdict.level]} SPEX ${SHORT_VERDICTS[verdict.level]}${verdict.r2 === null || verdict.level === 'exact' ? '' : ` · R² ${verdict.r2.toFixed(2)}`}${explanation.partial ? ' (partial)' : ''}`;
+    this.item.backgroundColor = verdict.level === 'poor' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     const sampling = explanation.sampling;
     // An anytime stop is worth saying: the calls it saved are the user's time.
     const scored = sampling ? sampledMasks(sampling) : 0;
@@ -27,12 +30,13 @@ export class RunStatus implements vscode.Disposable {
       sampling && scored < sampling.budget
         ? ` Sampling stopped after ${scored} of ${sampling.budget} masks: ${sampling.stoppedBecause}.`
         : '';
-    this.item.tooltip = `${explanation.features.length} features, ${explanation.calls.model} model calls, ${explanation.calls.cached} cached.${stopped} Click to show the explanation.`;
+    this.item.tooltip = `${describeVerdict(verdict)}\n\n${explanation.features.length} features, ${explanation.calls.model} model calls, ${explanation.calls.cached} cached.${stopped} Click to show the explanation.`;
     this.item.command = COMMAND_IDS.showLastExplanation;
     this.item.show();
   }
 
   idle(): void {
+    this.item.backgroundColor = undefined;
     this.item.hide();
   }
 
@@ -40,3 +44,18 @@ export class RunStatus implements vscode.Disposable {
     this.item.dispose();
   }
 }
+
+/** The verdict in the few words a status bar has room for. */
+const SHORT_VERDICTS: Readonly<Record<FitLevel, string>> = {
+  exact: 'exact',
+  good: 'fits well',
+  rough: 'rough fit',
+  poor: 'does not fit',
+};
+
+const VERDICT_ICONS: Readonly<Record<FitLevel, string>> = {
+  exact: '$(symbol-event)',
+  good: '$(symbol-event)',
+  rough: '$(warning)',
+  poor: '$(error)',
+};

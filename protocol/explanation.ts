@@ -4,6 +4,7 @@ import type { Feature, Granularity, PinnedSpan } from './features';
 export const EXPLANATION_SCHEMA_VERSION = 1;
 
 import type { IndexName } from '../server/recovery/indexNames';
+import type { FitVerdict } from './verdict';
 
 // The index names are defined by the numeric core that computes them; the protocol only carries them.
 export { INDEX_NAMES, isIndexName, type IndexName } from '../server/recovery/indexNames';
@@ -102,6 +103,13 @@ export interface Explanation {
     readonly r2: number | null;
     readonly heldOut: number;
   };
+  /**
+   * The plain verdict on how far the explanation can be trusted (see protocol/verdict.ts), derived
+   * from the faithfulness and the noise floor. When it is `poor`, `interactions` is empty and every
+   * feature value is 0: a fit that does not capture the model has no findings. Absent from
+   * explanations written before it existed; readers derive it with verdictOf.
+   */
+  readonly verdict?: FitVerdict;
   /**
    * How the budget was spent: the sampling rounds, each with the R² with which the previous round's
    * surrogate predicted the new masks before fitting them (an honest check on fresh masks), and why

@@ -246,7 +246,11 @@ export class App {
       selectedKey: this.selectedKey(),
       featureText: this.featureText,
       largest: terms.reduce((max, term) => Math.max(max, Math.abs(term.value)), 0),
-      emptyText: view ? 'No interactions in this index.' : 'Interactions appear here once the text is explained.',
+      emptyText: !view
+        ? 'Interactions appear here once the text is explained.'
+        : view.analysis.hasFindings
+          ? 'No interactions in this index.'
+          : "None shown: the explanation does not fit the model's behaviour (see the warning above).",
     });
     this.networkStale = true;
     if (this.ui.tab === 'network') this.renderNetwork();
@@ -280,9 +284,11 @@ export class App {
     const key = this.selectedKey();
     const view = this.explanationView();
     const spans = selected.map((index) => this.layer.span(index)).filter((span): span is HTMLElement => span !== undefined);
+    const term = key === undefined ? undefined : view?.analysis.byKey.get(key);
     this.connectors.show({
       spans: selected.length >= 2 ? spans : [],
-      value: key === undefined ? undefined : view?.analysis.byKey.get(key)?.value,
+      value: term?.value,
+      kind: term?.kind === 'synergy' || term?.kind === 'redundancy' ? term.kind : undefined,
     });
     this.list.setSelected(key);
     this.network.setSelected(key);

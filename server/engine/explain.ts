@@ -1,5 +1,7 @@
 import type { Explanation, Interaction, SamplingRound } from '../../protocol/explanation';
 import { EXPLANATION_SCHEMA_VERSION } from '../../protocol/explanation';
+import { isNegligible } from '../../protocol/effects';
+import { hasFindings, verdictOf } from '../../protocol/verdict';
 import type { Feature, Granularity, PinnedSpan } from '../../protocol/features';
 import { applyMask, type Masking } from '../ablation/mask';
 import { segmentText } from '../ablation/segment';
@@ -162,11 +164,21 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
 
   const report = (recovered: Recovery, partial: boolean, fullValue: number, emptyValue: number, noiseFloor: number | null): Explanation => {
     const indexStarted = Date.now();
+    const algorithm = { name: recovered.diagnostics.algorithm, reason: recovered.diagnostics.reason };
+    const faithfulness = { r2: recovered.diagnostics.heldOutR2, heldOut: recovered.diagnostics.heldOutMasks };
+    const fourier = toInteractions(recovered.fourier);
+    const verdict = verdictOf({ faithfulness, noiseFloor, fourier, algorithm });
+    // A fit that does not capture the model has no findings: its terms would be read as effects.
+    const findings = hasFindings(verdict);
     const terms = interactionIndex(request.index, recovered.fourier, request.order);
-    const interactions = flagNoise(strongest(terms, request.top), noiseFloor);
+    const interactions = findings ? flagNoise(strongest(terms, request.top), noiseFloor) : [];
     // Fourier singletons are −½ × the effect of keeping a feature; every other index reports the effect itself.
     const singletons = request.index === 'fourier' ? interactionIndex('banzhaf', recovered.fourier, 1) : terms;
-    const featureValues = features.map((feature) => singletons.get(keyOfSorted([feature.index])) ?? 0);
+    const largestSingleton = Math.max(0, ...features.map((feature) => Math.abs(singletons.get(keyOfSorted([feature.index])) ?? 0)));
+    const featureValues = features.map((feature) => {
+      const value = singletons.get(keyOfSorted([feature.index])) ?? 0;
+      return findings && !isNegligible(value, largestSingleton) ? value : 0;
+    });
     return {
       version: EXPLANATION_SCHEMA_VERSION,
       text: request.text,
@@ -176,7 +188,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       target: request.source.target,
       model: request.source.model,
       valueFunction: request.source.valueFunction,
-      algorithm: { name: recovered.diagnostics.algorithm, reason: recovered.diagnostics.reason },
+      algorithm,
       index: request.index,
       order: request.order,
       maxOrder: plan.maxOrder,
@@ -184,8 +196,9 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       emptyValue,
       interactions,
       featureValues,
-      fourier: toInteractions(recovered.fourier),
-      faithfulness: { r2: recovered.diagnostics.heldOutR2, heldOut: recovered.diagnostics.heldOutMasks },
+      fourier,
+      faithfulness,
+      verdict,
       sampling: {
         budget: request.budget,
         rounds: samplingRounds(recovered),
@@ -295,10 +308,15 @@ function toInteractions(spectrum: Spectrum): Interaction[] {
   return [...spectrum].map(([key, value]) => ({ features: indicesOf(key), value }));
 }
 
-/** Terms strongest first; `top` > 0 keeps that many non-empty terms, 0 keeps every non-zero term with ∅. */
+/**
+ * Terms strongest first; `top` > 0 keeps that many non-empty terms, 0 keeps every non-zero term with ∅.
+ * Terms at the level of rounding (see isNegligible) are not effects and are never listed.
+ */
 function strongest(spectrum: Spectrum, top: number): Interaction[] {
+  let largest = 0;
+  for (const [key, value] of spectrum) if (key !== EMPTY_KEY) largest = Math.max(largest, Math.abs(value));
   const terms = [...spectrum]
-    .filter(([key, value]) => value !== 0 && (top === 0 || key !== EMPTY_KEY))
+    .filter(([key, value]) => (key === EMPTY_KEY ? top === 0 && value !== 0 : !isNegligible(value, largest)))
     .map(([key, value]) => ({ features: indicesOf(key), value }));
   terms.sort((a, b) => Math.abs(b.value) - Math.abs(a.value) || a.features.length - b.features.length);
   return top > 0 ? terms.slice(0, top) : terms;

@@ -13,7 +13,7 @@ export function formatCsv(explanation: Explanation): string {
       String(rank + 1),
       String(term.features.length),
       String(term.value),
-      kindOf(term),
+      kindOf(explanation, term),
       term.features.join(' '),
       term.features.map((index) => explanation.features[index]?.text ?? '').join(' | '),
     ]);

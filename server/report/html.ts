@@ -1,5 +1,6 @@
 import type { Explanation } from '../../protocol/explanation';
-import { firstOrderValues, kindOf, shortText } from './spanText';
+import { describeVerdict, hasFindings, verdictOf } from '../../protocol/verdict';
+import { kindOf, shortText } from './spanText';
 
 /**
  * A self-contained HTML report: no scripts, no external resources, styles inline. The explained
@@ -8,13 +9,15 @@ import { firstOrderValues, kindOf, shortText } from './spanText';
  * model text is escaped.
  */
 export function formatHtml(explanation: Explanation): string {
-  const firstOrder = firstOrderValues(explanation);
-  const scale = Math.max(1e-12, ...Array.from(firstOrder, Math.abs));
+  // featureValues hold each span's effect when kept under every index (Banzhaf values under the Fourier one).
+  const firstOrder = explanation.featureValues;
+  const scale = Math.max(1e-12, ...firstOrder.map(Math.abs));
+  const verdict = verdictOf(explanation);
   const pieces: string[] = [];
   let cursor = 0;
   for (const feature of explanation.features) {
     pieces.push(escapeHtml(explanation.text.slice(cursor, feature.start)));
-    const value = firstOrder[feature.index] as number;
+    const value = firstOrder[feature.index] ?? 0;
     const alpha = Math.min(1, Math.abs(value) / scale) * 0.55;
     const colour = value >= 0 ? `rgba(0, 114, 178, ${alpha.toFixed(3)})` : `rgba(230, 159, 0, ${alpha.toFixed(3)})`;
     pieces.push(
@@ -26,7 +29,7 @@ export function formatHtml(explanation: Explanation): string {
   const rows = explanation.interactions
     .map(
       (term, rank) =>
-        `<tr><td>${rank + 1}</td><td>${term.features.length}</td><td>${term.value.toFixed(4)}</td><td>${kindOf(term)}</td><td>${term.features
+        `<tr><td>${rank + 1}</td><td>${term.features.length}</td><td>${term.value.toFixed(4)}</td><td>${kindOf(explanation, term)}</td><td>${term.features
           .map((index) => `[${index}] ${escapeHtml(shortText(explanation.features[index]?.text ?? '', 80))}`)
           .join('<br>')}</td></tr>`,
     )
@@ -45,19 +48,26 @@ body { font-family: system-ui, sans-serif; margin: 2rem; color: #1f1f1f; backgro
 table { border-collapse: collapse; margin-top: 1rem; }
 td, th { border: 1px solid #ddd; padding: 0.3rem 0.6rem; vertical-align: top; }
 .meta { color: #555; }
+.verdict { padding: 0.4rem 0.6rem; border-left: 4px solid #0072b2; }
+.verdict.rough, .verdict.poor { border-left-color: #e69f00; }
 </style>
 </head>
 <body>
 <h1>SPEX explanation</h1>
-<p class="meta">Model: ${escapeHtml(explanation.model)} · value function: ${escapeHtml(explanation.valueFunction.name)} · algorithm: ${escapeHtml(explanation.algorithm.name)} · ${explanation.features.length} features · ${explanation.calls.model} model calls, ${explanation.calls.cached} cached · faithfulness: ${r2 === null ? 'exact' : `held-out R² ${r2.toFixed(4)}`}</p>
+<p class="meta">Model: ${escapeHtml(explanation.model)} · value function: ${escapeHtml(explanation.valueFunction.name)} · algorithm: ${escapeHtml(explanation.algorithm.name)} · ${explanation.features.length} features · ${explanation.calls.model} model calls, ${explanation.calls.cached} cached · ${r2 === null ? 'every mask scored' : `held-out R² ${r2.toFixed(4)}`}</p>
+<p class="verdict ${verdict.level}"><strong>Verdict: ${escapeHtml(describeVerdict(verdict))}</strong></p>
 ${explanation.target === null ? '' : `<p>Answer explained: <q>${escapeHtml(explanation.target)}</q></p>`}
-<p>Blue spans raise the value, orange spans lower it (first-order ${escapeHtml(explanation.index)}).</p>
+<p>Blue spans raise the value, orange spans lower it (first-order ${explanation.index === 'fourier' ? 'Banzhaf values: Fourier signs are inverted' : escapeHtml(explanation.index)}).</p>
 <div class="text">${pieces.join('')}</div>
 <h2>Top interactions (${escapeHtml(explanation.index)}, order ≤ ${explanation.order})</h2>
-<table>
+${
+  hasFindings(verdict)
+    ? `<table>
 <tr><th>#</th><th>Order</th><th>Value</th><th>Kind</th><th>Spans</th></tr>
 ${rows}
-</table>
+</table>`
+    : "<p>None reported: the surrogate does not capture the model's behaviour, so its terms are not findings.</p>"
+}
 </body>
 </html>
 `;

@@ -1,4 +1,5 @@
 import { describeSurrogate, type Explanation } from '../../protocol/explanation';
+import { hasFindings, verdictOf } from '../../protocol/verdict';
 import { describeSampling } from './sampling';
 import { kindOf, shortText } from './spanText';
 
@@ -8,16 +9,18 @@ import { kindOf, shortText } from './spanText';
  */
 export function formatMarkdown(explanation: Explanation): string {
   const lines: string[] = [];
+  const verdict = verdictOf(explanation);
   lines.push('# SPEX explanation', '');
+  lines.push(
+    `**Verdict: ${escapeMarkdown(verdict.label)}** (${escapeMarkdown(verdict.evidence)})${verdict.advice ? `. ${escapeMarkdown(verdict.advice)}` : ''}`,
+    '',
+  );
   lines.push(`- Model: ${escapeMarkdown(explanation.model)}`);
   if (explanation.target !== null) lines.push(`- Answer explained: “${escapeMarkdown(shortText(explanation.target, 200))}”`);
   lines.push(`- Value function: ${explanation.valueFunction.name} (${escapeMarkdown(explanation.valueFunction.reason)})`);
   lines.push(`- Algorithm: ${explanation.algorithm.name} (${escapeMarkdown(explanation.algorithm.reason)})`);
   lines.push(
     `- Features: ${explanation.features.length} at ${explanation.granularity} granularity; value with all kept ${fixed(explanation.fullValue)}, with none ${fixed(explanation.emptyValue)}`,
-  );
-  lines.push(
-    `- Faithfulness: ${explanation.faithfulness.r2 === null ? 'exact (every mask scored)' : `held-out R² ${fixed(explanation.faithfulness.r2)} on ${explanation.faithfulness.heldOut} masks`}`,
   );
   lines.push(
     `- Calls: ${explanation.calls.model} model, ${explanation.calls.cached} cached, ${explanation.calls.masks} masks; ${Math.round(explanation.timing.totalMs)} ms`,
@@ -31,12 +34,18 @@ export function formatMarkdown(explanation: Explanation): string {
   }
   lines.push('', '## Text', '', markedText(explanation));
   lines.push('', `## Top interactions (${explanation.index}, order ≤ ${explanation.order})`, '');
-  lines.push('| # | Order | Value | Kind | Spans |', '|---:|---:|---:|---|---|');
-  explanation.interactions.forEach((term, rank) => {
-    lines.push(
-      `| ${rank + 1} | ${term.features.length} | ${fixed(term.value)}${term.belowNoise ? ' †' : ''} | ${kindOf(term)} | ${term.features.map((index) => `[${index}] ${quote(explanation, index)}`).join(' + ')} |`,
-    );
-  });
+  if (!hasFindings(verdict)) {
+    lines.push("None reported: the surrogate does not capture the model's behaviour, so its terms are not findings.");
+  } else if (explanation.interactions.length === 0) {
+    lines.push('None: no span or set of spans changes the value.');
+  } else {
+    lines.push('| # | Order | Value | Kind | Spans |', '|---:|---:|---:|---|---|');
+    explanation.interactions.forEach((term, rank) => {
+      lines.push(
+        `| ${rank + 1} | ${term.features.length} | ${fixed(term.value)}${term.belowNoise ? ' †' : ''} | ${kindOf(explanation, term)} | ${term.features.map((index) => `[${index}] ${quote(explanation, index)}`).join(' + ')} |`,
+      );
+    });
+  }
   lines.push('', '## Features', '');
   for (const feature of explanation.features) lines.push(`${feature.index}. ${escapeMarkdown(shortText(feature.text, 120))}`);
   return `${lines.join('\n')}\n`;

@@ -33,10 +33,10 @@ describe('attribution shown in the editor', () => {
 
   it('writes a hover with value, rank and partners, escaping prompt text', () => {
     const hover = hoverMarkdown(sampleExplanation(), 2);
-    assert.match(hover, /feature 2 · MOBIUS \+0\.000 \(raises the logprob; rank 4 of 4\)/u);
+    assert.match(hover, /feature 2 · MOBIUS \+0\.000 \(does not change the logprob; rank 4 of 4\)/u);
     assert.match(hover, /synergy \+2\.000 with \[1\] “Beta \\<b\\>follows\\<\/b\\>\.”/u);
     assert.match(hover, /redundancy −0\.800 with \[3\] “Delta waits\.”/u);
-    assert.match(hover, /held-out R² 0\.970/u);
+    assert.match(hover, /Verdict: fits well \(held-out R² 0\.970 on 40 masks\)/u);
     assert.doesNotMatch(hover, /<b>/u);
   });
 

@@ -120,7 +120,7 @@ describe('webview panel: an explanation', () => {
       'Algorithm: exact',
       'Calls: 515 model · 0 cached · 512 masks',
       'Time: 2.1 s (model 2.1 s, recovery 3 ms)',
-      'Faithfulness: exact: every mask was scored',
+      'Faithfulness: exact: every mask scored, deterministic values',
       'Noise floor: 0 (deterministic)',
       'Full / empty: −4.1500 / −9.0000',
     ]);
@@ -158,15 +158,33 @@ describe('webview panel: an explanation', () => {
     assert.match(title, /Surrogate: 50% dense ridge model, 50% averaged trees$/u);
   });
 
-  it('warns when the held-out R² is low', async () => {
+  it('says plainly when the fit is rough, and shows no findings when it does not fit', async () => {
+    const proxy = { name: 'proxyspex', reason: 'test' };
     await showView(page, {
       type: 'showExplanation',
-      explanation: { ...explanation, faithfulness: { r2: 0.42, heldOut: 64 } },
+      explanation: { ...explanation, algorithm: proxy, faithfulness: { r2: 0.65, heldOut: 64 } },
       partial: false,
     });
     assert.equal(await page.locator('#warning').isVisible(), true);
-    assert.match((await page.locator('#warning').textContent()) ?? '', /Low faithfulness.*42%.*R² 0\.420 < 0\.8/u);
+    assert.match(
+      (await page.locator('#warning').textContent()) ?? '',
+      /^Rough fit \(held-out R² 0\.650 on 64 masks\)\. Read the top spans only/u,
+    );
+    assert.match((await page.locator('#summary').textContent()) ?? '', /^rough: read the top spans only · /u);
+    assert.ok((await listed(page)).size > 0, 'a rough fit still lists its terms');
+
+    await showView(page, {
+      type: 'showExplanation',
+      explanation: { ...explanation, algorithm: proxy, faithfulness: { r2: 0.42, heldOut: 64 } },
+      partial: false,
+    });
+    assert.match(
+      (await page.locator('#warning').textContent()) ?? '',
+      /^Does not fit \(held-out R² 0\.420 on 64 masks\)\. .*no spans or interactions/u,
+    );
     assert.match((await page.locator('#facts').textContent()) ?? '', /held-out R² 0\.420 on 64 masks/u);
+    assert.equal((await listed(page)).size, 0, 'a fit that does not fit lists no terms');
+    assert.equal(await page.locator('#text .feature.raises, #text .feature.lowers').count(), 0, 'and tints no span');
   });
 
   it('lists the terms with their order, value and span texts, strongest first, and sorts by each column', async () => {
@@ -320,7 +338,7 @@ describe('webview panel: an explanation', () => {
     };
     await showView(page, { type: 'showExplanation', explanation: partial, partial: true, verifiable: false });
     assert.match((await page.locator('#banner').textContent()) ?? '', /^Partial — still running \(128 masks scored so far\)/u);
-    assert.match((await page.locator('#summary').textContent()) ?? '', /^Partial · 9 features/u);
+    assert.match((await page.locator('#summary').textContent()) ?? '', /^Partial · exact · 9 features/u);
     assert.equal(await page.locator('#facts .fact dd').nth(8).textContent(), '— / —');
     await chooseOption(page, 'index-select', 'SII');
     await page.locator('#interactions li.term[data-features="0,1"]').click();
@@ -365,7 +383,7 @@ describe('webview panel: an explanation', () => {
     );
     assert.match(
       (await page.locator('#summary').textContent()) ?? '',
-      /4 features · exact · logprob · 16 model calls, 0 cached · held-out R² 0\.970/u,
+      /^fits well · 4 features · exact · logprob · 16 model calls, 0 cached$/u,
     );
   });
 });

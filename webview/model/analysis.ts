@@ -1,3 +1,5 @@
+import { effectKind, isNegligible, type EffectKind } from '../../protocol/effects';
+import { hasFindings, verdictOf } from '../../protocol/verdict';
 import type { IndexName } from '../../server/recovery/indexNames';
 import { interactionIndex } from '../../server/recovery/indices';
 import { EMPTY_KEY, indicesOf, keyOfSorted, type InteractionKey } from '../../server/recovery/interactionKey';
@@ -9,6 +11,8 @@ export interface Term {
   /** Sorted feature indices. */
   readonly features: readonly number[];
   readonly value: number;
+  /** What the term says under its index: raises or lowers (one span), synergy or redundancy (a set). */
+  readonly kind: Exclude<EffectKind, 'baseline'>;
   /** |value| does not exceed the measured noise floor. */
   readonly belowNoise: boolean;
 }
@@ -30,6 +34,11 @@ export interface Analysis {
   readonly partners: readonly (readonly Term[])[];
   /** 'recomputed' from the expansion here, or 'reported' as the run sent it (when it carried no expansion). */
   readonly source: 'recomputed' | 'reported';
+  /**
+   * False when the fit does not capture the model (see protocol/verdict.ts): then there are no terms
+   * and no tints, since a term of such a fit would be read as a finding.
+   */
+  readonly hasFindings: boolean;
 }
 
 export const INDEX_LABELS: Readonly<Record<IndexName, string>> = {
@@ -71,15 +80,25 @@ export function analyse(model: ExplanationModel, index: IndexName, order: number
   const noiseFloor = explanation.noiseFloor ?? 0;
   const belowNoise = (value: number): boolean => noiseFloor > 0 && Math.abs(value) <= noiseFloor;
   const firstOrder = new Float64Array(n);
+  const findings = hasFindings(verdictOf(explanation));
+  const termOf = (key: string, features: readonly number[], value: number, belowNoiseFlag: boolean): Term => ({
+    key,
+    features,
+    value,
+    kind: effectKind(index, features.length, value) as Term['kind'],
+    belowNoise: belowNoiseFlag,
+  });
   let terms: Term[];
   let source: Analysis['source'];
   if (model.canRecompute) {
     source = 'recomputed';
     const spectrum = interactionIndex(index, model.spectrum, order);
     terms = [];
+    let largest = 0;
+    for (const [key, value] of spectrum) if (key !== EMPTY_KEY) largest = Math.max(largest, Math.abs(value));
     for (const [key, value] of spectrum) {
-      if (key === EMPTY_KEY || value === 0) continue;
-      terms.push({ key, features: indicesOf(key), value, belowNoise: belowNoise(value) });
+      if (key === EMPTY_KEY || isNegligible(value, largest)) continue;
+      terms.push(termOf(key, indicesOf(key), value, belowNoise(value)));
     }
     // Fourier singletons are −½ × the effect of keeping a feature; Banzhaf values are that effect.
     const singletons = index === 'fourier' ? interactionIndex('banzhaf', model.spectrum, 1) : spectrum;
@@ -92,10 +111,17 @@ export function analyse(model: ExplanationModel, index: IndexName, order: number
       .filter((term) => term.features.length > 0 && term.value !== 0)
       .map((term) => {
         const features = [...new Set(term.features)].sort((a, b) => a - b);
-        return { key: keyOfSorted(features), features, value: term.value, belowNoise: term.belowNoise === true };
+        return termOf(keyOfSorted(features), features, term.value, term.belowNoise === true);
       });
     explanation.featureValues.forEach((value, feature) => (firstOrder[feature] = value));
   }
+  if (!findings) {
+    terms = [];
+    firstOrder.fill(0);
+  }
+  let largestSingle = 0;
+  for (const value of firstOrder) largestSingle = Math.max(largestSingle, Math.abs(value));
+  for (let feature = 0; feature < n; feature += 1) if (isNegligible(firstOrder[feature] as number, largestSingle)) firstOrder[feature] = 0;
   terms.sort((a, b) => Math.abs(b.value) - Math.abs(a.value) || a.features.length - b.features.length || (a.key < b.key ? -1 : 1));
   const partners: Term[][] = Array.from({ length: n }, () => []);
   for (const term of terms) if (term.features.length >= 2) for (const feature of term.features) partners[feature]?.push(term);
@@ -111,5 +137,6 @@ export function analyse(model: ExplanationModel, index: IndexName, order: number
     firstOrderName: `${INDEX_LABELS[index === 'fourier' ? 'banzhaf' : index]} value`,
     partners,
     source,
+    hasFindings: findings,
   };
 }

@@ -20,7 +20,9 @@ export interface TermSort {
 /** The terms the filters let through, in the order given. */
 export function filterTerms(terms: readonly Term[], filter: TermFilter): Term[] {
   const hidden = new Set(filter.hiddenOrders);
-  return terms.filter((term) => !hidden.has(term.features.length) && (term.value > 0 ? filter.synergy : filter.redundancy));
+  return terms.filter(
+    (term) => !hidden.has(term.features.length) && (term.kind === 'synergy' || term.kind === 'raises' ? filter.synergy : filter.redundancy),
+  );
 }
 
 /**
@@ -48,13 +50,4 @@ export function sortTerms(terms: readonly Term[], sort: TermSort): Term[] {
       (a.features[0] ?? 0) - (b.features[0] ?? 0) ||
       (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
   );
-}
-
-/** "synergy"/"redundancy" for sets of two or more spans, "raises"/"lowers" for one span. */
-export function kindOf(term: {
-  readonly features: readonly unknown[];
-  readonly value: number;
-}): 'synergy' | 'redundancy' | 'raises' | 'lowers' {
-  if (term.features.length === 1) return term.value >= 0 ? 'raises' : 'lowers';
-  return term.value >= 0 ? 'synergy' : 'redundancy';
 }

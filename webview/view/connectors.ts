@@ -5,6 +5,8 @@ import { signed } from '../format';
 export interface ConnectorInput {
   readonly spans: readonly HTMLElement[];
   readonly value: number | undefined;
+  /** Synergy or redundancy under the panel's index (a Fourier value's sign alone does not say which). */
+  readonly kind: 'synergy' | 'redundancy' | undefined;
 }
 
 interface Point {
@@ -23,7 +25,7 @@ interface Anchor extends Point {
  * span). The layer ignores the pointer; it is redrawn whenever the text reflows.
  */
 export class Connectors {
-  private input: ConnectorInput = { spans: [], value: undefined };
+  private input: ConnectorInput = { spans: [], value: undefined, kind: undefined };
 
   constructor(
     private readonly layer: SVGSVGElement,
@@ -38,7 +40,7 @@ export class Connectors {
   }
 
   draw(): void {
-    const { spans, value } = this.input;
+    const { spans, value, kind } = this.input;
     // Without a selection nothing is read from the layout: reading it would force a reflow of the whole text.
     if (spans.length < 2) {
       this.layer.replaceChildren();
@@ -47,7 +49,7 @@ export class Connectors {
     const origin = this.stage.getBoundingClientRect();
     this.layer.setAttribute('width', String(this.stage.scrollWidth));
     this.layer.setAttribute('height', String(this.stage.scrollHeight));
-    const tone = value === undefined ? 'neutral' : value >= 0 ? 'synergy' : 'redundancy';
+    const tone = kind ?? 'neutral';
     const group = svg('g', { class: `connector ${tone}` });
     const anchors = spans
       .map((span) => span.getClientRects()[0])

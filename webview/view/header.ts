@@ -1,10 +1,8 @@
 import { describeSurrogate, sampledMasks, type Explanation, type Sampling } from '../../protocol/explanation';
+import { verdictOf } from '../../protocol/verdict';
 import type { ShowSegmentationMessage } from '../../protocol/webview';
 import { h } from '../dom';
 import { milliseconds, plain, plural } from '../format';
-
-/** Below this held-out R² the header warns that the surrogate, and every value from it, is rough. */
-export const LOW_R2 = 0.8;
 
 export interface HeaderParts {
   readonly summary: HTMLElement;
@@ -37,12 +35,12 @@ export function renderSegmentationHeader(parts: HeaderParts, message: ShowSegmen
  * warning when R² is low and a banner while the run is partial or after it was cancelled.
  */
 export function renderExplanationHeader(parts: HeaderParts, explanation: Explanation, run: RunState): void {
-  const { calls, timing, faithfulness } = explanation;
-  const r2 = faithfulness.r2;
-  const exact = r2 === null && faithfulness.heldOut === 0;
+  const { calls, timing } = explanation;
+  const verdict = verdictOf(explanation);
   parts.summary.textContent =
-    `${run.partial ? 'Partial · ' : ''}${plural(explanation.features.length, 'feature')} · ${explanation.algorithm.name} · ${explanation.valueFunction.name} · ` +
-    `${calls.model} model calls, ${calls.cached} cached · ${exact ? 'exact' : r2 === null ? 'R² not measured' : `held-out R² ${r2.toFixed(3)}`}`;
+    `${run.partial ? 'Partial · ' : ''}${verdict.label} · ${plural(explanation.features.length, 'feature')} · ${explanation.algorithm.name} · ${explanation.valueFunction.name} · ` +
+    `${calls.model} model calls, ${calls.cached} cached`;
+  parts.summary.dataset.verdict = verdict.level;
   // A div per pair (allowed in a dl) keeps each term next to its value in the grid.
   const fact = (term: string, value: string, title?: string): HTMLElement =>
     h('div', { className: 'fact' }, h('dt', { text: term }), h('dd', { text: value, ...(title ? { title } : {}) }));
@@ -57,14 +55,7 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
       `${calls.model.toLocaleString('en-US')} model · ${calls.cached.toLocaleString('en-US')} cached · ${plural(calls.masks, 'mask')}`,
     ),
     fact('Time', `${milliseconds(timing.totalMs)} (model ${milliseconds(timing.modelMs)}, recovery ${milliseconds(timing.recoveryMs)})`),
-    fact(
-      'Faithfulness',
-      exact
-        ? 'exact: every mask was scored'
-        : r2 === null
-          ? 'not measured: no held-out masks'
-          : `held-out R² ${r2.toFixed(3)} on ${plural(faithfulness.heldOut, 'mask')}`,
-    ),
+    fact('Faithfulness', `${verdict.label}: ${verdict.evidence}`),
     ...(explanation.sampling ? [samplingFact(explanation.sampling, fact)] : []),
     fact(
       'Noise floor',
@@ -77,11 +68,15 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
       'The value with every span kept, and with every span removed.',
     ),
   );
-  const low = r2 !== null && r2 < LOW_R2;
-  parts.warning.hidden = !low;
-  parts.warning.textContent = low
-    ? `Low faithfulness: the surrogate explains ${Math.max(0, Math.round(r2 * 100))}% of the held-out variance (R² ${r2.toFixed(3)} < ${LOW_R2}). ` +
-      'Read its values and what-if predictions as rough; a larger budget or a higher max order may help. Verify important what-ifs with the model.'
+  // A rough or failed fit says so above everything else: its values and what-ifs are not to be taken as read.
+  const warn = verdict.level === 'rough' || verdict.level === 'poor';
+  parts.warning.hidden = !warn;
+  parts.warning.className = `warning ${verdict.level}`;
+  parts.warning.textContent = warn
+    ? `${verdict.level === 'poor' ? 'Does not fit' : 'Rough fit'} (${verdict.evidence}). ` +
+      (verdict.level === 'poor'
+        ? "The model's behaviour is not captured, so no spans or interactions are shown as findings; what-if predictions are unreliable. Try a coarser granularity or a larger budget."
+        : 'Read the top spans only; values and what-if predictions are approximate. A larger budget or a coarser granularity would sharpen it; verify important what-ifs with the model.')
     : '';
   if (run.cancelled) {
     parts.banner.className = 'banner partial';

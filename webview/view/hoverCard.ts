@@ -1,5 +1,4 @@
 import type { Term } from '../model/analysis';
-import { kindOf } from '../model/termFilter';
 import { h } from '../dom';
 import { signed, spanName } from '../format';
 
@@ -57,7 +56,7 @@ export class HoverCard {
     const list = h('ol', { className: 'partners', attributes: { 'aria-label': 'Strongest partners' } });
     for (const term of partners) {
       const others = term.features.filter((feature) => feature !== content.index);
-      const kind = kindOf(term);
+      const kind = term.kind;
       const button = h(
         'button',
         {

@@ -1,5 +1,5 @@
 import type { Term } from '../model/analysis';
-import { kindOf, type SortKey, type TermSort } from '../model/termFilter';
+import type { SortKey, TermSort } from '../model/termFilter';
 import { h } from '../dom';
 import { plural, signed, spanName } from '../format';
 
@@ -91,7 +91,7 @@ export class InteractionList {
           `${input.terms.length < input.total ? ` (${input.total - input.terms.length} filtered out)` : ''}.`;
     const fragment = document.createDocumentFragment();
     this.rows = shown.map((term, position) => {
-      const kind = kindOf(term);
+      const kind = term.kind;
       const names = term.features.map((feature) => spanName(feature, input.featureText(feature)));
       const bar = h('span', { className: 'bar' });
       bar.style.setProperty('--share', (input.largest > 0 ? Math.abs(term.value) / input.largest : 0).toFixed(3));

@@ -1,5 +1,4 @@
 import type { Term } from '../model/analysis';
-import { kindOf } from '../model/termFilter';
 import { h, svg } from '../dom';
 import { plural, shorten, signed, spanName } from '../format';
 import { NETWORK_SIZES } from '../state';
@@ -118,7 +117,7 @@ export class NetworkView {
   }
 
   private edge(term: Term, placed: ReadonlyMap<number, Placed>, largest: number, input: NetworkInput): SVGGElement {
-    const kind = kindOf(term);
+    const kind = term.kind;
     const share = largest > 0 ? Math.abs(term.value) / largest : 0;
     const names = term.features.map((feature) => spanName(feature, input.featureText(feature), 30));
     const group = svg('g', {

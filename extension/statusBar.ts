@@ -21,7 +21,7 @@ export class RunStatus implements vscode.Disposable {
 
   finished(explanation: Explanation): void {
     const verdict = verdictOf(explanation);
-    this.item.text = `${VERDICT_ICONS[verdict.level]} SPEX ${SHORT_VERDICTS[verdict.level]}${verdict.r2 === null || verdict.level === 'exact' ? '' : ` · R² ${verdict.r2.toFixed(2)}`}${explanation.partial ? ' (partial)' : ''}`;
+    this.item.text = `${VERDICT_ICONS[verdict.level]} SPEX ${verdict.short}${verdict.r2 === null || verdict.level === 'exact' ? '' : ` · R² ${verdict.r2.toFixed(2)}`}${explanation.partial ? ' (partial)' : ''}`;
     this.item.backgroundColor = verdict.level === 'poor' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     const sampling = explanation.sampling;
     // An anytime stop is worth saying: the calls it saved are the user's time.
@@ -44,14 +44,6 @@ export class RunStatus implements vscode.Disposable {
     this.item.dispose();
   }
 }
-
-/** The verdict in the few words a status bar has room for. */
-const SHORT_VERDICTS: Readonly<Record<FitLevel, string>> = {
-  exact: 'exact',
-  good: 'fits well',
-  rough: 'rough fit',
-  poor: 'does not fit',
-};
 
 const VERDICT_ICONS: Readonly<Record<FitLevel, string>> = {
   exact: '$(symbol-event)',

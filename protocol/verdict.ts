@@ -9,8 +9,10 @@ export type FitLevel = 'exact' | 'good' | 'rough' | 'poor';
 
 export interface FitVerdict {
   readonly level: FitLevel;
-  /** The verdict in words, e.g. "fits well" or "does not fit". */
+  /** The verdict in words, e.g. "fits well" or "does not fit: the model's behaviour is not captured". */
   readonly label: string;
+  /** The verdict in the two or three words a status bar or a summary line has room for. */
+  readonly short: string;
   /** What it rests on, e.g. "held-out R² 0.912 on 200 masks". */
   readonly evidence: string;
   /** What to do about a rough or poor fit; null when there is nothing to do. */
@@ -80,6 +82,13 @@ const LABELS: Readonly<Record<FitLevel, string>> = {
   poor: "does not fit: the model's behaviour is not captured",
 };
 
+const SHORT_LABELS: Readonly<Record<FitLevel, string>> = {
+  exact: 'exact',
+  good: 'fits well',
+  rough: 'rough fit',
+  poor: 'does not fit',
+};
+
 const ADVICE: Readonly<Record<FitLevel, string | null>> = {
   exact: null,
   good: null,
@@ -88,7 +97,7 @@ const ADVICE: Readonly<Record<FitLevel, string | null>> = {
 };
 
 function verdict(level: FitLevel, evidence: string, r2: number | null): FitVerdict {
-  return { level, label: LABELS[level], evidence, advice: ADVICE[level], r2 };
+  return { level, label: LABELS[level], short: SHORT_LABELS[level], evidence, advice: ADVICE[level], r2 };
 }
 
 function levelOf(r2: number): FitLevel {

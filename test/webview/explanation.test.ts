@@ -170,7 +170,7 @@ describe('webview panel: an explanation', () => {
       (await page.locator('#warning').textContent()) ?? '',
       /^Rough fit \(held-out R² 0\.650 on 64 masks\)\. Read the top spans only/u,
     );
-    assert.match((await page.locator('#summary').textContent()) ?? '', /^rough: read the top spans only · /u);
+    assert.match((await page.locator('#summary').textContent()) ?? '', /^rough fit · /u);
     assert.ok((await listed(page)).size > 0, 'a rough fit still lists its terms');
 
     await showView(page, {

@@ -38,7 +38,7 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
   const { calls, timing } = explanation;
   const verdict = verdictOf(explanation);
   parts.summary.textContent =
-    `${run.partial ? 'Partial · ' : ''}${verdict.label} · ${plural(explanation.features.length, 'feature')} · ${explanation.algorithm.name} · ${explanation.valueFunction.name} · ` +
+    `${run.partial ? 'Partial · ' : ''}${verdict.short} · ${plural(explanation.features.length, 'feature')} · ${explanation.algorithm.name} · ${explanation.valueFunction.name} · ` +
     `${calls.model} model calls, ${calls.cached} cached`;
   parts.summary.dataset.verdict = verdict.level;
   // A div per pair (allowed in a dl) keeps each term next to its value in the grid.
@@ -55,7 +55,7 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
       `${calls.model.toLocaleString('en-US')} model · ${calls.cached.toLocaleString('en-US')} cached · ${plural(calls.masks, 'mask')}`,
     ),
     fact('Time', `${milliseconds(timing.totalMs)} (model ${milliseconds(timing.modelMs)}, recovery ${milliseconds(timing.recoveryMs)})`),
-    fact('Faithfulness', `${verdict.label}: ${verdict.evidence}`),
+    fact('Faithfulness', `${verdict.short}: ${verdict.evidence}`, verdict.label),
     ...(explanation.sampling ? [samplingFact(explanation.sampling, fact)] : []),
     fact(
       'Noise floor',

@@ -1,5 +1,14 @@
 import type { Feature, Granularity, PinnedSpan } from '../../protocol/features';
 import { isGranularity } from '../../protocol/features';
+import {
+  containsWhitespace,
+  HORIZONTAL_WHITESPACE_SOURCE,
+  isAllWhitespace,
+  isWhitespaceAt,
+  leadingWhitespaceLength,
+  LINE_BREAK_SOURCE,
+  trailingWhitespaceLength,
+} from './whitespace';
 
 /** A half-open range of UTF-16 offsets into the explained text. */
 interface Range {
@@ -26,9 +35,12 @@ export class SegmentationError extends Error {
 }
 
 /**
- * Splits text into features. Features never contain leading or trailing whitespace, never overlap
- * a pinned span, and always satisfy `text.slice(start, end) === feature.text`, whatever the script
- * (CJK, RTL, emoji, combining marks), because every offset comes from the segmenters themselves.
+ * Splits text into features. Every character that is not whitespace (Unicode White_Space, see
+ * whitespace.ts) belongs to exactly one feature or to pinned text, at every granularity, so nothing
+ * the model reads is beyond ablation. Features never contain leading or trailing whitespace, never
+ * overlap each other or a pinned span, and always satisfy `text.slice(start, end) === feature.text`,
+ * whatever the script (CJK, RTL, emoji, combining marks, lone surrogates), because every offset
+ * comes from the segmenters themselves.
  */
 export function segmentText(text: string, options: SegmentOptions): Segmentation {
   if (!isGranularity(options.granularity)) {
@@ -58,6 +70,13 @@ export function segmentText(text: string, options: SegmentOptions): Segmentation
 
 type Splitter = (text: string, region: Range) => Range[];
 
+const LINE_BREAK = new RegExp(LINE_BREAK_SOURCE, 'gu');
+/** A blank line (a line end, spaces or tabs, another line end) or a PARAGRAPH SEPARATOR, with the whitespace after it. */
+const PARAGRAPH_BREAK = new RegExp(
+  `(?:${LINE_BREAK_SOURCE})${HORIZONTAL_WHITESPACE_SOURCE}*(?:${LINE_BREAK_SOURCE})\\p{White_Space}*|\\u2029\\p{White_Space}*`,
+  'gu',
+);
+
 function splitterFor(granularity: Granularity, locale: string | undefined): Splitter {
   switch (granularity) {
     case 'word':
@@ -67,9 +86,9 @@ function splitterFor(granularity: Granularity, locale: string | undefined): Spli
     case 'sentence':
       return (text, region) => splitSentences(text, region, locale);
     case 'line':
-      return (text, region) => splitBySeparator(text, region, /\r\n|\r|\n/gu);
+      return (text, region) => splitBySeparator(text, region, LINE_BREAK);
     case 'paragraph':
-      return (text, region) => splitBySeparator(text, region, /(?:\r\n|\r|\n)[^\S\r\n]*(?:\r\n|\r|\n)\s*/gu);
+      return (text, region) => splitBySeparator(text, region, PARAGRAPH_BREAK);
     default: {
       const pattern = compilePattern(granularity.slice('separator:'.length), 'separator');
       return (text, region) => splitBySeparator(text, region, pattern);
@@ -77,57 +96,64 @@ function splitterFor(granularity: Granularity, locale: string | undefined): Spli
   }
 }
 
-const WHITESPACE = /\s/u;
-/** A segment with a letter, a digit or a pictograph carries meaning on its own; bare punctuation does not. */
-const MEANINGFUL = /[\p{L}\p{N}\p{Extended_Pictographic}]/u;
-
 /**
  * Words from Intl.Segmenter. Punctuation and symbols that touch a word (no whitespace between)
- * join that word: closing marks the word before, opening marks the word after. A symbol group
- * standing alone between spaces becomes its own feature only if it means something (an emoji),
- * so a removed word takes its comma with it and a bullet dash is never ablated.
+ * join that word: closing marks the word before, opening marks the word after, so a removed word
+ * takes its comma with it. A group of symbols standing alone between spaces (`&`, `—`, a bullet
+ * dash, an emoji, a flag, a keycap) is a feature of its own: every character must be removable.
+ * Whitespace is decided per character, not per segment, because a segment can mix the two: a
+ * space with a combining mark on it, or a word joined across U+202F (NARROW NO-BREAK SPACE).
  */
 function splitWords(text: string, region: Range, locale: string | undefined): Range[] {
   const words: Range[] = [];
-  let pendingPrefix: number | undefined;
-  let previousTouches = false;
-  for (const piece of segmentInChunks(text, region, 'word', locale)) {
-    const { start, end } = piece;
-    if (WHITESPACE.test(piece.segment)) {
-      if (pendingPrefix !== undefined && MEANINGFUL.test(text.slice(pendingPrefix, start))) {
-        words.push({ start: pendingPrefix, end: start });
-      }
-      pendingPrefix = undefined;
-      previousTouches = false;
-      continue;
-    }
-    if (piece.isWordLike) {
-      words.push({ start: pendingPrefix ?? start, end });
-      pendingPrefix = undefined;
-      previousTouches = true;
-      continue;
-    }
-    const last = words[words.length - 1];
-    if (previousTouches && last !== undefined && pendingPrefix === undefined) {
-      last.end = end;
+  // The word that symbols touching it from behind still join, until whitespace intervenes.
+  let openWord: Range | undefined;
+  // Symbols since the last whitespace that no word has taken yet.
+  let looseSymbols: Range | undefined;
+  const endCluster = (): void => {
+    if (looseSymbols !== undefined) words.push(looseSymbols);
+    looseSymbols = undefined;
+    openWord = undefined;
+  };
+  const addRun = (start: number, end: number, isWordLike: boolean): void => {
+    if (isWordLike) {
+      openWord = { start: looseSymbols?.start ?? start, end };
+      words.push(openWord);
+      looseSymbols = undefined;
+    } else if (openWord !== undefined) {
+      openWord.end = end;
+    } else if (looseSymbols !== undefined) {
+      looseSymbols.end = end;
     } else {
-      pendingPrefix ??= start;
+      looseSymbols = { start, end };
+    }
+  };
+  for (const piece of segmentInChunks(text, region, 'word', locale)) {
+    if (!containsWhitespace(piece.segment)) {
+      addRun(piece.start, piece.end, piece.isWordLike);
+    } else if (isAllWhitespace(piece.segment)) {
+      endCluster();
+    } else {
+      for (const run of piece.segment.matchAll(/\p{White_Space}+|\P{White_Space}+/gu)) {
+        const start = piece.start + run.index;
+        if (isWhitespaceAt(text, start)) endCluster();
+        else addRun(start, start + run[0].length, piece.isWordLike);
+      }
     }
   }
-  if (pendingPrefix !== undefined && MEANINGFUL.test(text.slice(pendingPrefix, region.end))) {
-    words.push({ start: pendingPrefix, end: region.end });
-  }
+  endCluster();
   return words;
 }
 
 /**
  * Without a model tokenizer, tokens are approximated the way byte-pair tokenizers pre-split text:
- * runs of letters, runs of digits, and runs of other symbols, each a feature. A backend that can
- * tokenize replaces this with its own tokens.
+ * runs of letters (with their combining marks and format characters such as ZWNJ or U+FEFF), runs
+ * of digits (with their marks, so a keycap stays whole), and runs of anything else that is not
+ * whitespace, each a feature. The three alternatives together match every non-whitespace character.
  */
 function splitTokens(text: string, region: Range): Range[] {
   const tokens: Range[] = [];
-  const pattern = /\p{L}[\p{L}\p{M}]*|\p{N}+|[^\s\p{L}\p{N}]+/gu;
+  const pattern = /\p{L}[\p{L}\p{M}\p{Cf}]*|\p{N}[\p{N}\p{M}]*|[^\p{White_Space}\p{L}\p{N}]+/gu;
   pattern.lastIndex = region.start;
   for (let match = pattern.exec(text); match !== null && match.index < region.end; match = pattern.exec(text)) {
     tokens.push({ start: match.index, end: Math.min(match.index + match[0].length, region.end) });
@@ -140,7 +166,7 @@ function splitSentences(text: string, region: Range, locale: string | undefined)
   for (const piece of segmentInChunks(text, region, 'sentence', locale)) {
     // A sentence segmenter does not break at line ends, but a list or a heading on its own line is
     // a unit to a reader, so sentences are split at newlines too.
-    sentences.push(...splitBySeparator(text, piece, /\r\n|\r|\n/gu));
+    sentences.push(...splitBySeparator(text, piece, LINE_BREAK));
   }
   return sentences;
 }
@@ -152,10 +178,17 @@ interface Piece extends Range {
 
 /** Intl.Segmenter input is cut into chunks of about this many UTF-16 units (see segmentInChunks). */
 const CHUNK_LENGTH = 2_000;
-/** Where a chunk may end without changing the segmentation: after whitespace (words), after a sentence end or a line break (sentences). */
-const SAFE_CUT: Record<'word' | 'sentence', RegExp> = {
-  word: /\s/u,
-  sentence: /[\n\r]|[.!?。！？]\s/u,
+/**
+ * Where a chunk may end without changing the features, given the code units on either side of the
+ * cut. Words: after whitespace and before whitespace, a letter or a digit (never before a combining
+ * mark or a format character, which would cling to the whitespace). Sentences: after a paragraph
+ * separator (not inside CR LF), or after a sentence end followed by whitespace.
+ */
+const SAFE_CUT: Record<'word' | 'sentence', (text: string, cut: number) => boolean> = {
+  word: (text, cut) => isWhitespaceAt(text, cut - 1) && (isWhitespaceAt(text, cut) || /^[\p{L}\p{N}]$/u.test(text[cut] ?? '')),
+  sentence: (text, cut) =>
+    (/^[\n\r\u0085\u2028\u2029]$/u.test(text[cut - 1] ?? '') && text.slice(cut - 1, cut + 1) !== '\r\n') ||
+    (/^[.!?。！？]$/u.test(text[cut - 1] ?? '') && isWhitespaceAt(text, cut)),
 };
 
 /**
@@ -177,20 +210,38 @@ function* segmentInChunks(text: string, region: Range, granularity: 'word' | 'se
   }
 }
 
-function safeChunkEnd(text: string, start: number, limit: number, safeCut: RegExp): number {
+function safeChunkEnd(text: string, start: number, limit: number, safeCut: (text: string, cut: number) => boolean): number {
   if (limit - start <= CHUNK_LENGTH * 2) return limit;
   // Look for the last safe cut in the window [start + CHUNK_LENGTH, start + 2·CHUNK_LENGTH); without
   // one (a single enormous word or sentence), segment the rest whole.
-  const window = text.slice(start + CHUNK_LENGTH, start + CHUNK_LENGTH * 2);
-  for (let offset = window.length - 2; offset >= 0; offset -= 1) {
-    if (safeCut.test(window.slice(offset, offset + 2))) return start + CHUNK_LENGTH + offset + 1;
+  for (let cut = start + CHUNK_LENGTH * 2 - 1; cut > start + CHUNK_LENGTH; cut -= 1) {
+    if (safeCut(text, cut)) return cut;
   }
   return limit;
 }
 
-/** The pieces between matches of `separator` inside `region`; the matches themselves are glue. */
+/**
+ * The pieces between matches of `separator` inside `region`, trimmed. A match's whitespace is glue,
+ * but any other text in it (the `---` of `\n---\n`) must stay removable, so it joins the piece before
+ * it, closing that piece as a terminator would; matches with no piece before them in the region join
+ * the first piece after them, and when the region holds no piece at all their text is one feature.
+ */
 function splitBySeparator(text: string, region: Range, separator: RegExp): Range[] {
   const pieces: Range[] = [];
+  let leadingSeparators: Range | undefined;
+  const addPiece = (range: Range): void => {
+    const piece = trimWhitespace(text, range);
+    if (piece.end === piece.start) return;
+    pieces.push(leadingSeparators === undefined ? piece : { start: leadingSeparators.start, end: piece.end });
+    leadingSeparators = undefined;
+  };
+  const addSeparator = (range: Range): void => {
+    const visible = trimWhitespace(text, range);
+    if (visible.end === visible.start) return;
+    const before = pieces[pieces.length - 1];
+    if (before !== undefined) before.end = visible.end;
+    else leadingSeparators = { start: leadingSeparators?.start ?? visible.start, end: visible.end };
+  };
   const slice = text.slice(region.start, region.end);
   let cursor = 0;
   separator.lastIndex = 0;
@@ -200,18 +251,18 @@ function splitBySeparator(text: string, region: Range, separator: RegExp): Range
       separator.lastIndex += 1;
       continue;
     }
-    pieces.push({ start: region.start + cursor, end: region.start + match.index });
+    addPiece({ start: region.start + cursor, end: region.start + match.index });
     cursor = match.index + match[0].length;
+    addSeparator({ start: region.start + match.index, end: region.start + cursor });
   }
-  pieces.push({ start: region.start + cursor, end: region.end });
+  addPiece({ start: region.start + cursor, end: region.end });
+  if (leadingSeparators !== undefined) pieces.push(leadingSeparators);
   return pieces;
 }
 
 function trimWhitespace(text: string, range: Range): Range {
-  let { start, end } = range;
-  while (start < end && WHITESPACE.test(text[start] ?? '')) start += 1;
-  while (end > start && WHITESPACE.test(text[end - 1] ?? '')) end -= 1;
-  return { start, end };
+  const start = range.start + leadingWhitespaceLength(text, range.start, range.end);
+  return { start, end: range.end - trailingWhitespaceLength(text, start, range.end) };
 }
 
 function compilePattern(source: string, what: string): RegExp {

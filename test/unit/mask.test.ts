@@ -38,6 +38,35 @@ describe('applyMask', () => {
     assert.equal(applyMask(text, features, Uint8Array.from([0, 1]), remove), 'Q: why? B.');
   });
 
+  it('keeps the trailing newline when the last span is removed', () => {
+    // Without it the model's answer would be glued onto the previous sentence.
+    assert.equal(masked('Once upon a time. The end.\n', 'sentence', [0]), 'Once upon a time.\n');
+    assert.equal(masked('One.\n\nTwo.\n\nThree.\n\n', 'paragraph', [0]), 'One.\n\n');
+    assert.equal(masked('One.\r\rTwo.\r', 'paragraph', [0]), 'One.\r');
+    assert.equal(masked('Lines\u2028end here\u2028', 'word', [0]), 'Lines\u2028');
+  });
+
+  it('keeps the leading whitespace when the first span is removed', () => {
+    assert.equal(masked('\n  First. Second.', 'sentence', [1]), '\n  Second.');
+    assert.equal(masked('\u00A0\tFirst. Second.\n', 'sentence', [1], parseMasking('placeholder')), '\u00A0\t[MASK] Second.\n');
+  });
+
+  it('keeps the leading and the trailing whitespace when everything is removed', () => {
+    assert.equal(masked('  Once. Upon.\n', 'sentence', []), '  \n');
+    assert.equal(masked('Once. Upon.\r\n', 'sentence', []), '\r\n');
+  });
+
+  it('keeps the separators between kept spans and collapses removed runs to the run with more line breaks', () => {
+    assert.equal(masked('A.\n\nB.\nC. D.', 'sentence', [0, 1, 2, 3]), 'A.\n\nB.\nC. D.');
+    assert.equal(masked('A.\n\nB.\nC. D.', 'sentence', [0, 3]), 'A.\n\nD.');
+    assert.equal(masked('A. B.\nC.\r\rD.', 'sentence', [0, 3]), 'A.\r\rD.');
+  });
+
+  it('rejects a blank placeholder', () => {
+    assert.throws(() => parseMasking('placeholder:'), /placeholder text is blank/u);
+    assert.throws(() => parseMasking('placeholder: '), /placeholder text is blank/u);
+  });
+
   it('rejects masks of the wrong length and unknown maskings', () => {
     const { features } = segmentText('a b c', { granularity: 'word' });
     assert.throws(() => applyMask('a b c', features, Uint8Array.from([1, 0]), remove), /2 entries but there are 3 features/u);

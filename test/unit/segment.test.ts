@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Feature } from '../../protocol/features';
+import type { Granularity } from '../../protocol/features';
 import { segmentText, SegmentationError } from '../../server/ablation/segment';
+import { assertSegmentationInvariants } from './segmentationInvariants';
 
-/** Every feature must be exactly the text at its offsets, in order, without overlap or outer whitespace. */
-function assertWellFormed(text: string, features: readonly Feature[]): void {
-  let previousEnd = 0;
-  features.forEach((feature, position) => {
-    assert.equal(feature.index, position);
-    assert.equal(text.slice(feature.start, feature.end), feature.text, `feature ${position} offsets`);
-    assert.ok(feature.start >= previousEnd, `feature ${position} overlaps the one before`);
-    assert.ok(feature.text.length > 0);
-    assert.doesNotMatch(feature.text, /^\s|\s$/u, `feature ${position} has outer whitespace`);
-    previousEnd = feature.end;
-  });
-}
+const GRANULARITIES: readonly Granularity[] = ['token', 'word', 'sentence', 'line', 'paragraph'];
 
-const texts = (text: string, granularity: Parameters<typeof segmentText>[1]['granularity'], pin?: string[]): string[] => {
-  const { features } = segmentText(text, { granularity, ...(pin ? { pin } : {}), locale: 'en' });
-  assertWellFormed(text, features);
-  return features.map((feature) => feature.text);
+const texts = (text: string, granularity: Granularity, pin?: string[]): string[] => {
+  const segmentation = segmentText(text, { granularity, ...(pin ? { pin } : {}), locale: 'en' });
+  assertSegmentationInvariants(text, segmentation, ` at ${granularity}`);
+  return segmentation.features.map((feature) => feature.text);
 };
 
 describe('segmentText', () => {
@@ -30,11 +20,12 @@ describe('segmentText', () => {
       '(It',
       'works.)',
       '"Quoted"',
+      '-',
       'dash',
     ]);
   });
 
-  it('keeps offsets exact for CJK, RTL, emoji and combining marks', () => {
+  it('keeps offsets exact and covers every character for CJK, RTL, emoji and combining marks', () => {
     const samples = [
       '我喜欢吃苹果。你呢？',
       'مرحبا بالعالم، كيف حالك؟',
@@ -44,22 +35,47 @@ describe('segmentText', () => {
       '𝒳 math 𝔸 letters 😀x',
     ];
     for (const sample of samples) {
-      for (const granularity of ['word', 'token', 'sentence', 'line', 'paragraph'] as const) {
-        const { features } = segmentText(sample, { granularity });
-        assertWellFormed(sample, features);
-        // Every letter, digit and pictograph of the text belongs to some feature.
-        const covered = new Set<number>();
-        for (const feature of features) for (let i = feature.start; i < feature.end; i += 1) covered.add(i);
-        for (let i = 0; i < sample.length; i += 1) {
-          if (/[\p{L}\p{N}]/u.test(sample[i] ?? ''))
-            assert.ok(covered.has(i), `${granularity}: character ${i} of ${JSON.stringify(sample)}`);
-        }
-      }
+      for (const granularity of GRANULARITIES) texts(sample, granularity);
     }
   });
 
-  it('makes an emoji standing alone a feature but never a bare dash', () => {
-    assert.deepEqual(texts('I love 🍕 - really', 'word'), ['I', 'love', '🍕', 'really']);
+  it('makes every standalone symbol group a word of its own', () => {
+    assert.deepEqual(texts('I love 🍕 - really', 'word'), ['I', 'love', '🍕', '-', 'really']);
+    assert.deepEqual(texts('Tom & Jerry = 🇫🇷 #️⃣ — x', 'word'), ['Tom', '&', 'Jerry', '=', '🇫🇷', '#️⃣', '—', 'x']);
+    assert.deepEqual(texts('# Title\n- item 1️⃣ *️⃣ 🇯🇵🇫🇷', 'word'), ['#', 'Title', '-', 'item', '1️⃣', '*️⃣', '🇯🇵🇫🇷']);
+    assert.deepEqual(texts('bad \uFFFD byte', 'word'), ['bad', '\uFFFD', 'byte']);
+    // Touching punctuation still joins its word, whichever side it is on.
+    assert.deepEqual(texts('(a) «b» c… —d', 'word'), ['(a)', '«b»', 'c…', '—d']);
+  });
+
+  it('treats U+FEFF as part of a word, not as whitespace', () => {
+    assert.deepEqual(texts('a\uFEFFb word\uFEFF \uFEFF end', 'word'), ['a\uFEFFb', 'word\uFEFF', '\uFEFF', 'end']);
+    assert.deepEqual(texts('a\uFEFFb \uFEFF', 'token'), ['a\uFEFFb', '\uFEFF']);
+    assert.deepEqual(texts('One.\n\uFEFF\nStill one.', 'paragraph'), ['One.\n\uFEFF\nStill one.']);
+  });
+
+  it('refuses no text made only of punctuation', () => {
+    assert.deepEqual(texts('!!! ???', 'word'), ['!!!', '???']);
+    assert.deepEqual(texts('— & =', 'word'), ['—', '&', '=']);
+    for (const granularity of GRANULARITIES) assert.ok(texts('!!! ???', granularity).length > 0, granularity);
+  });
+
+  it('covers lone combining marks, lone surrogates, ZWJ sequences and marks on spaces', () => {
+    const text = '\u0301 a \u0301b x\uD800y \uDC00 👩\u200D🔬 \u200D \u200B 👍🏽!';
+    for (const granularity of GRANULARITIES) texts(text, granularity);
+    assert.deepEqual(texts(text, 'word'), ['\u0301', 'a', '\u0301b', 'x\uD800', 'y', '\uDC00', '👩\u200D🔬', '\u200D', '\u200B', '👍🏽!']);
+    // U+202F joins words in Intl.Segmenter, but it is whitespace: the words stay apart.
+    assert.deepEqual(texts('a\u202Fb', 'word'), ['a', 'b']);
+    assert.deepEqual(texts('#️⃣ 1️⃣ x1️⃣', 'token'), ['#️⃣', '1️⃣', 'x', '1️⃣']);
+  });
+
+  it('ends lines at CR, LF, CR LF, NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR', () => {
+    const text = 'A\rB\nC\r\nD\u0085E\u2028F\u2029G\vH\fI';
+    assert.deepEqual(texts(text, 'line'), ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I']);
+    assert.deepEqual(texts('One. Two\rThree\u2028Four', 'sentence'), ['One.', 'Two', 'Three', 'Four']);
+    assert.deepEqual(texts('A\r\rB\r\n \r\nC\u2029D\n\u00A0\nE', 'paragraph'), ['A', 'B', 'C', 'D', 'E']);
+    // NBSP and the ideographic space are whitespace, never part of a feature's edge.
+    assert.deepEqual(texts('\u00A0x\u3000y\u0085', 'word'), ['x', 'y']);
   });
 
   it('splits sentences, lines and paragraphs', () => {
@@ -70,14 +86,25 @@ describe('segmentText', () => {
   });
 
   it('splits on a custom separator, one feature per chunk', () => {
+    const text = 'Doc A text.\n\nDoc B text.\n\n\nDoc C.';
+    assert.deepEqual(texts(text, 'separator:\\n\\n+'), ['Doc A text.', 'Doc B text.', 'Doc C.']);
+  });
+
+  it('lets the visible text of a separator join the piece before it, or the first piece when it leads', () => {
     const text = 'Doc A text.\n---\nDoc B text.\n---\n\nDoc C.';
-    assert.deepEqual(texts(text, 'separator:\\n-{3}\\n'), ['Doc A text.', 'Doc B text.', 'Doc C.']);
+    assert.deepEqual(texts(text, 'separator:\\n-{3}\\n'), ['Doc A text.\n---', 'Doc B text.\n---', 'Doc C.']);
+    assert.deepEqual(texts('--- A --- --- B ---', 'separator:---'), ['--- A --- ---', 'B ---']);
+    assert.deepEqual(texts(' --- --- ', 'separator:---'), ['--- ---']);
+    assert.deepEqual(texts('a | b|c', 'separator:\\s*\\|\\s*'), ['a |', 'b|', 'c']);
+    // A pin splits the text into regions: a separator leading the region after the pin opens its first piece.
+    assert.deepEqual(texts('A --- PIN --- B', 'separator:---', ['PIN']), ['A ---', '--- B']);
   });
 
   it('never ablates pinned text and never lets a feature cross a pin', () => {
     const text = 'System: be brief. Question: who won? Context one. Context two.';
-    const { features, pinned } = segmentText(text, { granularity: 'sentence', pin: ['System:[^.]*\\.', 'Question:[^?]*\\?'] });
-    assertWellFormed(text, features);
+    const segmentation = segmentText(text, { granularity: 'sentence', pin: ['System:[^.]*\\.', 'Question:[^?]*\\?'] });
+    assertSegmentationInvariants(text, segmentation);
+    const { features, pinned } = segmentation;
     assert.deepEqual(
       pinned.map((span) => span.text),
       ['System: be brief.', 'Question: who won?'],
@@ -99,8 +126,9 @@ describe('segmentText', () => {
     const text = paragraphs.join('\n\n');
     assert.ok(text.length > 20_000);
     for (const granularity of ['word', 'sentence'] as const) {
-      const whole = segmentText(text, { granularity, locale: 'en' }).features;
-      assertWellFormed(text, whole);
+      const segmentation = segmentText(text, { granularity, locale: 'en' });
+      assertSegmentationInvariants(text, segmentation);
+      const whole = segmentation.features;
       let offset = 0;
       const pieceByPiece = paragraphs.flatMap((part) => {
         const shifted = segmentText(part, { granularity, locale: 'en' }).features.map((feature) => [feature.text, feature.start + offset]);

@@ -127,7 +127,7 @@ function isPatternList(value: unknown): value is string[] {
 }
 
 const isMasking: Accept<string> = (value): value is string =>
-  typeof value === 'string' && (value === 'remove' || value === 'placeholder' || value.startsWith('placeholder:'));
+  typeof value === 'string' && (value === 'remove' || value === 'placeholder' || /^placeholder:.*\S/su.test(value));
 
 /** Each setting's check and what the message says it accepts. */
 const CHECKS: { [K in keyof Settings]: readonly [Accept<Settings[K]>, string] } = {
@@ -139,7 +139,7 @@ const CHECKS: { [K in keyof Settings]: readonly [Accept<Settings[K]>, string] } 
   granularity: [isGranularity, 'token, word, sentence, line, paragraph or separator:<regex>'],
   pin: [isPatternList, 'a list of valid regular expressions'],
   value: [oneOf(VALUE_FUNCTIONS), `one of ${VALUE_FUNCTIONS.join(', ')}`],
-  masking: [isMasking, 'remove, placeholder or placeholder:TEXT'],
+  masking: [isMasking, 'remove, placeholder or placeholder:TEXT (TEXT not blank)'],
   algorithm: [oneOf(ALGORITHMS), `one of ${ALGORITHMS.join(', ')}`],
   budget: [integerBetween(1, 1_000_000), 'a whole number from 1 to 1,000,000'],
   maxOrder: [integerBetween(1, 8), 'a whole number from 1 to 8'],

@@ -341,6 +341,23 @@ describe('fault matrix: faults that outlast the retries', () => {
 });
 
 describe('fault matrix: the CLI interrupted at seeded random moments during model calls', () => {
+  it('SIGINT while a set-up call hangs: stops at once with one line, not after the timeout', async () => {
+    let cli: ChildProcess | undefined;
+    const server = await fake({
+      fault: (request) => {
+        if (request.path !== '/api/tags') return undefined;
+        cli?.kill('SIGINT');
+        return { kind: 'hang' };
+      },
+    });
+    const cache = freshCache();
+    // A timeout longer than the row's limit: only the interrupt can end this run in time.
+    const result = await run(explainArgs('ollama', server.url, cache, ['--timeout', String(10 * RUN_LIMIT_MS)]), (child) => (cli = child));
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, 'spex: Interrupted.\n');
+    assert.equal((await cacheState(cache)).entries, 0);
+  });
+
   for (const seed of [1, 2, 3]) {
     for (const signal of ['SIGINT', 'SIGKILL'] as const) {
       it(`${signal} (seed ${seed}): the cache stays intact and a rerun reuses every stored call`, async () => {

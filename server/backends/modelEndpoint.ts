@@ -29,6 +29,11 @@ export interface GenerateOptions {
    * prefilled assistant turn; raw and completion endpoints get it appended to the prompt.
    */
   readonly prefix?: string;
+  /**
+   * The caller reads log-probabilities from the answer, so an answer without them is a fault of the
+   * endpoint (a retryable EndpointError), not a capability to fall back from. Probes leave it unset.
+   */
+  readonly requireLogprobs?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -48,15 +53,20 @@ export interface ModelEndpoint {
   readonly url: string;
   readonly model: string;
   listModels(signal?: AbortSignal): Promise<ModelInfo[]>;
-  /** The model's content digest where the endpoint reports one (part of every cache key). */
+  /**
+   * The model's content digest (part of every cache key), or undefined where the endpoint never
+   * reports one (OpenAI-compatible servers: the model name is the identity). Where the endpoint does
+   * report digests, a failed lookup rejects: a run must not key its calls differently by accident.
+   */
   modelDigest(signal?: AbortSignal): Promise<string | undefined>;
   generate(prompt: string, options: GenerateOptions): Promise<Generation>;
   /**
    * Exact log-probabilities of the tokens of `continuation` after `prompt`, in one call, where the
    * endpoint can echo prompt log-probabilities (vLLM's /v1/completions); undefined where it cannot.
    * A token with no context before it (the first of an empty prompt) has a null log-probability.
+   * With `required`, an answer without them is a retryable EndpointError instead of undefined.
    */
-  continuationLogprobs?(prompt: string, continuation: string, signal?: AbortSignal): Promise<EchoedTokens | undefined>;
+  continuationLogprobs?(prompt: string, continuation: string, signal?: AbortSignal, required?: boolean): Promise<EchoedTokens | undefined>;
   embed(texts: readonly string[], signal?: AbortSignal): Promise<number[][]>;
   /** A short probe of the server (its version string, where it has one). */
   version(signal?: AbortSignal): Promise<string | undefined>;
@@ -74,7 +84,10 @@ export class EndpointError extends Error {
     readonly status?: number,
     /** From a Retry-After header, in milliseconds. */
     readonly retryAfterMs?: number,
-    /** True when nothing answered at all (connection refused, unknown host). */
+    /**
+     * True when nothing answered at all (connection refused, unknown host). The scheduler retries it
+     * only on an endpoint that has answered before (a restart mid-run); at set-up it fails at once.
+     */
     readonly unreachable = false,
   ) {
     super(message);
@@ -92,8 +105,39 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
 
 /** Classifies an HTTP status into a retryable or final EndpointError. */
 export function errorForStatus(status: number, message: string, retryAfterMs?: number): EndpointError {
-  const retryable = status === 408 || status === 409 || status === 425 || status === 429 || status >= 500;
-  return new EndpointError(message, retryable, status, retryAfterMs);
+  return new EndpointError(message, isRetryableStatus(status), status, retryAfterMs);
+}
+
+/** Statuses worth another attempt: timeouts, conflicts, rate limits and server errors. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 425 || status === 429 || status >= 500;
+}
+
+/**
+ * The retryable fault of a 200 answer without the log-probabilities that were asked for (a proxy
+ * that strips fields, a server mid-upgrade). The run never switches value functions over it.
+ */
+export function missingLogprobsError(who: string): EndpointError {
+  return new EndpointError(
+    `${who} answered without the log-probabilities it was asked for. SPEX does not switch value functions on its own: run again, or choose --value similarity to explain without log-probabilities.`,
+    true,
+  );
+}
+
+/**
+ * Returns a generation whose caller needs its log-probabilities, or throws: a model that ended its
+ * answer at once (Ollama lists nothing for the end of an answer) cannot do otherwise at temperature
+ * 0, so that is final; any other answer without them is the retryable fault above.
+ */
+export function withRequiredLogprobs(generation: Generation, options: GenerateOptions, who: string): Generation {
+  if (!options.requireLogprobs || generation.tokens) return generation;
+  if (generation.text === '' && generation.finishReason === 'stop') {
+    throw new EndpointError(
+      `${who} ended its answer at once under this prompt and lists no log-probabilities for the answer it did not give, so the answer's log-probability cannot be read there. Choose --value similarity, or an endpoint that echoes prompt log-probabilities (vLLM).`,
+      false,
+    );
+  }
+  throw missingLogprobsError(who);
 }
 
 /** Classifies a network-level failure (no HTTP status). */

@@ -9,6 +9,7 @@ import {
   type ModelEndpoint,
   type ModelInfo,
   type TokenLogprob,
+  withRequiredLogprobs,
 } from './modelEndpoint';
 
 export interface OllamaEndpointOptions {
@@ -38,7 +39,6 @@ export class OllamaEndpoint implements ModelEndpoint {
   readonly model: string;
   private readonly raw: boolean;
   private readonly seed: number;
-  private digest: Promise<string | undefined> | undefined;
 
   constructor(options: OllamaEndpointOptions) {
     this.url = options.host.replace(/\/+$/u, '');
@@ -55,12 +55,24 @@ export class OllamaEndpoint implements ModelEndpoint {
     return this.call(signal, async (client) => (await client.list()).models.map((model) => ({ name: model.name, digest: model.digest })));
   }
 
-  modelDigest(signal?: AbortSignal): Promise<string | undefined> {
-    this.digest ??= this.listModels(signal).then(
-      (models) => models.find((model) => model.name === this.model || model.name === `${this.model}:latest`)?.digest,
-      () => undefined,
-    );
-    return this.digest;
+  /**
+   * The digest /api/tags lists for the model. Ollama lists every installed model with its digest,
+   * so a model it does not list is an error (its first generation would fail too), never a cache
+   * key without the digest. A listing that fails rejects, for the scheduler to retry.
+   */
+  async modelDigest(signal?: AbortSignal): Promise<string | undefined> {
+    const models = await this.listModels(signal);
+    const wanted = canonicalModelName(this.model);
+    const listed = models.find((model) => canonicalModelName(model.name) === wanted);
+    if (!listed) {
+      const names = models.map((model) => model.name);
+      throw new EndpointError(
+        `Ollama at ${this.url} has no model "${this.model}" (${names.length > 0 ? `it lists ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}` : 'it lists none'}). Pull it with "ollama pull ${this.model}".`,
+        false,
+      );
+    }
+    // An Ollama-compatible server that lists no digests keys its calls by the name alone, every run alike.
+    return listed.digest || undefined;
   }
 
   async generate(prompt: string, options: GenerateOptions): Promise<Generation> {
@@ -74,12 +86,23 @@ export class OllamaEndpoint implements ModelEndpoint {
       const response: GenerateResponse = await this.call(options.signal, (client) =>
         client.generate({ ...common, prompt: prompt + (options.prefix ?? ''), raw: true }),
       );
-      return { text: response.response ?? '', tokens: convertLogprobs(response.logprobs), finishReason: response.done_reason };
+      return this.checked(
+        { text: response.response ?? '', tokens: convertLogprobs(response.logprobs), finishReason: response.done_reason },
+        options,
+      );
     }
     const messages: Message[] = [{ role: 'user', content: prompt }];
     if (options.prefix) messages.push({ role: 'assistant', content: options.prefix });
     const response: ChatResponse = await this.call(options.signal, (client) => client.chat({ ...common, messages }));
-    return { text: response.message.content, tokens: convertLogprobs(response.logprobs), finishReason: response.done_reason };
+    return this.checked(
+      { text: response.message.content, tokens: convertLogprobs(response.logprobs), finishReason: response.done_reason },
+      options,
+    );
+  }
+
+  /** Inside the scheduled call, so that an answer missing the log-probabilities it must carry is retried. */
+  private checked(generation: Generation, options: GenerateOptions): Generation {
+    return withRequiredLogprobs(generation, options, `Ollama at ${this.url} (model ${this.model})`);
   }
 
   async embed(texts: readonly string[], signal?: AbortSignal): Promise<number[][]> {
@@ -131,4 +154,15 @@ function convertLogprobs(logprobs: readonly Logprob[] | undefined): TokenLogprob
     logprob: entry.logprob,
     top: (entry.top_logprobs ?? []).map((alternative) => ({ token: alternative.token, logprob: alternative.logprob })),
   }));
+}
+
+/** A model name as Ollama resolves it: lower case, the default registry and namespace dropped, ":latest" when untagged. */
+export function canonicalModelName(name: string): string {
+  const bare = name
+    .trim()
+    .toLowerCase()
+    .replace(/^registry\.ollama\.ai\//u, '')
+    .replace(/^library\//u, '');
+  const lastPart = bare.slice(bare.lastIndexOf('/') + 1);
+  return lastPart.includes(':') ? bare : `${bare}:latest`;
 }

@@ -3,6 +3,7 @@ import {
   EndpointError,
   errorForNetwork,
   errorForStatus,
+  missingLogprobsError,
   parseRetryAfter,
   type GenerateOptions,
   type EchoedTokens,
@@ -10,6 +11,7 @@ import {
   type ModelEndpoint,
   type ModelInfo,
   type TokenLogprob,
+  withRequiredLogprobs,
 } from './modelEndpoint';
 
 export interface OpenAiEndpointOptions {
@@ -83,7 +85,7 @@ export class OpenAiEndpoint implements ModelEndpoint {
       );
       const choice = response.choices[0];
       if (!choice) throw new EndpointError(`${this.url} returned no completion.`, true);
-      return { text: choice.text, tokens: completionTokens(choice.logprobs), finishReason: choice.finish_reason };
+      return this.checked({ text: choice.text, tokens: completionTokens(choice.logprobs), finishReason: choice.finish_reason }, options);
     }
     if (options.prefix) {
       throw new EndpointError(
@@ -111,10 +113,23 @@ export class OpenAiEndpoint implements ModelEndpoint {
       logprob: entry.logprob,
       top: entry.top_logprobs.map((alternative) => ({ token: alternative.token, logprob: alternative.logprob })),
     }));
-    return { text: choice.message.content ?? '', tokens: tokens && tokens.length > 0 ? tokens : null, finishReason: choice.finish_reason };
+    return this.checked(
+      { text: choice.message.content ?? '', tokens: tokens && tokens.length > 0 ? tokens : null, finishReason: choice.finish_reason },
+      options,
+    );
   }
 
-  async continuationLogprobs(prompt: string, continuation: string, signal?: AbortSignal): Promise<EchoedTokens | undefined> {
+  /** Inside the scheduled call, so that an answer missing the log-probabilities it must carry is retried. */
+  private checked(generation: Generation, options: GenerateOptions): Generation {
+    return withRequiredLogprobs(generation, options, `${this.url} (model ${this.model})`);
+  }
+
+  async continuationLogprobs(
+    prompt: string,
+    continuation: string,
+    signal?: AbortSignal,
+    required = false,
+  ): Promise<EchoedTokens | undefined> {
     if (this.api !== 'completions') return undefined;
     const response = await this.call(signal, () =>
       this.client.completions.create(
@@ -126,7 +141,10 @@ export class OpenAiEndpoint implements ModelEndpoint {
     const offsets = logprobs?.text_offset;
     const values = logprobs?.token_logprobs;
     const names = logprobs?.tokens;
-    if (!offsets || !values || !names) return undefined;
+    if (!offsets || !values || !names) {
+      if (required) throw missingLogprobsError(`${this.url} (model ${this.model})`);
+      return undefined;
+    }
     // The echoed tokens whose text starts inside the continuation are the answer's tokens; the one
     // generated token at the end (max_tokens 1) starts past it and is excluded.
     const start = prompt.length;
@@ -141,7 +159,9 @@ export class OpenAiEndpoint implements ModelEndpoint {
         answer.push(typeof value === 'number' ? value : null);
       }
     }
-    return answer.length > 0 ? { tokens, logprobs: answer } : undefined;
+    if (answer.length > 0) return { tokens, logprobs: answer };
+    if (required) throw missingLogprobsError(`${this.url} (model ${this.model})`);
+    return undefined;
   }
 
   async embed(texts: readonly string[], signal?: AbortSignal): Promise<number[][]> {

@@ -29,8 +29,10 @@ export interface SchedulerStats {
  * Bounded concurrency with retries for one endpoint. A rate limit (429) halves the concurrency
  * limit and waits for Retry-After; every success after that raises it by one again (additive
  * increase, multiplicative decrease). Server errors, timeouts and dropped connections are retried
- * with exponential backoff and jitter; a missing model or a bad request fails at once. Cancelling
- * the caller's signal aborts the call in flight and every call waiting for a slot.
+ * with exponential backoff and jitter; a missing model or a bad request fails at once. Nothing
+ * answering fails at once while the endpoint has never answered (a wrong URL, a server not
+ * started: the caller shows its help), and is retried like a 503 once it has (a restart mid-run).
+ * Cancelling the caller's signal aborts the call in flight and every call waiting for a slot.
  */
 export class CallScheduler {
   private readonly options: Required<SchedulerOptions>;
@@ -40,6 +42,8 @@ export class CallScheduler {
   private calls = 0;
   private retries = 0;
   private rateLimited = 0;
+  /** Whether any call has succeeded: from then on, nothing answering means a restart, worth waiting for. */
+  private answered = false;
 
   constructor(options: SchedulerOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
@@ -62,6 +66,7 @@ export class CallScheduler {
 
   /** Runs `task` with a slot, a per-attempt timeout and retries; `task` must honour the signal it gets. */
   async run<T>(task: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const started = Date.now();
     for (let attempt = 0; ; attempt += 1) {
       signal?.throwIfAborted();
       await this.acquire(signal);
@@ -85,16 +90,18 @@ export class CallScheduler {
       } finally {
         this.release();
       }
-      if (!failure.retryable || attempt >= this.options.maxRetries) {
-        throw attempt > 0
-          ? new EndpointError(
-              `${failure.message} (gave up after ${attempt + 1} attempts)`,
-              false,
-              failure.status,
-              undefined,
-              failure.unreachable,
-            )
-          : failure;
+      const restarting = failure.unreachable && this.answered;
+      if (!(failure.retryable || restarting) || attempt >= this.options.maxRetries) {
+        if (attempt === 0 && !restarting) throw failure;
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        // Help on starting a server fits only an endpoint that never answered.
+        throw new EndpointError(
+          `${failure.message.replace(/\.$/u, '')}${restarting ? ' after it had answered earlier in this run' : ''}; gave up after ${attempt + 1} attempt${attempt === 0 ? '' : 's'} in ${seconds} s.`,
+          false,
+          failure.status,
+          undefined,
+          failure.unreachable && !restarting,
+        );
       }
       if (failure.status === 429) {
         this.rateLimited += 1;
@@ -107,6 +114,7 @@ export class CallScheduler {
   }
 
   private succeeded(): void {
+    this.answered = true;
     if (this.limit < this.options.concurrency) {
       this.limit += 1;
       this.wake();

@@ -7,9 +7,10 @@ import { OpenAiEndpoint } from '../backends/openaiEndpoint';
 import { BackendError } from '../backends/scorer';
 import type { CallKeyParts } from '../cache/cacheKey';
 import { chooseValueFunction } from '../value/chooseValueFunction';
-import type { ValueFunctionChoice } from '../value/valueFunction';
+import type { ValueFunction, ValueFunctionChoice } from '../value/valueFunction';
 import type { ExplainConfig } from '../lsp/explainConfig';
 import { EndpointPool } from './endpointPool';
+import { CallScheduler } from './scheduler';
 
 /**
  * Where values come from, as the engine sees it: a scorer for masked prompts, what it measures, and
@@ -120,10 +121,13 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
     timeoutMs: options.timeoutMs,
     ...(options.retries === undefined ? {} : { maxRetries: options.retries }),
   };
+  // One scheduler per endpoint for the whole set-up and run, so that the model-list probe counts as
+  // the endpoint having answered (then a refused connection is a restart, retried).
+  const schedulers = urls.map(() => new CallScheduler(scheduling));
   let model = options.model;
   if (!model) {
     // Without --model, the first model the endpoint lists is explained, and the report names it.
-    const probe = new EndpointPool([endpointFor(urls[0] as string, '')], scheduling);
+    const probe = new EndpointPool([endpointFor(urls[0] as string, '')], schedulers.slice(0, 1));
     const models = await probe.listModels(options.signal);
     model = models[0]?.name;
     if (!model) {
@@ -137,17 +141,26 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
   const chosenModel = model;
   const pool = new EndpointPool(
     urls.map((url) => endpointFor(url, chosenModel)),
-    scheduling,
+    schedulers,
   );
-  const digest = await pool.modelDigest(options.signal);
-  const valueFunction = await chooseValueFunction({
-    endpoint: pool,
-    choice: options.value,
-    prompt: options.prompt,
-    maxAnswerTokens: options.maxAnswerTokens,
-    ...(options.target === undefined ? {} : { target: options.target }),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  let digest: string | undefined;
+  let valueFunction: ValueFunction;
+  try {
+    // A digest that cannot be read stops the run (after the scheduler's retries): keys without it
+    // would miss every stored call and could serve stale ones after the model is pulled again.
+    digest = await pool.modelDigest(options.signal);
+    valueFunction = await chooseValueFunction({
+      endpoint: pool,
+      choice: options.value,
+      prompt: options.prompt,
+      maxAnswerTokens: options.maxAnswerTokens,
+      ...(options.target === undefined ? {} : { target: options.target }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (error) {
+    pool.close();
+    throw error;
+  }
   const endpointKind = options.backend === 'ollama' ? (options.raw ? 'generate-raw' : 'chat') : (options.api ?? 'completions');
   return {
     model: `${options.backend} ${chosenModel} at ${pool.url}`,
@@ -164,7 +177,11 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
       target: valueFunction.target,
     },
     score: (text, _mask, signal) => valueFunction.score(text, signal),
-    close: () => Promise.resolve(),
+    close: () => {
+      // Calls still retrying after the run failed or ended would keep the process alive for nothing.
+      pool.close();
+      return Promise.resolve();
+    },
   };
 }
 

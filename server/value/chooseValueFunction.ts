@@ -1,6 +1,8 @@
-import type { ModelEndpoint } from '../backends/modelEndpoint';
-import { tokenizeAnswer, type ValueFunction, type ValueFunctionChoice } from './valueFunction';
+import { EndpointError, isRetryableStatus, type Generation, type ModelEndpoint } from '../backends/modelEndpoint';
+import { tokenizeAnswer, ValueSetupError, type ValueFunction, type ValueFunctionChoice } from './valueFunction';
 import { answerSimilarity, echoLogprob, labelLogprob, tokenwiseLogprob } from './valueFunctions';
+
+export { ValueSetupError } from './valueFunction';
 
 export interface ValueSetup {
   readonly endpoint: ModelEndpoint;
@@ -13,29 +15,28 @@ export interface ValueSetup {
   readonly signal?: AbortSignal;
 }
 
-/** The value function could not be set up as asked (a capability is missing, an option is wrong). */
-export class ValueSetupError extends Error {
-  override readonly name = 'ValueSetupError';
-}
-
 /** Ollama returns log-probabilities for generated tokens since this version. */
 const OLLAMA_LOGPROBS_SINCE = [0, 12, 11] as const;
+const OLLAMA_LOGPROBS_SINCE_TEXT = OLLAMA_LOGPROBS_SINCE.join('.');
 const TOP_LOGPROBS = 20;
 
 /**
  * Probes the endpoint once and builds the value function: for `auto`, exact echoed log-probabilities
  * where the endpoint offers them, else token-by-token log-probabilities from generated tokens, else
- * embedding similarity of regenerated answers; the reason says which and why.
+ * embedding similarity of regenerated answers; the reason says which and why. Every probe goes
+ * through the endpoint's scheduler, and only a capability the endpoint lacks changes the choice: a
+ * failing call stops the set-up, and an Ollama recent enough to return log-probabilities that
+ * answers without them is asked again (a retryable fault), then the set-up stops with what it saw.
  */
 export async function chooseValueFunction(setup: ValueSetup): Promise<ValueFunction> {
   const { endpoint, choice, prompt, signal } = setup;
   const withSignal = signal ? { signal } : {};
   if (choice === 'label') {
     if (!setup.target) throw new ValueSetupError('--value label needs the label to score, e.g. --target "Yes".');
-    const probe = await endpoint.generate(prompt, { maxTokens: 1, topLogprobs: TOP_LOGPROBS, ...withSignal });
-    if (!probe.tokens)
+    const probe = await generateWithLogprobs(setup, 1);
+    if (!probe.generation.tokens)
       throw new ValueSetupError(
-        `${describe(endpoint)} returns no log-probabilities, so a label's probability cannot be read. ${await logprobHint(endpoint, signal)}`,
+        `${describe(endpoint)} returns no log-probabilities, so a label's probability cannot be read: ${probe.hint}.`,
       );
     return labelLogprob(
       endpoint,
@@ -44,22 +45,19 @@ export async function chooseValueFunction(setup: ValueSetup): Promise<ValueFunct
       `chosen by the user: the log-probability of "${setup.target}" as the first answer token (from the top ${TOP_LOGPROBS} alternatives)`,
     );
   }
-  const generated = await endpoint.generate(prompt, { maxTokens: setup.maxAnswerTokens, topLogprobs: TOP_LOGPROBS, ...withSignal });
-  const answerText = setup.target ?? generated.text;
-  if (answerText.length === 0)
-    throw new ValueSetupError(
-      `${describe(endpoint)} generated an empty answer to the full prompt; give the answer to explain with --target.`,
-    );
-  if (choice === 'similarity')
+  if (choice === 'similarity') {
+    const generated = await endpoint.generate(prompt, { maxTokens: setup.maxAnswerTokens, ...withSignal });
     return answerSimilarity(
       endpoint,
-      answerText,
+      answerOf(setup, generated),
       setup.maxAnswerTokens,
       'chosen by the user: cosine similarity of the regenerated answer to the original, embedded by the same endpoint',
     );
-
+  }
+  const { generation: generated, hint } = await generateWithLogprobs(setup, setup.maxAnswerTokens);
+  const answerText = answerOf(setup, generated);
   const echoed = endpoint.continuationLogprobs
-    ? await endpoint.continuationLogprobs(prompt, answerText, signal).catch(() => undefined)
+    ? await endpoint.continuationLogprobs(prompt, answerText, signal).catch(refusedOnly)
     : undefined;
   if (echoed) {
     return echoLogprob(
@@ -80,25 +78,79 @@ export async function chooseValueFunction(setup: ValueSetup): Promise<ValueFunct
     );
   }
   if (choice === 'logprob')
-    throw new ValueSetupError(`${describe(endpoint)} returns no log-probabilities. ${await logprobHint(endpoint, signal)}`);
+    throw new ValueSetupError(`${describe(endpoint)} returns no log-probabilities: ${hint}. Or choose --value similarity.`);
   return answerSimilarity(
     endpoint,
     answerText,
     setup.maxAnswerTokens,
-    `the endpoint returns no log-probabilities (${await logprobHint(endpoint, signal)}), so the value is the embedding similarity of each regenerated answer to the original`,
+    `the endpoint returns no log-probabilities (${hint}), so the value is the embedding similarity of each regenerated answer to the original`,
   );
+}
+
+/** The answer to explain: the user's target, else the one generated from the full prompt. */
+function answerOf(setup: ValueSetup, generated: Generation): string {
+  const answer = setup.target ?? generated.text;
+  if (answer.length === 0)
+    throw new ValueSetupError(
+      `${describe(setup.endpoint)} generated an empty answer to the full prompt; give the answer to explain with --target.`,
+    );
+  return answer;
+}
+
+/**
+ * Generates from the full prompt asking for log-probabilities. An answer without them is a missing
+ * capability only where the endpoint's version says so (or cannot say): the generation comes back
+ * without tokens, with a hint that states what was observed. An Ollama that returns them since its
+ * version is asked again with them required, through the scheduler's retries; if it never does,
+ * the set-up stops rather than choose another value function.
+ */
+async function generateWithLogprobs(setup: ValueSetup, maxTokens: number): Promise<{ generation: Generation; hint: string }> {
+  const { endpoint, prompt, signal } = setup;
+  const options = { maxTokens, topLogprobs: TOP_LOGPROBS, ...(signal ? { signal } : {}) };
+  const generation = await endpoint.generate(prompt, options);
+  // An empty answer lists no tokens to carry log-probabilities; without a target it is refused as empty.
+  if (generation.tokens || (generation.text === '' && setup.target === undefined)) return { generation, hint: '' };
+  if (endpoint.kind !== 'ollama') {
+    return { generation, hint: 'it answered without them when asked; vLLM and llama.cpp server return them' };
+  }
+  const version = await ollamaVersion(endpoint, signal);
+  if (version === undefined) {
+    return {
+      generation,
+      hint: `it answered without them and reports no version; Ollama returns them since ${OLLAMA_LOGPROBS_SINCE_TEXT}`,
+    };
+  }
+  if (olderThan(version, OLLAMA_LOGPROBS_SINCE))
+    return { generation, hint: `Ollama ${version} predates log-probabilities; upgrade to ${OLLAMA_LOGPROBS_SINCE_TEXT} or later` };
+  try {
+    return { generation: await endpoint.generate(prompt, { ...options, requireLogprobs: true }), hint: '' };
+  } catch (error) {
+    if (!(error instanceof EndpointError) || error.unreachable) throw error;
+    throw new ValueSetupError(
+      `Ollama at ${endpoint.url} reports version ${version}, which returns log-probabilities, yet answered the full prompt without them; asked again: ${error.message}`,
+    );
+  }
+}
+
+/** The Ollama version, or undefined from a server that has no version endpoint; other failures stop the set-up. */
+async function ollamaVersion(endpoint: ModelEndpoint, signal?: AbortSignal): Promise<string | undefined> {
+  try {
+    return await endpoint.version(signal);
+  } catch (error) {
+    if (error instanceof EndpointError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+/** An endpoint that refuses to echo (a client error no retry could fix) cannot; any other failure stops the set-up. */
+function refusedOnly(error: unknown): undefined {
+  const status = error instanceof EndpointError ? error.status : undefined;
+  if (status !== undefined && status >= 400 && status < 500 && !isRetryableStatus(status)) return undefined;
+  throw error;
 }
 
 function describe(endpoint: ModelEndpoint): string {
   return `${endpoint.kind === 'ollama' ? 'Ollama' : 'The endpoint'} at ${endpoint.url} (model ${endpoint.model})`;
-}
-
-async function logprobHint(endpoint: ModelEndpoint, signal?: AbortSignal): Promise<string> {
-  if (endpoint.kind !== 'ollama') return 'Use a server that returns logprobs (vLLM, llama.cpp server) or --value similarity.';
-  const version = await endpoint.version(signal).catch(() => undefined);
-  if (version && olderThan(version, OLLAMA_LOGPROBS_SINCE))
-    return `Ollama ${version} predates log-probabilities; upgrade to 0.12.11 or later`;
-  return 'Upgrade Ollama to 0.12.11 or later, or use --value similarity';
 }
 
 function olderThan(version: string, reference: readonly number[]): boolean {

@@ -4,6 +4,11 @@ export const VALUE_FUNCTION_NAMES = ['logprob', 'label', 'similarity'] as const;
 export type ValueFunctionName = (typeof VALUE_FUNCTION_NAMES)[number];
 export type ValueFunctionChoice = ValueFunctionName | 'auto';
 
+/** The value function could not be set up as asked (a capability is missing, an option is wrong). */
+export class ValueSetupError extends Error {
+  override readonly name = 'ValueSetupError';
+}
+
 /** What is measured on every masked prompt. */
 export interface ValueFunction {
   readonly name: ValueFunctionName;
@@ -55,12 +60,13 @@ export async function tokenizeAnswer(
   let matched = 0;
   while (matched < target.length) {
     if (tokens.length >= maxTokens) {
-      throw new RangeError(`The target answer is longer than ${maxTokens} tokens; shorten it or raise --max-answer-tokens.`);
+      throw new ValueSetupError(`The target answer is longer than ${maxTokens} tokens; shorten it or raise --max-answer-tokens.`);
     }
     const generation = await endpoint.generate(prompt, {
       maxTokens: 1,
       topLogprobs: 20,
       prefix: target.slice(0, matched),
+      requireLogprobs: true,
       ...(signal ? { signal } : {}),
     });
     const position = generation.tokens?.[0];

@@ -1,4 +1,4 @@
-import type { ModelEndpoint } from '../backends/modelEndpoint';
+import { missingLogprobsError, type ModelEndpoint } from '../backends/modelEndpoint';
 import { logprobOf, type AnswerTokens, type ValueFunction } from './valueFunction';
 
 /**
@@ -15,8 +15,9 @@ export function echoLogprob(endpoint: ModelEndpoint, answer: AnswerTokens, reaso
     callsPerMask: 1,
     parameters: { method: 'echo' },
     async score(prompt, signal) {
-      const echoed = await continuationLogprobs(prompt, answer.text, signal);
-      if (!echoed) throw new RangeError(`${endpoint.url} stopped returning prompt log-probabilities.`);
+      // Required: an answer without them is retried by the scheduler, then stops the run; never undefined.
+      const echoed = await continuationLogprobs(prompt, answer.text, signal, true);
+      if (!echoed) throw missingLogprobsError(endpoint.url);
       let total = 0;
       for (let i = 0; i < echoed.logprobs.length; i += 1) {
         const value = echoed.logprobs[i];
@@ -30,11 +31,11 @@ export function echoLogprob(endpoint: ModelEndpoint, answer: AnswerTokens, reaso
           maxTokens: 1,
           topLogprobs: 20,
           prefix: echoed.tokens.slice(0, i).join(''),
+          requireLogprobs: true,
           ...(signal ? { signal } : {}),
         });
         const position = generation.tokens?.[0];
-        if (!position)
-          throw new RangeError(`${endpoint.url} returned no log-probability for the answer's token ${JSON.stringify(echoed.tokens[i])}.`);
+        if (!position) throw missingLogprobsError(endpoint.url);
         total += logprobOf(position, echoed.tokens[i] ?? '');
       }
       return total;
@@ -63,11 +64,11 @@ export function tokenwiseLogprob(endpoint: ModelEndpoint, answer: AnswerTokens, 
             maxTokens: 1,
             topLogprobs,
             prefix: prefixes[i],
+            requireLogprobs: true,
             ...(signal ? { signal } : {}),
           });
           const position = generation.tokens?.[0];
-          if (!position)
-            throw new RangeError(`${endpoint.url} returned no log-probabilities; choose --value similarity for this endpoint.`);
+          if (!position) throw missingLogprobsError(endpoint.url);
           return logprobOf(position, token);
         }),
       );
@@ -86,9 +87,14 @@ export function labelLogprob(endpoint: ModelEndpoint, label: string, topLogprobs
     callsPerMask: 1,
     parameters: { top: topLogprobs },
     async score(prompt, signal) {
-      const generation = await endpoint.generate(prompt, { maxTokens: 1, topLogprobs, ...(signal ? { signal } : {}) });
+      const generation = await endpoint.generate(prompt, {
+        maxTokens: 1,
+        topLogprobs,
+        requireLogprobs: true,
+        ...(signal ? { signal } : {}),
+      });
       const position = generation.tokens?.[0];
-      if (!position) throw new RangeError(`${endpoint.url} returned no log-probabilities, so a label's probability cannot be read.`);
+      if (!position) throw missingLogprobsError(endpoint.url);
       const candidates = [{ token: position.token, logprob: position.logprob }, ...position.top];
       const found = candidates.filter((candidate) => matches(candidate.token));
       if (found.length > 0) {
@@ -113,7 +119,14 @@ export function answerSimilarity(endpoint: ModelEndpoint, answer: string, maxTok
     callsPerMask: 2,
     parameters: { maxTokens },
     async score(prompt, signal) {
-      reference ??= endpoint.embed([answer], signal).then((vectors) => vectors[0] ?? []);
+      if (!reference) {
+        const embedding = endpoint.embed([answer], signal).then((vectors) => vectors[0] ?? []);
+        // A failed (or cancelled) embedding is asked for again by the next mask, not remembered.
+        embedding.catch(() => {
+          if (reference === embedding) reference = undefined;
+        });
+        reference = embedding;
+      }
       const generation = await endpoint.generate(prompt, { maxTokens, ...(signal ? { signal } : {}) });
       const [vector] = await endpoint.embed([generation.text], signal);
       return cosine(await reference, vector ?? []);

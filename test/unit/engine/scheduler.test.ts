@@ -64,11 +64,59 @@ describe('CallScheduler', () => {
     assert.deepEqual(slept, []);
   });
 
-  it('gives up after its retries and says how many attempts it made', async () => {
+  it('gives up after its retries and says how many attempts it made, in one line', async () => {
     const { scheduler: calls } = scheduler({ maxRetries: 2 });
     await assert.rejects(
-      calls.run(() => Promise.reject(new EndpointError('down', true, 500))),
-      /down \(gave up after 3 attempts\)/u,
+      calls.run(() => Promise.reject(new EndpointError('The server answered 500.', true, 500))),
+      (error) => {
+        assert.ok(error instanceof EndpointError);
+        assert.match(error.message, /^The server answered 500; gave up after 3 attempts in \d+\.\d s\.$/u);
+        assert.equal(error.retryable, false);
+        return true;
+      },
+    );
+  });
+
+  it('fails at once when nothing answers an endpoint that never answered (set-up: the caller shows its help)', async () => {
+    const { scheduler: calls, slept } = scheduler();
+    const refused = new EndpointError('Nothing answered at http://127.0.0.1:9 (ECONNREFUSED).', false, undefined, undefined, true);
+    await assert.rejects(
+      calls.run(() => Promise.reject(refused)),
+      (error) => error === refused,
+    );
+    assert.deepEqual(slept, []);
+  });
+
+  it('retries a refused connection like a 503 once the endpoint has answered (a restart mid-run)', async () => {
+    const { scheduler: calls, slept } = scheduler();
+    await calls.run(() => Promise.resolve('answered once'));
+    let attempts = 0;
+    const result = await calls.run(() => {
+      attempts += 1;
+      return attempts <= 3
+        ? Promise.reject(new EndpointError('Nothing answered at http://127.0.0.1:9 (ECONNREFUSED).', false, undefined, undefined, true))
+        : Promise.resolve('back');
+    });
+    assert.equal(result, 'back');
+    assert.deepEqual(slept, [75, 150, 300]);
+  });
+
+  it('after a restart that outlasts its retries, says so in one line, without the set-up help', async () => {
+    const { scheduler: calls } = scheduler({ maxRetries: 2 });
+    await calls.run(() => Promise.resolve('answered once'));
+    await assert.rejects(
+      calls.run(() =>
+        Promise.reject(new EndpointError('Nothing answered at http://127.0.0.1:9 (ECONNREFUSED).', false, undefined, undefined, true)),
+      ),
+      (error) => {
+        assert.ok(error instanceof EndpointError);
+        assert.equal(error.unreachable, false);
+        assert.match(
+          error.message,
+          /^Nothing answered at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\) after it had answered earlier in this run; gave up after 3 attempts in [\d.]+ s\.$/u,
+        );
+        return true;
+      },
     );
   });
 

@@ -20,8 +20,9 @@ function freshCheckout(into: string): string {
   assert.equal(listed.status, 0, `the package test copies the checkout with git ls-files: ${listed.stderr}`);
   const checkout = path.join(into, 'checkout');
   for (const file of listed.stdout.split('\0')) {
-    // node_modules may itself be a link (a worktree sharing another checkout's), which git lists as a file.
-    if (file === '' || file === 'node_modules' || !existsSync(repoPath(file))) continue;
+    // node_modules may itself be a link (a worktree sharing another checkout's), which git lists as a file;
+    // shared/ (where a checkout keeps the test model) is no part of the package and is never copied.
+    if (file === '' || file === 'node_modules' || file.startsWith('shared/') || !existsSync(repoPath(file))) continue;
     mkdirSync(path.dirname(path.join(checkout, file)), { recursive: true });
     copyFileSync(repoPath(file), path.join(checkout, file));
   }

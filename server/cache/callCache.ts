@@ -39,7 +39,7 @@ export interface CallCacheOptions {
    * damaged lines skipped, answers stored under another key secret dropped, the cache fell back to
    * read-only, a write failed mid-run (a full disk) so new answers stay in memory, a compaction
    * failed. Each message is one line. The server must not print, so it routes these to its log; the
-   * CLI prints them on stderr. `CallCache.warnings` lists the same messages afterwards.
+   * CLI is to print them on stderr. `CallCache.warnings` lists the same messages afterwards.
    */
   readonly onWarning?: (message: string) => void;
 }

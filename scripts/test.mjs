@@ -3,7 +3,8 @@
 // The llama tier runs the in-process llama backend against the real model in ../shared/models/.
 // `node scripts/test.mjs <tier>…` runs only the named test tiers (building first when they need dist/).
 // Every step runs even after a failure, so one run shows everything that is wrong; the exit code is
-// non-zero if any step failed.
+// non-zero if any step failed. A tier whose tests were all skipped (the llama tier without its model,
+// outside CI) shows SKIP, not PASS, and the last line names it.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -58,7 +59,14 @@ async function runTier(tier) {
   ]);
   const report = readFileSync(path.join(root, tap), 'utf8');
   const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'mu').exec(report)?.[1] ?? 0);
-  return { code, summary: `${count('pass')} passed, ${count('fail')} failed${count('skipped') ? `, ${count('skipped')} skipped` : ''}` };
+  // A skipped suite (the llama tier without its model) counts no skipped test, only its own "# SKIP" line.
+  const skips = [...report.matchAll(/^\s*ok \d+ - .*? # SKIP ?(.*)$/gmu)];
+  const [passed, failed, todo] = [count('pass'), count('fail'), count('todo')];
+  const counts = `${passed} passed, ${failed} failed${skips.length ? `, ${skips.length} skipped` : ''}${todo ? `, ${todo} todo` : ''}`;
+  if (code === 0 && passed === 0 && failed === 0 && skips.length > 0) {
+    return { code, skipped: true, summary: `SKIPPED, nothing ran (${counts}): ${skips[0]?.[1] || 'skipped'}` };
+  }
+  return { code, summary: counts };
 }
 
 const steps = [];
@@ -77,18 +85,21 @@ for (const [name, step] of steps) {
   console.log(`\n━━ ${name} ━━`);
   const started = Date.now();
   const outcome = await step();
-  const { code, summary } = typeof outcome === 'number' ? { code: outcome, summary: '' } : outcome;
-  results.push({ name, ok: code === 0, summary, seconds: (Date.now() - started) / 1000 });
+  const { code, summary, skipped = false } = typeof outcome === 'number' ? { code: outcome, summary: '' } : outcome;
+  results.push({ name, ok: code === 0, skipped, summary, seconds: (Date.now() - started) / 1000 });
 }
 
 console.log('\n━━ summary ━━');
 for (const result of results) {
-  console.log(`${result.ok ? 'PASS' : 'FAIL'}  ${result.name.padEnd(14)} ${result.seconds.toFixed(1).padStart(6)} s  ${result.summary}`);
+  const status = !result.ok ? 'FAIL' : result.skipped ? 'SKIP' : 'PASS';
+  console.log(`${status}  ${result.name.padEnd(14)} ${result.seconds.toFixed(1).padStart(6)} s  ${result.summary}`);
 }
 const failed = results.filter((result) => !result.ok);
+const skipped = results.filter((result) => result.ok && result.skipped);
+const skippedNote = skipped.length > 0 ? ` Skipped, so not checked: ${skipped.map((result) => result.name).join(', ')}.` : '';
 console.log(
   failed.length === 0
-    ? 'All checks passed.'
-    : `${failed.length} of ${results.length} checks failed: ${failed.map((result) => result.name).join(', ')}.`,
+    ? `All checks passed.${skippedNote}`
+    : `${failed.length} of ${results.length} checks failed: ${failed.map((result) => result.name).join(', ')}.${skippedNote}`,
 );
 process.exitCode = failed.length === 0 ? 0 : 1;

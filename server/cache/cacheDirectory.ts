@@ -1,5 +1,7 @@
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { CacheError, describeError, errorCode } from './cacheErrors';
 
 /** The environment variables the default cache location reads. */
 export type CacheEnvironment = Readonly<Record<string, string | undefined>>;
@@ -40,4 +42,36 @@ function requireHome(home: string): string {
     throw new Error('Cannot find a cache folder for SPEX: the home directory is unknown. Set SPEX_CACHE_DIR to a writable directory.');
   }
   return home;
+}
+
+/** Creates the cache directory where it is missing; a file in its place (or above it) is a `CacheError` saying so. */
+export async function ensureCacheDirectory(directory: string): Promise<void> {
+  try {
+    await fs.mkdir(directory, { recursive: true });
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw await notADirectory(directory);
+    throw new CacheError(
+      `Cannot create the cache directory ${directory}: ${describeError(error)}. Choose a writable cache directory (--cache or SPEX_CACHE_DIR), or run without the persistent cache (--no-cache).`,
+    );
+  }
+  const stat = await fs.stat(directory).catch(() => undefined);
+  if (stat?.isDirectory() !== true) throw await notADirectory(directory);
+}
+
+/** Names the file that stands where a folder of the cache's path should be: the directory itself or one above it. */
+async function notADirectory(directory: string): Promise<CacheError> {
+  const advice = 'Choose another cache directory (--cache or SPEX_CACHE_DIR), or move the file away.';
+  for (let current = directory; ; current = path.dirname(current)) {
+    const stat = await fs.stat(current).catch(() => undefined);
+    if (stat !== undefined && !stat.isDirectory()) {
+      return new CacheError(
+        current === directory
+          ? `The cache directory ${directory} is a file, not a directory. ${advice}`
+          : `Cannot use ${directory} as the cache directory: ${current}, a folder above it, is a file, not a directory. ${advice}`,
+      );
+    }
+    if (path.dirname(current) === current) break;
+  }
+  return new CacheError(`Cannot use ${directory} as the cache directory: it is not a directory. ${advice}`);
 }

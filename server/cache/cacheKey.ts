@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 
 /** A generation parameter's value: what can be compared exactly and encoded the same way every time. */
 export type CallParameterValue = string | number | boolean | null;
@@ -8,8 +9,8 @@ export type CallParameterValue = string | number | boolean | null;
  * so one stored answer serves both; any difference, however small, must make a different key.
  *
  * Callers must never put secrets here (API keys, authorization headers, URLs carrying credentials):
- * the parts are hashed, but a key that depends on a secret would change whenever the secret rotates
- * and would let anyone holding the cache test guesses of it.
+ * a key that depends on a secret would change whenever the secret rotates, and the parts are only
+ * as hidden as the cache's own key secret.
  */
 export interface CallKeyParts {
   /** The backend family, e.g. `ollama`, `openai`, `exec`, `llama`. */
@@ -23,7 +24,7 @@ export interface CallKeyParts {
   readonly valueFunction: string;
   /** Generation parameters that change the answer (temperature, seed, max tokens…). Key order does not matter. */
   readonly parameters: Readonly<Record<string, CallParameterValue>>;
-  /** The masked prompt exactly as the model sees it. Only its hash is ever stored. */
+  /** The masked prompt exactly as the model sees it. Only its keyed hash is ever stored. */
   readonly text: string;
   /** The target continuation whose probability is measured, where the value function has one. */
   readonly target?: string;
@@ -31,17 +32,72 @@ export interface CallKeyParts {
 
 /**
  * Bumped whenever the encoding below changes, so keys made by another encoding never collide with
- * these and stored answers are simply not found rather than misread.
+ * these and stored answers are simply not found rather than misread. v1 was an unsalted SHA-256; v2
+ * is an HMAC under the cache's secret.
  */
-const KEY_ENCODING = 'spex-call-key/v1';
+const KEY_ENCODING = 'spex-call-key/v2';
+
+/** Bytes of a key secret: the HMAC-SHA-256 block is larger, but 256 bits is as strong as the hash. */
+export const KEY_SECRET_BYTES = 32;
 
 /**
- * The cache key of one model call: the lowercase hex SHA-256 of a canonical JSON encoding of its
- * parts (object keys sorted, absent optional parts left out), so equal parts always give the same
- * key whatever order their object keys were built in. Only this hash reaches the disk, never the
- * prompt itself.
+ * The random secret that call keys are made under, one per cache directory. Keys were once a plain
+ * hash of the prompt, so anyone holding the cache file could confirm a guessed prompt by hashing it;
+ * under a secret kept apart from the file (readable only by its owner) the keys reveal nothing.
+ *
+ * The bytes never leave this object: it prints as `[CallKeySecret]` and has no accessor for them.
  */
-export function callKey(parts: CallKeyParts): string {
+export class CallKeySecret {
+  readonly #bytes: Buffer;
+  /** A public name for this secret, written into the cache file so a file keyed under another secret is recognised. */
+  readonly fingerprint: string;
+
+  private constructor(bytes: Buffer) {
+    this.#bytes = bytes;
+    this.fingerprint = createHmac('sha256', bytes).update('spex-call-key-secret-fingerprint').digest('hex').slice(0, 16);
+  }
+
+  /** A new secret from the operating system's cryptographic random source. */
+  static generate(): CallKeySecret {
+    return new CallKeySecret(randomBytes(KEY_SECRET_BYTES));
+  }
+
+  /** A secret read back from storage; refuses one shorter than `KEY_SECRET_BYTES`, which would weaken every key. */
+  static fromBytes(bytes: Uint8Array): CallKeySecret {
+    if (bytes.length !== KEY_SECRET_BYTES) {
+      throw new RangeError(`A call key secret must be ${KEY_SECRET_BYTES} bytes; got ${bytes.length}.`);
+    }
+    return new CallKeySecret(Buffer.from(bytes));
+  }
+
+  /** The secret as stored on disk (see `keySecretFile.ts`); the only way its bytes leave this object. */
+  toHex(): string {
+    return this.#bytes.toString('hex');
+  }
+
+  /** The lowercase hex HMAC-SHA-256 of `message` under this secret. */
+  mac(message: string): string {
+    return createHmac('sha256', this.#bytes).update(message).digest('hex');
+  }
+
+  toJSON(): string {
+    return '[CallKeySecret]';
+  }
+
+  [inspect.custom](): string {
+    return '[CallKeySecret]';
+  }
+}
+
+/**
+ * The cache key of one model call: the lowercase hex HMAC-SHA-256, under the cache's `secret`, of a
+ * canonical JSON encoding of its parts (object keys sorted, absent optional parts left out), so equal
+ * parts always give the same key whatever order their object keys were built in. Only this MAC
+ * reaches the disk, never the prompt itself, and without the secret it cannot be recomputed from a
+ * guessed prompt. Callers that hold a `CallCache` use its `keyOf`, which passes the cache's secret.
+ */
+export function callKey(parts: CallKeyParts, secret: CallKeySecret): string {
+  if (!(secret instanceof CallKeySecret)) throw new TypeError("callKey: the second argument must be the cache's CallKeySecret.");
   const material: Record<string, unknown> = {
     backend: requireString(parts.backend, 'backend'),
     model: requireString(parts.model, 'model'),
@@ -52,7 +108,7 @@ export function callKey(parts: CallKeyParts): string {
   if (parts.endpointKind !== undefined) material['endpointKind'] = requireString(parts.endpointKind, 'endpointKind');
   if (parts.modelDigest !== undefined) material['modelDigest'] = requireString(parts.modelDigest, 'modelDigest');
   if (parts.target !== undefined) material['target'] = requireString(parts.target, 'target');
-  return createHash('sha256').update(KEY_ENCODING).update('\n').update(canonicalJson(material)).digest('hex');
+  return secret.mac(`${KEY_ENCODING}\n${canonicalJson(material)}`);
 }
 
 function requireString(value: unknown, name: string): string {

@@ -2,6 +2,12 @@ import { randomBytes } from 'node:crypto';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
+import { ensureCacheDirectory } from './cacheDirectory';
+import { CacheError, describeError, errorCode } from './cacheErrors';
+import { callKey, type CallKeyParts, CallKeySecret } from './cacheKey';
+import { loadOrCreateKeySecret } from './keySecretFile';
+
+export { CacheError } from './cacheErrors';
 
 /**
  * The on-disk format, also written into the default file name, so a future format goes to a new file
@@ -29,8 +35,11 @@ export interface CallCacheOptions {
   /** The file inside the directory. Default `calls-v1.jsonl`. */
   readonly fileName?: string;
   /**
-   * Told about problems that lose no data but deserve a user's attention (the cache fell back to
-   * read-only, a compaction failed). The server must not print, so it routes these to its log.
+   * Told, once each, about problems that lose no answer of this run but deserve a user's attention:
+   * damaged lines skipped, answers stored under another key secret dropped, the cache fell back to
+   * read-only, a write failed mid-run (a full disk) so new answers stay in memory, a compaction
+   * failed. Each message is one line. The server must not print, so it routes these to its log; the
+   * CLI is to print them on stderr. `CallCache.warnings` lists the same messages afterwards.
    */
   readonly onWarning?: (message: string) => void;
 }
@@ -42,13 +51,8 @@ export interface CallCacheStats {
   readonly bytes: number;
   readonly hits: number;
   readonly misses: number;
-  /** Lines that were torn, corrupted or unknown and were ignored while reading. */
+  /** Lines that were torn, corrupted or unknown and were ignored while reading (see `CallCache.damagedLines`). */
   readonly skippedLines: number;
-}
-
-/** A cache location or file that cannot be used, told with the path and what to do about it. */
-export class CacheError extends Error {
-  override readonly name = 'CacheError';
 }
 
 interface Entry {
@@ -63,10 +67,20 @@ interface Entry {
 interface LoadState {
   readonly index: Map<string, Entry>;
   seq: number;
+  /** Lines that failed their checksum or did not parse. */
   skipped: number;
+  /** The fingerprint of this cache's key secret: entries under a header naming another are not ours. */
+  readonly fingerprint: string;
+  /** Whether the last header read named this cache's secret; entries before any header are not trusted. */
+  ours: boolean;
+  /** Entry and use lines ignored because another secret (or an earlier key encoding) made their keys. */
+  foreign: number;
 }
 
 type Mode = 'memory' | 'read-only' | 'file';
+
+/** The problems worth a warning; each is told at most once per open cache. */
+type WarningKind = 'secret' | 'foreign' | 'damaged' | 'read-only' | 'write-failed' | 'compaction';
 
 /**
  * A persistent map from call keys (see `callKey`) to model answers, so re-running an explanation, or
@@ -74,18 +88,29 @@ type Mode = 'memory' | 'read-only' | 'file';
  *
  * Storage is one append-only JSON Lines file, each line sealed with a CRC-32:
  *
- *     {"spex":"call-cache","version":1}\t<crc>     header, written when the file is created
+ *     {"spex":"call-cache","version":1,"keys":"<16 hex>"}\t<crc>  header, written when the file is created
  *     {"k":"<64 hex>","v":<number>,"t":<ms>}\t<crc> an answer, written at `t`
  *     {"k":"<64 hex>","t":<ms>}\t<crc>              a use of a stored answer at `t` (for eviction)
  *
  * where `<crc>` is the CRC-32 of the JSON before the tab, as 8 lowercase hex digits. Reading skips
  * (and counts) any line that fails to parse or to match its checksum, so a torn or corrupted line
- * costs that line and nothing else. Later lines win, so an overwritten key keeps its last value.
+ * costs that line and nothing else; when it finds any, the file is rewritten without them and the
+ * count is told once (`damagedLines`, `onWarning`). Later lines win, so an overwritten key keeps its
+ * last value.
+ *
+ * Keys are HMACs under a random secret kept beside the file (`keySecretFile.ts`, readable by its owner
+ * only), so the file alone does not let anyone confirm a guessed prompt. The header's `keys` names
+ * that secret by a fingerprint: entries under a header that names another secret (the secret file was
+ * lost or replaced) or none (an earlier SPEX's unsalted keys) can never match a key made now, and they
+ * are dropped from the file when it is opened for writing.
  *
  * Durability: every batch of lines is appended with one write call on an O_APPEND handle, so lines
  * from several processes (the CLI and the language server) never interleave inside a line. `set`
  * resolves once its line is in the operating system's hands: it survives the process being killed.
- * `flush` and `close` also fsync, which is what survives a power cut.
+ * `flush` and `close` also fsync, which is what survives a power cut. When a write fails mid-run (a
+ * full disk, a quota, a file system remounted read-only, permissions changed), the cache warns once
+ * and keeps every answer, old and new, in memory for the rest of its life: no call fails because of
+ * the disk, and nothing more is written to a file whose last line may be torn.
  *
  * Eviction is least-recently-used across sessions: an answer's time is refreshed in memory on every
  * use, and persisted with a small use line the first time it is used in each session (at most once
@@ -106,6 +131,11 @@ export class CallCache {
   readonly filePath: string | undefined;
   private readonly maxBytes: number;
   private readonly onWarning: ((message: string) => void) | undefined;
+  private readonly secret: CallKeySecret;
+  /** The header line of files this cache writes, naming its secret. */
+  private readonly header: string;
+  private readonly warned = new Set<WarningKind>();
+  private readonly warningMessages: string[] = [];
   private mode: Mode;
   private readOnlyMessage: string | undefined;
   private readonly index = new Map<string, Entry>();
@@ -129,28 +159,38 @@ export class CallCache {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  private constructor(mode: Mode, filePath: string | undefined, maxBytes: number, onWarning: ((message: string) => void) | undefined) {
+  private constructor(
+    mode: Mode,
+    filePath: string | undefined,
+    maxBytes: number,
+    secret: CallKeySecret,
+    onWarning: ((message: string) => void) | undefined,
+  ) {
     this.mode = mode;
     this.filePath = filePath;
     this.maxBytes = maxBytes;
+    this.secret = secret;
+    this.header = headerLine(secret.fingerprint);
     this.onWarning = onWarning;
   }
 
   /**
    * A cache that keeps nothing on disk, for runs without a persistent cache: it still answers repeated
-   * calls within the run.
+   * calls within the run. Its keys are made under a secret that lives only as long as it does.
    */
   static inMemory(): CallCache {
-    return new CallCache('memory', undefined, Number.POSITIVE_INFINITY, undefined);
+    return new CallCache('memory', undefined, Number.POSITIVE_INFINITY, CallKeySecret.generate(), undefined);
   }
 
   /**
    * Opens (creating if needed) the cache file in `directory` and loads its index into memory.
    *
-   * Throws a `CacheError` naming the path when the directory cannot be created or is a file, or when
-   * the cache file can be neither written nor read. When the file can be read but not written (a
-   * read-only directory or file), the cache opens read-only instead: stored answers are served, new
-   * ones are kept in memory only, and `readOnlyReason` (also passed to `onWarning`) says why.
+   * Throws a `CacheError` naming the path when the directory cannot be created or is a file, when
+   * the cache file can be neither written nor read, when the file or its key secret was written by a
+   * newer SPEX, or when the key secret exists but cannot be read. When the file can be read but not
+   * written (a read-only directory or file, a full disk), the cache opens read-only instead: stored
+   * answers are served, new ones are kept in memory only, and `readOnlyReason` (also passed to
+   * `onWarning`) says why.
    */
   static async open(directory: string, options: CallCacheOptions = {}): Promise<CallCache> {
     const maxBytes = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES;
@@ -163,10 +203,34 @@ export class CallCache {
     }
     if (typeof directory !== 'string' || directory === '') throw new TypeError('The cache directory must be a non-empty path.');
     const resolved = path.resolve(directory);
-    await ensureDirectory(resolved);
-    const cache = new CallCache('file', path.join(resolved, fileName), maxBytes, options.onWarning);
+    await ensureCacheDirectory(resolved);
+    const { secret, notice } = await loadOrCreateKeySecret(resolved);
+    const cache = new CallCache('file', path.join(resolved, fileName), maxBytes, secret, options.onWarning);
+    if (notice !== undefined) cache.warn('secret', notice);
     await cache.load();
     return cache;
+  }
+
+  /**
+   * The key of one model call in this cache: `callKey` under this cache's secret. Keys from one cache
+   * directory mean nothing in another.
+   */
+  keyOf(parts: CallKeyParts): string {
+    return callKey(parts, this.secret);
+  }
+
+  /**
+   * Lines of the cache file that were torn or corrupted when it was opened; they were skipped (and,
+   * where the file can be written, removed). Each costs at most one repeated model call. Told once
+   * through `onWarning` when it is not 0.
+   */
+  get damagedLines(): number {
+    return this.skippedLines;
+  }
+
+  /** Every warning this cache has given (each once), in order: for callers that report at the end of a run. */
+  get warnings(): readonly string[] {
+    return [...this.warningMessages];
   }
 
   /** Why the cache cannot store new answers on disk, or undefined when it can (or never meant to). */
@@ -189,15 +253,16 @@ export class CallCache {
 
   /**
    * Stores `value` for `key` in memory at once and appends it to the file. Resolves when the line is
-   * written (it then survives the process being killed), rejects with a `CacheError` when it could not
-   * be written; the value stays in memory either way. Only finite numbers can be stored.
+   * written (it then survives the process being killed), or when writing failed: the value stays in
+   * memory either way, and a failure is told once through `onWarning`, never by rejecting, so a full
+   * disk never stops a run. After `close`, values are kept in memory only. Only finite numbers can be
+   * stored.
    */
   async set(key: string, value: number): Promise<void> {
     requireKey(key, 'set');
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       throw new TypeError(`Only finite numbers can be cached; the value for key ${key.slice(0, 12)}… is ${String(value)}.`);
     }
-    if (this.closed) throw new CacheError(`The call cache ${this.filePath ?? 'in memory'} is closed; open it again to store answers.`);
     const now = Date.now();
     const existing = this.index.get(key);
     if (existing !== undefined && Object.is(existing.value, value)) {
@@ -208,24 +273,28 @@ export class CallCache {
     if (existing === undefined) this.index.set(key, { value, time: now, seq: ++this.seq });
     else Object.assign(existing, { value, time: now, seq: ++this.seq });
     this.fresh.add(key);
-    if (this.mode !== 'file') return;
+    if (this.mode !== 'file' || this.closed) return;
     await this.enqueue(entryLine(key, value, now));
   }
 
-  /** Writes every buffered line and fsyncs the file. */
+  /** Writes every buffered line and fsyncs the file. A failure is a warning (see `set`), never a rejection. */
   async flush(): Promise<void> {
     if (this.mode !== 'file' || this.closed) return;
     await this.enqueue();
     await this.exclusive(async () => {
+      if (this.mode !== 'file') return;
       try {
         await this.handle?.sync();
       } catch (error) {
-        throw new CacheError(`Could not flush the cache file ${this.filePath ?? ''} to disk: ${describeError(error)}.`);
+        this.stopWriting(`Could not flush the cache file ${this.filePath ?? ''} to disk: ${describeError(error)}`);
       }
     });
   }
 
-  /** Flushes and closes the file. Reads still answer from memory afterwards; writes are refused. */
+  /**
+   * Flushes and closes the file; never rejects for the disk's sake. Reads still answer from memory
+   * afterwards, and new answers are kept in memory only.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     try {
@@ -235,7 +304,8 @@ export class CallCache {
       await this.exclusive(async () => {
         const handle = this.handle;
         this.handle = undefined;
-        await handle?.close();
+        // Everything was written and synced above, or has been warned about; a failing close loses nothing more.
+        await handle?.close().catch(() => undefined);
       });
     }
   }
@@ -290,35 +360,58 @@ export class CallCache {
   }
 
   private async writePending(): Promise<void> {
-    if (this.pending.length === 0 || this.mode !== 'file') return;
+    if (this.pending.length === 0 || this.mode !== 'file') {
+      this.pending = [];
+      return;
+    }
     const text = (this.needsNewline ? '\n' : '') + this.pending.join('');
     this.pending = [];
     this.needsNewline = false;
-    await this.append(text);
+    try {
+      await this.append(text);
+    } catch (error) {
+      this.stopWriting(`Could not write to the cache file ${this.requireFilePath()}: ${describeError(error)}`);
+      return;
+    }
     if (this.bytes > this.maxBytes && this.bytes >= this.compactionRetryBytes) await this.compactOrWarn();
+  }
+
+  /**
+   * After a failed write: the file may end in a torn line and the disk may be full, so nothing more is
+   * written to it in this session; every answer stays in memory. Told once.
+   */
+  private stopWriting(failure: string): void {
+    this.mode = 'read-only';
+    this.pending = [];
+    this.readOnlyMessage = `${failure}. SPEX carries on with every answer kept in memory for the rest of this run; free some disk space or choose another cache directory.`;
+    this.warn('write-failed', this.readOnlyMessage);
+    const handle = this.handle;
+    this.handle = undefined;
+    void handle?.close().catch(() => undefined);
+  }
+
+  private warn(kind: WarningKind, message: string): void {
+    if (this.warned.has(kind)) return;
+    this.warned.add(kind);
+    this.warningMessages.push(message);
+    this.onWarning?.(message);
   }
 
   /** Appends whole lines with one write, then checks that the file written to is still the cache file. */
   private async append(text: string): Promise<void> {
     const filePath = this.requireFilePath();
     const data = Buffer.from(text, 'latin1');
-    try {
-      if (this.handle === undefined) await this.reopen();
-      await writeAll(this.requireHandle(), data);
-      const current = await statIfExists(filePath);
-      if (current === undefined || current.ino !== this.identity?.ino || current.dev !== this.identity.dev) {
-        // Another process compacted or cleared the file (or it was deleted) while this one had it open:
-        // the lines went to the old file, so they are written again to the current one.
-        const startsLine = await this.reopen();
-        await writeAll(this.requireHandle(), startsLine ? data : Buffer.concat([Buffer.from('\n'), data]));
-        this.bytes = (await this.requireHandle().stat()).size;
-      } else {
-        this.bytes = current.size;
-      }
-    } catch (error) {
-      throw new CacheError(
-        `Could not write to the cache file ${filePath}: ${describeError(error)}. The answer is kept in memory for this run; free some disk space or choose another cache directory.`,
-      );
+    if (this.handle === undefined) await this.reopen();
+    await writeAll(this.requireHandle(), data);
+    const current = await statIfExists(filePath);
+    if (current === undefined || current.ino !== this.identity?.ino || current.dev !== this.identity.dev) {
+      // Another process compacted or cleared the file (or it was deleted) while this one had it open:
+      // the lines went to the old file, so they are written again to the current one.
+      const startsLine = await this.reopen();
+      await writeAll(this.requireHandle(), startsLine ? data : Buffer.concat([Buffer.from('\n'), data]));
+      this.bytes = (await this.requireHandle().stat()).size;
+    } else {
+      this.bytes = current.size;
     }
   }
 
@@ -334,8 +427,8 @@ export class CallCache {
       this.identity = { dev: stat.dev, ino: stat.ino };
       this.bytes = stat.size;
       if (stat.size === 0) {
-        await writeAll(handle, Buffer.from(HEADER_LINE, 'latin1'));
-        this.bytes = HEADER_LINE.length;
+        await writeAll(handle, Buffer.from(this.header, 'latin1'));
+        this.bytes = this.header.length;
       }
       this.handle = handle;
       return stat.size === 0 || (await endsWithNewline(handle, stat.size));
@@ -354,31 +447,38 @@ export class CallCache {
       if (isPermissionError(error)) return this.loadReadOnly(error);
       throw fileError(filePath, error);
     }
+    const state = this.loadState(this.index);
     try {
       const stat = await handle.stat();
-      const state: LoadState = { index: this.index, seq: 0, skipped: 0 };
       const consumed = await scanLines(handle, 0, stat.size, (line) => absorbLine(line, state, filePath));
       this.seq = state.seq;
-      this.skippedLines = state.skipped;
       // A file that does not end with a newline ends in a line torn by a crash.
-      if (consumed < stat.size) {
-        this.skippedLines++;
-        this.needsNewline = true;
-      }
+      this.skippedLines = state.skipped + (consumed < stat.size ? 1 : 0);
+      this.needsNewline = consumed < stat.size;
       this.handle = handle;
       this.identity = { dev: stat.dev, ino: stat.ino };
       this.bytes = stat.size;
-      if (stat.size === 0) {
-        await writeAll(handle, Buffer.from(HEADER_LINE, 'latin1'));
-        this.bytes = HEADER_LINE.length;
-      }
     } catch (error) {
       this.handle = undefined;
       await handle.close().catch(() => undefined);
       throw error instanceof CacheError ? error : fileError(filePath, error);
     }
+    if (this.bytes === 0) {
+      try {
+        await writeAll(handle, Buffer.from(this.header, 'latin1'));
+        this.bytes = this.header.length;
+      } catch (error) {
+        this.stopWriting(`Could not write to the cache file ${filePath}: ${describeError(error)}`);
+      }
+    }
     await removeStaleTemporaryFiles(filePath);
-    if (this.bytes > this.maxBytes) await this.exclusive(() => this.compactOrWarn());
+    let cleaned = false;
+    // Damaged lines and entries keyed under another secret are rewritten away, so they are told about once, not on every run.
+    if (this.mode === 'file' && (this.bytes > this.maxBytes || this.skippedLines > 0 || state.foreign > 0)) {
+      const budget = this.bytes > this.maxBytes ? undefined : Number.POSITIVE_INFINITY;
+      cleaned = await this.exclusive(() => this.compactOrWarn(budget));
+    }
+    this.reportLoad(state.foreign, cleaned);
   }
 
   /** Serves what a file that cannot be written holds, rather than losing every stored answer. */
@@ -392,9 +492,9 @@ export class CallCache {
         `Cannot create the cache file ${filePath}: ${describeError(writeError)}. Make the directory writable, choose another cache directory (for example with SPEX_CACHE_DIR), or run without the persistent cache.`,
       );
     }
+    const state = this.loadState(this.index);
     try {
       const stat = await handle.stat();
-      const state: LoadState = { index: this.index, seq: 0, skipped: 0 };
       const consumed = await scanLines(handle, 0, stat.size, (line) => absorbLine(line, state, filePath));
       this.seq = state.seq;
       this.skippedLines = state.skipped + (consumed < stat.size ? 1 : 0);
@@ -406,17 +506,44 @@ export class CallCache {
     }
     this.mode = 'read-only';
     this.readOnlyMessage = `The cache file ${filePath} cannot be written (${describeError(writeError)}): stored answers are used, new ones are kept only until SPEX exits. Make it writable or choose another cache directory.`;
-    this.onWarning?.(this.readOnlyMessage);
+    this.warn('read-only', this.readOnlyMessage);
+    this.reportLoad(state.foreign, false);
   }
 
-  private async compactOrWarn(): Promise<void> {
+  private loadState(index: Map<string, Entry>): LoadState {
+    return { index, seq: 0, skipped: 0, fingerprint: this.secret.fingerprint, ours: false, foreign: 0 };
+  }
+
+  /** Tells, once, what opening the file found unusable. */
+  private reportLoad(foreign: number, cleaned: boolean): void {
+    const filePath = this.requireFilePath();
+    // A replaced secret was already told about, and it is the reason the old entries are foreign.
+    if (foreign > 0 && !this.warned.has('secret')) {
+      this.warn(
+        'foreign',
+        `The call cache ${filePath} held ${foreign} ${plural(foreign, 'line')} keyed under another key secret (by an earlier SPEX, or before the secret file beside it was lost or replaced): they can never match a call made now, so they were ${cleaned ? 'removed' : 'ignored'}.`,
+      );
+    }
+    if (this.skippedLines > 0) {
+      this.warn(
+        'damaged',
+        `The call cache ${filePath} had ${this.skippedLines} damaged ${plural(this.skippedLines, 'line')} (torn by a crash or corrupted on disk), ${cleaned ? 'skipped and removed' : 'skipped'}: each costs at most one repeated model call.`,
+      );
+    }
+  }
+
+  /** Compacts (to `budget` bytes of entries; by default 75 % of the cap) and warns instead of failing; returns whether it did. */
+  private async compactOrWarn(budget?: number): Promise<boolean> {
     try {
-      await this.compact();
+      await this.compact(budget);
+      return true;
     } catch (error) {
       this.compactionRetryBytes = this.bytes + Math.ceil(this.maxBytes / 4);
-      this.onWarning?.(
-        `Could not shrink the cache file ${this.filePath ?? ''} below its cap of ${this.maxBytes} bytes: ${describeError(error)}. The cache keeps working but grows; make its directory writable or clear the cache.`,
+      this.warn(
+        'compaction',
+        `Could not rewrite the cache file ${this.filePath ?? ''} (to keep it under its cap of ${this.maxBytes} bytes, or to drop unusable lines): ${describeError(error)}. The cache keeps working; make its directory writable or clear the cache.`,
       );
+      return false;
     }
   }
 
@@ -425,10 +552,10 @@ export class CallCache {
    * again first, so entries other processes appended are ranked too, not dropped; the index is then
    * replaced by what the new file holds, which keeps memory bounded by the cap as well.
    */
-  private async compact(): Promise<void> {
+  private async compact(budget = Math.floor(this.maxBytes * COMPACT_TO_SHARE) - this.header.length): Promise<void> {
     const filePath = this.requireFilePath();
     const startSeq = this.seq;
-    const onDisk: LoadState = { index: new Map(), seq: 0, skipped: 0 };
+    const onDisk = this.loadState(new Map());
     const reader = await fs.open(filePath, 'r');
     try {
       const readStat = await reader.stat();
@@ -439,7 +566,7 @@ export class CallCache {
         if (theirs === undefined) onDisk.index.set(key, { value: mine.value, time: mine.time, seq: 0 });
         else theirs.time = Math.max(theirs.time, mine.time);
       }
-      const kept = selectMostRecent(onDisk.index, Math.floor(this.maxBytes * COMPACT_TO_SHARE) - HEADER_LINE.length);
+      const kept = selectMostRecent(onDisk.index, budget);
       const replaced = await this.replaceFile(async (temp) => {
         await writeEntries(temp, kept);
         // Lines appended by other processes while this ran are carried over, so few are lost with the old file.
@@ -448,11 +575,16 @@ export class CallCache {
           if (current === undefined || current.ino !== readStat.ino || current.dev !== readStat.dev) return false;
           if (current.size <= offset) return true;
           const carried: string[] = [];
-          offset = await scanLines(reader, offset, current.size, (line) => {
-            if (decodeLine(line) !== undefined) carried.push(line);
+          const next = await scanLines(reader, offset, current.size, (line) => {
+            const decoded = decodeLine(line);
+            if (decoded !== undefined && decoded.kind !== 'header' && onDisk.ours) carried.push(line);
           });
+          // No whole line after the offset: the file ends in a torn line, which is left behind with the old file.
+          if (next === offset) return true;
+          offset = next;
           await writeAll(temp, Buffer.from(carried.map((line) => `${line}\n`).join(''), 'latin1'));
-          for (const line of carried) absorbLine(line, { index: kept, seq: onDisk.seq, skipped: 0 }, filePath);
+          const carriedState = { ...this.loadState(kept), seq: onDisk.seq, ours: true };
+          for (const line of carried) absorbLine(line, carriedState, filePath);
         }
       });
       if (!replaced) return;
@@ -477,7 +609,7 @@ export class CallCache {
     const temp = await fs.open(tempPath, 'wx');
     let renamed = false;
     try {
-      await writeAll(temp, Buffer.from(HEADER_LINE, 'latin1'));
+      await writeAll(temp, Buffer.from(this.header, 'latin1'));
       if ((await body(temp)) === false) return false;
       await temp.sync();
       await temp.close();
@@ -505,7 +637,14 @@ export class CallCache {
   }
 }
 
-const HEADER_LINE = seal(`{"spex":"call-cache","version":${CACHE_FORMAT_VERSION}}`);
+/** The first line of a cache file: its format, and which key secret its keys were made under. */
+function headerLine(fingerprint: string): string {
+  return seal(`{"spex":"call-cache","version":${CACHE_FORMAT_VERSION},"keys":"${fingerprint}"}`);
+}
+
+function plural(count: number, noun: string): string {
+  return count === 1 ? noun : `${noun}s`;
+}
 
 function seal(json: string): string {
   return `${json}\t${checksum(json)}\n`;
@@ -524,7 +663,7 @@ function useLine(key: string, time: number): string {
 }
 
 type Decoded =
-  | { readonly kind: 'header'; readonly version: unknown }
+  | { readonly kind: 'header'; readonly version: unknown; readonly keys: unknown }
   | { readonly kind: 'entry'; readonly key: string; readonly value: number; readonly time: number }
   | { readonly kind: 'use'; readonly key: string; readonly time: number };
 
@@ -542,7 +681,7 @@ function decodeLine(line: string): Decoded | undefined {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
   const record = parsed as Record<string, unknown>;
-  if (record['spex'] === 'call-cache') return { kind: 'header', version: record['version'] };
+  if (record['spex'] === 'call-cache') return { kind: 'header', version: record['version'], keys: record['keys'] };
   const { k: key, v: value, t: time } = record;
   if (typeof key !== 'string' || !KEY_PATTERN.test(key) || typeof time !== 'number' || !Number.isFinite(time)) return undefined;
   if (value === undefined) return { kind: 'use', key, time };
@@ -565,11 +704,12 @@ function absorbLine(line: string, state: LoadState, filePath: string): void {
     if (decoded === undefined) return;
   }
   if (decoded.kind === 'header') {
-    if (decoded.version !== CACHE_FORMAT_VERSION) {
-      throw new CacheError(
-        `The cache file ${filePath} is in format version ${String(decoded.version)}, which this SPEX cannot read. Delete the file or choose another cache directory.`,
-      );
-    }
+    requireReadableVersion(decoded.version, filePath);
+    state.ours = decoded.keys === state.fingerprint;
+    return;
+  }
+  if (!state.ours) {
+    state.foreign++;
     return;
   }
   const seq = ++state.seq;
@@ -581,6 +721,19 @@ function absorbLine(line: string, state: LoadState, filePath: string): void {
   }
   if (existing === undefined) state.index.set(decoded.key, { value: decoded.value, time: decoded.time, seq });
   else Object.assign(existing, { value: decoded.value, time: Math.max(existing.time, decoded.time), seq });
+}
+
+/** A file from a newer SPEX is refused, never misread: its lines may mean something this SPEX does not know. */
+function requireReadableVersion(version: unknown, filePath: string): void {
+  if (version === CACHE_FORMAT_VERSION) return;
+  if (typeof version === 'number' && version > CACHE_FORMAT_VERSION) {
+    throw new CacheError(
+      `The cache file ${filePath} was written by a newer SPEX (cache format ${version}; this SPEX reads format ${CACHE_FORMAT_VERSION}). Update SPEX, or choose another cache directory (--cache or SPEX_CACHE_DIR).`,
+    );
+  }
+  throw new CacheError(
+    `The cache file ${filePath} is in cache format ${JSON.stringify(version) ?? 'undefined'}, which this SPEX cannot read. Delete the file or choose another cache directory.`,
+  );
 }
 
 /**
@@ -709,26 +862,6 @@ async function syncDirectory(directory: string): Promise<void> {
   }
 }
 
-async function ensureDirectory(directory: string): Promise<void> {
-  try {
-    await fs.mkdir(directory, { recursive: true });
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw notADirectory(directory);
-    throw new CacheError(
-      `Cannot create the cache directory ${directory}: ${describeError(error)}. Choose a writable cache directory (for example with SPEX_CACHE_DIR), or run without the persistent cache.`,
-    );
-  }
-  const stat = await fs.stat(directory);
-  if (!stat.isDirectory()) throw notADirectory(directory);
-}
-
-function notADirectory(directory: string): CacheError {
-  return new CacheError(
-    `Cannot use ${directory} as the cache directory: it, or a folder above it, is a file. Choose another cache directory (for example with SPEX_CACHE_DIR) or move the file away.`,
-  );
-}
-
 function fileError(filePath: string, error: unknown): CacheError {
   if (errorCode(error) === 'EISDIR') {
     return new CacheError(`The cache file ${filePath} is a directory. Move it away or choose another cache directory.`);
@@ -741,7 +874,7 @@ function fileError(filePath: string, error: unknown): CacheError {
 function requireKey(key: string, operation: string): void {
   if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
     throw new TypeError(
-      `CallCache.${operation}: keys must be 64 lowercase hex digits made by callKey(), so no prompt text reaches the disk.`,
+      `CallCache.${operation}: keys must be 64 lowercase hex digits made by CallCache.keyOf(), so no prompt text reaches the disk.`,
     );
   }
 }
@@ -749,13 +882,4 @@ function requireKey(key: string, operation: string): void {
 function isPermissionError(error: unknown): boolean {
   const code = errorCode(error);
   return code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

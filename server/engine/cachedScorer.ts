@@ -1,9 +1,12 @@
-import { callKey, type CallKeyParts, type CallParameterValue } from '../cache/cacheKey';
+import type { CallKeyParts, CallParameterValue } from '../cache/cacheKey';
 import type { ValueSource } from './valueSource';
 
-/** Where stored calls live; scoring only needs to look them up and add to them. */
+/** Where stored calls live; scoring only needs to key them, look them up and add to them. */
 export interface CallStore {
+  /** The call's key under the store's own secret (`CallCache.keyOf`). */
+  keyOf(parts: CallKeyParts): string;
   get(key: string): number | undefined;
+  /** Must not reject for the disk's sake: a store that cannot write keeps the value in memory and says so itself. */
   set(key: string, value: number): Promise<void> | void;
 }
 
@@ -28,7 +31,7 @@ export function cachedScorer(source: ValueSource, store: CallStore | undefined) 
     extra: Readonly<Record<string, CallParameterValue>> = {},
   ): Promise<ScoredValue> => {
     const parts: CallKeyParts = { ...source.keyParts, parameters: { ...source.keyParts.parameters, ...extra }, text };
-    const key = store ? callKey(parts) : undefined;
+    const key = store?.keyOf(parts);
     const stored = key === undefined ? undefined : store?.get(key);
     if (stored !== undefined) return { value: stored, cached: true, modelMs: 0 };
     const started = Date.now();

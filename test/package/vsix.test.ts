@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,25 @@ import { GetVersionRequest } from '../../protocol/server';
 import { repoPath } from '../helpers/paths';
 import { zipEntries, type ZipEntry } from '../helpers/zipEntries';
 
-const VSIX = repoPath('out', 'spex-explain.vsix');
+/**
+ * A copy of the checkout as a newcomer's clone has it: every file git tracks or would track, and no
+ * build output (no dist/, no out/), with this checkout's installed node_modules linked in. Packaging
+ * there proves `npm run package` works from a clean clone, not only after another step made out/.
+ */
+function freshCheckout(into: string): string {
+  const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repoPath(), encoding: 'utf8' });
+  assert.equal(listed.status, 0, `the package test copies the checkout with git ls-files: ${listed.stderr}`);
+  const checkout = path.join(into, 'checkout');
+  for (const file of listed.stdout.split('\0')) {
+    // node_modules may itself be a link (a worktree sharing another checkout's), which git lists as a file;
+    // shared/ (where a checkout keeps the test model) is no part of the package and is never copied.
+    if (file === '' || file === 'node_modules' || file.startsWith('shared/') || !existsSync(repoPath(file))) continue;
+    mkdirSync(path.dirname(path.join(checkout, file)), { recursive: true });
+    copyFileSync(repoPath(file), path.join(checkout, file));
+  }
+  symlinkSync(realpathSync(repoPath('node_modules')), path.join(checkout, 'node_modules'), 'junction');
+  return checkout;
+}
 
 /** vsce renames a few well-known files inside the package. */
 const RENAMED: Record<string, string> = { 'README.md': 'readme.md', 'CHANGELOG.md': 'changelog.md', LICENSE: 'LICENSE.txt' };
@@ -33,9 +51,11 @@ describe('the packaged .vsix', () => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'spex-vsix-'));
 
   before(async () => {
-    const result = spawnSync('npm', ['run', 'package'], { cwd: repoPath(), encoding: 'utf8' });
-    assert.equal(result.status, 0, `npm run package failed:\n${result.stdout}\n${result.stderr}`);
-    entries = await zipEntries(VSIX);
+    const checkout = freshCheckout(scratch);
+    assert.ok(!existsSync(path.join(checkout, 'out')) && !existsSync(path.join(checkout, 'dist')), 'the copy starts without build output');
+    const result = spawnSync('npm', ['run', 'package'], { cwd: checkout, encoding: 'utf8', shell: process.platform === 'win32' });
+    assert.equal(result.status, 0, `npm run package failed on a fresh checkout:\n${result.stdout}\n${result.stderr}`);
+    entries = await zipEntries(path.join(checkout, 'out', 'spex-explain.vsix'));
   });
   after(() => rmSync(scratch, { recursive: true, force: true }));
 

@@ -135,9 +135,12 @@ connection.onRequest(ExplainTextRequest, async (params, token) => {
     });
     return { ...result, ...(body.documentUri ? { documentUri: body.documentUri } : {}), ...(body.range ? { range: body.range } : {}) };
   } catch (error) {
-    if (!(error instanceof Error) || !/Cancelled/u.test(error.message))
+    const response = toResponseError(error, controller.signal.aborted);
+    // A stack trace helps only with our own bugs; a bad option or a model failure is told in its message.
+    if (response.code === ErrorCodes.InternalError)
       connection.console.error(`spex/explain failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    throw toResponseError(error, controller.signal.aborted);
+    else if (!controller.signal.aborted) connection.console.error(`spex/explain failed: ${response.message}`);
+    throw response;
   } finally {
     workDone.done();
   }

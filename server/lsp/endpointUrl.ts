@@ -7,18 +7,14 @@
 
 /** Why `url` cannot be an endpoint, as the end of a sentence that starts with its name; undefined when it can. */
 export function endpointUrlProblem(url: string): string | undefined {
-  if (!/^https?:\/\/\S+$/iu.test(url)) {
+  if (!/^https?:\/\//iu.test(url)) {
     const scheme = /^[a-z][a-z0-9+.-]{0,15}:/iu.exec(url)?.[0];
     return `must be an http:// or https:// URL; got ${scheme === undefined ? 'something else (not shown, in case it is a key)' : `a ${scheme} URL`}`;
   }
   if (/^https?:\/\/[^/?#]*@/iu.test(url)) return `must not carry credentials (user:password@…): ${redactUrl(url)}`;
   if (url.includes('?')) return `must not carry a query (?…), where keys and tokens hide: ${redactUrl(url)}`;
   if (url.includes('#')) return `must not carry a fragment (#…), where keys and tokens hide: ${redactUrl(url)}`;
-  try {
-    new URL(url);
-  } catch {
-    return `is not a valid URL: ${redactUrl(url)}`;
-  }
+  if (/\s/u.test(url) || !URL.canParse(url)) return `is not a valid URL: ${redactUrl(url)}`;
   return undefined;
 }
 

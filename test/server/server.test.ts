@@ -162,6 +162,7 @@ describe('server params over the wire', () => {
     assert.match(answer.error.message, /^spex\.endpoint must not carry a query/u);
     assert.ok(!answer.error.message.includes(secret));
     assert.ok(!server.stderr().includes(secret));
+    assert.ok(!JSON.stringify(server.messages()).includes(secret), 'no answer or log message repeats the key');
     server.send({ jsonrpc: '2.0', method: 'workspace/didChangeConfiguration', params: { settings: { spex: {} } } });
   });
 });

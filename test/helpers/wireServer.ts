@@ -140,9 +140,17 @@ export function startWireServer(): WireServer {
   return server;
 }
 
-/** The LSP handshake with no client capabilities: our requests need none. */
-export async function initializeWire(server: WireServer): Promise<void> {
-  const answer = await server.request('initialize', { processId: null, rootUri: null, capabilities: {} });
+/**
+ * The LSP handshake with no client capabilities (our requests need none). Give a cache directory in
+ * `initializationOptions` whenever the test explains anything: the default is the user's cache.
+ */
+export async function initializeWire(server: WireServer, initializationOptions?: { cacheDirectory: string }): Promise<void> {
+  const answer = await server.request('initialize', {
+    processId: null,
+    rootUri: null,
+    capabilities: {},
+    ...(initializationOptions ? { initializationOptions } : {}),
+  });
   if (answer.error) throw new Error(`initialize failed: ${answer.error.message}`);
   server.send({ jsonrpc: '2.0', method: 'initialized', params: {} });
 }

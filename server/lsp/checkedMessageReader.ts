@@ -49,6 +49,9 @@ export type ParamsCheck = (method: string, params: unknown) => string | undefine
  */
 export class CheckedMessageReader extends AbstractMessageReader {
   private buffered: Buffer = Buffer.alloc(0);
+  /** Chunks of a long body, joined once it is complete (joining on every chunk would copy it over and over). */
+  private arriving: Buffer[] = [];
+  private arrivingBytes = 0;
   /** The body length announced by the last header, while its body is still arriving. */
   private bodyLength: number | undefined;
   private stopped = false;
@@ -81,7 +84,14 @@ export class CheckedMessageReader extends AbstractMessageReader {
 
   private receive(chunk: Buffer, callback: DataCallback): void {
     if (this.stopped) return;
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    if (this.bodyLength !== undefined && this.buffered.length + this.arrivingBytes + chunk.length < this.bodyLength) {
+      this.arriving.push(chunk);
+      this.arrivingBytes += chunk.length;
+      return;
+    }
+    this.buffered = Buffer.concat([this.buffered, ...this.arriving, chunk]);
+    this.arriving = [];
+    this.arrivingBytes = 0;
     while (!this.stopped) {
       if (this.bodyLength === undefined) {
         const length = this.readHeader();

@@ -4,7 +4,9 @@
  */
 // First: libuv's thread pool must be sized before anything starts it (see the module).
 import './backends/llama/threadPool';
-import { readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { MaskingError } from './ablation/mask';
 import { segmentText, SegmentationError } from './ablation/segment';
 import { EndpointError } from './backends/modelEndpoint';
@@ -12,7 +14,7 @@ import { BackendError } from './backends/scorer';
 import { unreachableHelp } from './backends/unreachableHelp';
 import { CallCache } from './cache/callCache';
 import { defaultCacheDirectory } from './cache/cacheDirectory';
-import { parseCommandLine, USAGE, UsageError, type ExplainCommand } from './cli/args';
+import { helpText, parseCommandLine, UsageError, wantsDebug, type ExplainCommand } from './cli/args';
 import { ExplainError, explainText, previewCost } from './engine/explain';
 import { createValueSource, sourceOptionsFor } from './engine/valueSource';
 import { RecoveryError } from './recovery/types';
@@ -35,13 +37,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const command = parseCommandLine(argv);
   switch (command.kind) {
     case 'help':
-      process.stdout.write(`${USAGE}\n`);
+      process.stdout.write(`${helpText(command.topic)}\n`);
       return EXIT_OK;
     case 'version':
       process.stdout.write(`${SPEX_VERSION}\n`);
       return EXIT_OK;
     case 'segment': {
-      const text = await readInput(command.input);
+      const text = await readInput(command.input, 'segment');
       const segmentation = segmentText(text, { granularity: command.granularity, pin: command.pin });
       process.stdout.write(`${JSON.stringify(segmentation, null, 2)}\n`);
       return EXIT_OK;
@@ -52,7 +54,8 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function explain(command: ExplainCommand): Promise<number> {
-  const text = await readInput(command.input);
+  if (command.output !== undefined) await checkWritable(command.output);
+  const text = await readInput(command.input, 'explain');
   const controller = new AbortController();
   const interrupt = (): void => controller.abort(new ExplainError('Interrupted.'));
   process.once('SIGINT', interrupt);
@@ -113,7 +116,16 @@ async function explain(command: ExplainCommand): Promise<number> {
             ? formatCsv(explanation)
             : formatMarkdown(explanation);
     if (command.output === undefined) process.stdout.write(report);
-    else await writeFile(command.output, report, 'utf8');
+    else {
+      try {
+        await writeFile(command.output, report, 'utf8');
+      } catch (error) {
+        // The model calls are paid for: the report goes to standard output rather than nowhere.
+        process.stderr.write(`spex: ${describeFileError(error, command.output)} The report follows on standard output instead.\n`);
+        process.stdout.write(report);
+        return EXIT_FAILURE;
+      }
+    }
     return EXIT_OK;
   } finally {
     process.off('SIGINT', interrupt);
@@ -122,15 +134,72 @@ async function explain(command: ExplainCommand): Promise<number> {
   }
 }
 
-async function readInput(input: string): Promise<string> {
-  if (input !== '-') return readFile(input, 'utf8');
+/** An input or output file that cannot be used, said in one sentence: exit code 1. */
+class FileError extends Error {
+  override readonly name = 'FileError';
+}
+
+async function readInput(input: string, verb: 'explain' | 'segment'): Promise<string> {
+  if (input !== '-') {
+    try {
+      return await readFile(input, 'utf8');
+    } catch (error) {
+      // readFile's errors for a folder carry no path; the message names the input either way.
+      throw new FileError(describeFileError(error, input));
+    }
+  }
+  if (process.stdin.isTTY) {
+    process.stderr.write(
+      `spex: reading the text to ${verb === 'explain' ? 'explain' : 'segment'} from standard input; end it with Ctrl-D ` +
+        `(Ctrl-Z, Enter on Windows), or name a file: spex ${verb} FILE\n`,
+    );
+  }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * Checks before any model call that --output names a file that can be written: a folder, a missing
+ * folder or a read-only place would otherwise only show once the run is paid for.
+ */
+async function checkWritable(output: string): Promise<void> {
+  const existing = await stat(output).catch(() => undefined);
+  if (existing?.isDirectory())
+    throw new UsageError(`--output ${output} is a folder; name the report file, e.g. --output ${path.join(output, 'report.md')}.`);
+  const target = existing ? output : path.dirname(path.resolve(output));
+  try {
+    await access(target, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`--output ${output} cannot be written: ${describeFileError(error)}`);
+  }
+}
+
+/** What the file system said, in one sentence that names the path. */
+function describeFileError(error: unknown, file?: string): string {
+  const { code, path: where, message } = error as NodeJS.ErrnoException;
+  const name = file ?? where ?? 'the file';
+  switch (code) {
+    case 'ENOENT':
+      return `No such file${file === undefined ? ' or folder' : ''}: ${name}.`;
+    case 'EISDIR':
+      return `${name} is a folder, not a file; name a file (or - for standard input).`;
+    case 'ENOTDIR':
+      return `${name}: part of this path is a file, not a folder.`;
+    case 'EACCES':
+    case 'EPERM':
+      return `Permission denied: ${name}.`;
+    case 'EROFS':
+      return `${name} is on a read-only file system.`;
+    case 'ENOSPC':
+      return `No space left on the disk holding ${name}.`;
+    default:
+      return `${name}: ${message ?? String(error)}`;
+  }
+}
+
 function describe(error: unknown): { message: string; code: number } {
-  if (error instanceof UsageError) return { message: `${error.message}\n\n${USAGE}`, code: EXIT_USAGE };
+  if (error instanceof UsageError) return { message: error.message, code: EXIT_USAGE };
   if (error instanceof SegmentationError || error instanceof MaskingError) return { message: error.message, code: EXIT_USAGE };
   if (error instanceof EndpointError && error.unreachable) return { message: unreachableHelp(error), code: EXIT_FAILURE };
   if (
@@ -142,11 +211,15 @@ function describe(error: unknown): { message: string; code: number } {
   ) {
     return { message: error.message, code: EXIT_FAILURE };
   }
-  const nodeError = error as NodeJS.ErrnoException;
-  if (nodeError.code === 'ENOENT' && typeof nodeError.path === 'string') {
-    return { message: `No such file: ${nodeError.path}`, code: EXIT_FAILURE };
-  }
-  return { message: error instanceof Error ? (error.stack ?? error.message) : String(error), code: EXIT_FAILURE };
+  if (error instanceof FileError) return { message: error.message, code: EXIT_FAILURE };
+  const nodeError = error as NodeJS.ErrnoException | undefined;
+  if (typeof nodeError?.code === 'string' && typeof nodeError.path === 'string')
+    return { message: describeFileError(error), code: EXIT_FAILURE };
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    message: `Unexpected error: ${message.split('\n')[0] ?? message} (run again with --debug for the stack trace, and please report it).`,
+    code: EXIT_FAILURE,
+  };
 }
 
 main(process.argv.slice(2)).then(
@@ -156,6 +229,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const { message, code } = describe(error);
     process.stderr.write(`spex: ${message}\n`);
+    if (wantsDebug(process.argv.slice(2)) && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     process.exitCode = code;
   },
 );

@@ -5,7 +5,15 @@
  */
 // First: libuv's thread pool must be sized before anything starts it (see the module).
 import './backends/llama/threadPool';
-import { createConnection, ProposedFeatures, TextDocumentSyncKind, type CancellationToken } from 'vscode-languageserver/node';
+import {
+  createConnection,
+  ErrorCodes,
+  ProposedFeatures,
+  StreamMessageWriter,
+  TextDocumentSyncKind,
+  type CancellationToken,
+  type ResponseMessage,
+} from 'vscode-languageserver/node';
 import {
   ApiKeyChangedNotification,
   ClearCacheRequest,
@@ -20,12 +28,41 @@ import {
   type ServerInitializationOptions,
 } from '../protocol/server';
 import { segmentText, SegmentationError } from './ablation/segment';
+import { CheckedMessageReader } from './lsp/checkedMessageReader';
+import { sendConsoleToLog } from './lsp/consoleToLog';
 import { toResponseError } from './lsp/errors';
 import { ExplainService } from './lsp/explainService';
-import { invalid, validateSegmentParams } from './lsp/validate';
+import { invalid, paramsProblem, validateExplainEcho, validateSegmentParams } from './lsp/validate';
 import { SPEX_VERSION } from './version';
 
-const connection = createConnection(ProposedFeatures.all);
+/** Exit codes: 0 after shutdown and exit, 1 when the input ends without them or cannot be read any more. */
+let shutdownReceived = false;
+
+// Our own reader (not the library's) so that malformed input is answered or ends the process, never ignored.
+const writer = new StreamMessageWriter(process.stdout);
+const reader = new CheckedMessageReader(
+  process.stdin,
+  {
+    reply: (response) => void writer.write(response).catch(() => undefined),
+    dropped: (reason) => connection.console.warn(`A notification was ignored: ${reason}`),
+    // No later message can be found in the stream. Exiting non-zero makes the extension restart the
+    // server (serverClient.ts restarts it after any unexpected exit); staying alive would leave it
+    // silent forever. The ParseError goes out first, as JSON-RPC asks for a message it cannot read.
+    broken: (reason) => {
+      process.stderr.write(`spex-server: ${reason}\n`);
+      const parseError: ResponseMessage = { jsonrpc: '2.0', id: null, error: { code: ErrorCodes.ParseError, message: reason } };
+      void writer
+        .write(parseError)
+        .catch(() => undefined)
+        .finally(() => process.exit(1));
+    },
+  },
+  paramsProblem,
+);
+const connection = createConnection(ProposedFeatures.all, reader, writer);
+sendConsoleToLog(connection.console);
+// The library exits when its own stdio reader sees the input end; with ours, this does it.
+for (const event of ['end', 'close'] as const) process.stdin.once(event, () => process.exit(shutdownReceived ? 0 : 1));
 let service = new ExplainService({}, (message) => connection.console.warn(message));
 
 connection.onInitialize((params) => {
@@ -49,7 +86,7 @@ connection.onDidChangeConfiguration((change) => {
 });
 
 connection.onNotification(ApiKeyChangedNotification, (params) => {
-  service.setApiKey(typeof params?.apiKey === 'string' && params.apiKey.length > 0 ? params.apiKey : null);
+  service.setApiKey(typeof params.apiKey === 'string' && params.apiKey.length > 0 ? params.apiKey : null);
 });
 
 connection.onRequest(GetVersionRequest, () => ({
@@ -77,8 +114,8 @@ function abortOn(token: CancellationToken): AbortController {
 }
 
 connection.onRequest(ExplainTextRequest, async (params, token) => {
+  const body = validateExplainEcho(params);
   const controller = abortOn(token);
-  const body = (params ?? {}) as Partial<typeof params>;
   const workDone = connection.window.attachWorkDoneProgress(body.workDoneToken);
   const echo = {
     ...(body.documentUri ? { documentUri: body.documentUri } : {}),
@@ -86,7 +123,7 @@ connection.onRequest(ExplainTextRequest, async (params, token) => {
   };
   workDone.begin('SPEX: explaining', 0, 'preparing', true);
   try {
-    const result = await service.explain(body.text, body.options, {
+    const result = await service.explain(params.text, params.options, {
       signal: controller.signal,
       onStarted: (id) => void connection.sendNotification(ExplanationChangedNotification, { id, explanation: null, ...echo }),
       onProgress: ({ done, planned, cached, etaMs }) =>
@@ -98,9 +135,12 @@ connection.onRequest(ExplainTextRequest, async (params, token) => {
     });
     return { ...result, ...(body.documentUri ? { documentUri: body.documentUri } : {}), ...(body.range ? { range: body.range } : {}) };
   } catch (error) {
-    if (!(error instanceof Error) || !/Cancelled/u.test(error.message))
+    const response = toResponseError(error, controller.signal.aborted);
+    // A stack trace helps only with our own bugs; a bad option or a model failure is told in its message.
+    if (response.code === ErrorCodes.InternalError)
       connection.console.error(`spex/explain failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    throw toResponseError(error, controller.signal.aborted);
+    else if (!controller.signal.aborted) connection.console.error(`spex/explain failed: ${response.message}`);
+    throw response;
   } finally {
     workDone.done();
   }
@@ -109,7 +149,7 @@ connection.onRequest(ExplainTextRequest, async (params, token) => {
 connection.onRequest(EstimateCostRequest, async (params, token) => {
   const controller = abortOn(token);
   try {
-    return await service.estimate(params?.text, params?.options, controller.signal);
+    return await service.estimate(params.text, params.options, controller.signal);
   } catch (error) {
     throw toResponseError(error, controller.signal.aborted);
   }
@@ -118,7 +158,7 @@ connection.onRequest(EstimateCostRequest, async (params, token) => {
 connection.onRequest(VerifyMaskRequest, async (params, token) => {
   const controller = abortOn(token);
   try {
-    return await service.verify(params?.explanationId, params?.mask, controller.signal);
+    return await service.verify(params.explanationId, params.mask, controller.signal);
   } catch (error) {
     throw toResponseError(error, controller.signal.aborted);
   }
@@ -127,7 +167,7 @@ connection.onRequest(VerifyMaskRequest, async (params, token) => {
 connection.onRequest(ListModelsRequest, async (params, token) => {
   const controller = abortOn(token);
   try {
-    return await service.listModels(params?.options, controller.signal);
+    return await service.listModels(params.options, controller.signal);
   } catch (error) {
     throw toResponseError(error, controller.signal.aborted);
   }
@@ -141,6 +181,9 @@ connection.onRequest(ClearCacheRequest, async () => {
   }
 });
 
-connection.onShutdown(() => service.dispose());
+connection.onShutdown(() => {
+  shutdownReceived = true;
+  return service.dispose();
+});
 
 connection.listen();

@@ -1,9 +1,10 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Granularity } from '../../protocol/features';
 import { isGranularity } from '../../protocol/features';
 import { parseMasking, type Masking } from '../ablation/mask';
 import { DEFAULT_OLLAMA_HOST } from '../backends/ollamaEndpoint';
-import { INDEX_NAMES, isIndexName } from '../recovery/indexNames';
+import { INDEX_NAMES } from '../recovery/indexNames';
+import { endpointUrlProblem } from '../lsp/endpointUrl';
 import { DEFAULT_LLAMA_IDLE_TIMEOUT_S, DEFAULT_PLATEAU, DEFAULT_TARGET_R2, type ExplainConfig } from '../lsp/explainConfig';
 import { ALGORITHM_NAMES } from '../recovery/types';
 import { VALUE_FUNCTION_NAMES } from '../value/valueFunction';
@@ -35,19 +36,26 @@ export interface SegmentCommand {
   readonly pin: string[];
 }
 
-export type CliCommand = ExplainCommand | SegmentCommand | { readonly kind: 'help' } | { readonly kind: 'version' };
+/** Which help text to show: the overview (`spex --help`) or one command's (`spex explain --help`). */
+export type HelpTopic = 'overview' | 'explain' | 'segment';
 
-/** A mistake in the command line: reported with the usage text and exit code 2. */
+export type CliCommand =
+  ExplainCommand | SegmentCommand | { readonly kind: 'help'; readonly topic: HelpTopic } | { readonly kind: 'version' };
+
+/** A mistake in the command line: reported in one line with exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const USAGE = `Usage:
+const COMMANDS = `Usage:
   spex explain [FILE|-] [options]          explain which spans of FILE drive the model's answer
   spex segment [FILE|-] [--granularity G]  print the features FILE splits into, as JSON
   spex --version | --help
+Without FILE, or with -, the text is read from standard input.`;
 
-Model:
+const EXIT_CODES = 'Exit codes: 0 success, 1 runtime failure (file, model, endpoint, scorer), 2 usage error.';
+
+const EXPLAIN_OPTIONS = `Model:
   --backend B           ollama | openai | exec | llama       (default: ollama; exec when --exec is given)
   --endpoint URL        endpoint base URL; repeat for a pool of endpoints     (default: ${DEFAULT_OLLAMA_HOST};
                         openai: http://127.0.0.1:8000/v1)
@@ -87,67 +95,98 @@ Running:
   --no-cache            do not read or write the call cache
   --dry-run             print the cost preview (features, planned calls, value function, time) and stop
   --quiet               no progress on standard error
+  --debug               show the stack trace of an error (for bug reports)`;
 
-Exit codes: 0 success, 1 runtime failure (model, endpoint, scorer), 2 usage error.`;
+const SEGMENT_OPTIONS = `Options:
+  --granularity G       token | word | sentence | line | paragraph | separator:REGEX   (default: sentence)
+  --pin REGEX           text matching REGEX is never removed (repeatable)
+  --debug               show the stack trace of an error (for bug reports)`;
+
+/** `spex --help`: the commands, then explain's options (the command nearly every run uses). */
+export const USAGE = `${COMMANDS}\n\nOptions of spex explain:\n${EXPLAIN_OPTIONS}\n\n${EXIT_CODES}`;
+
+const HELP: Record<HelpTopic, string> = {
+  overview: USAGE,
+  explain: `Usage: spex explain [FILE|-] [options]
+Explains which spans of FILE (or standard input) drive the model's answer, and prints a report.
+
+${EXPLAIN_OPTIONS}
+
+${EXIT_CODES}`,
+  segment: `Usage: spex segment [FILE|-] [options]
+Prints the features FILE (or standard input) splits into, with their UTF-16 offsets, as JSON.
+
+${SEGMENT_OPTIONS}
+
+${EXIT_CODES}`,
+};
+
+/** The help text for a topic. */
+export function helpText(topic: HelpTopic): string {
+  return HELP[topic];
+}
+
+const OPTIONS = {
+  backend: { type: 'string' },
+  endpoint: { type: 'string', multiple: true, default: [] },
+  model: { type: 'string' },
+  'api-key-env': { type: 'string' },
+  api: { type: 'string', default: 'completions' },
+  raw: { type: 'boolean', default: false },
+  exec: { type: 'string' },
+  value: { type: 'string', default: 'auto' },
+  target: { type: 'string' },
+  'max-answer-tokens': { type: 'string', default: '32' },
+  granularity: { type: 'string', default: 'sentence' },
+  pin: { type: 'string', multiple: true, default: [] },
+  mask: { type: 'string', default: 'remove' },
+  algorithm: { type: 'string', default: 'auto' },
+  budget: { type: 'string', default: '1000' },
+  'max-order': { type: 'string', default: '5' },
+  'target-r2': { type: 'string', default: String(DEFAULT_TARGET_R2) },
+  plateau: { type: 'string', default: String(DEFAULT_PLATEAU) },
+  index: { type: 'string', default: 'fsii' },
+  order: { type: 'string', default: '2' },
+  top: { type: 'string', default: '10' },
+  seed: { type: 'string', default: '0' },
+  concurrency: { type: 'string', default: '4' },
+  threads: { type: 'string', default: '0' },
+  timeout: { type: 'string', default: '60000' },
+  retries: { type: 'string', default: '6' },
+  cache: { type: 'string' },
+  'no-cache': { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  format: { type: 'string', default: 'markdown' },
+  output: { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+  debug: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+/** True when the command line asks for stack traces; read before parsing, so it works even when parsing fails. */
+export function wantsDebug(argv: readonly string[]): boolean {
+  return argv.includes('--debug');
+}
 
 export function parseCommandLine(argv: readonly string[]): CliCommand {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        backend: { type: 'string' },
-        endpoint: { type: 'string', multiple: true, default: [] },
-        model: { type: 'string' },
-        'api-key-env': { type: 'string' },
-        api: { type: 'string', default: 'completions' },
-        raw: { type: 'boolean', default: false },
-        exec: { type: 'string' },
-        value: { type: 'string', default: 'auto' },
-        target: { type: 'string' },
-        'max-answer-tokens': { type: 'string', default: '32' },
-        granularity: { type: 'string', default: 'sentence' },
-        pin: { type: 'string', multiple: true, default: [] },
-        mask: { type: 'string', default: 'remove' },
-        algorithm: { type: 'string', default: 'auto' },
-        budget: { type: 'string', default: '1000' },
-        'max-order': { type: 'string', default: '5' },
-        'target-r2': { type: 'string', default: String(DEFAULT_TARGET_R2) },
-        plateau: { type: 'string', default: String(DEFAULT_PLATEAU) },
-        index: { type: 'string', default: 'fsii' },
-        order: { type: 'string', default: '2' },
-        top: { type: 'string', default: '10' },
-        seed: { type: 'string', default: '0' },
-        concurrency: { type: 'string', default: '4' },
-        threads: { type: 'string', default: '0' },
-        timeout: { type: 'string', default: '60000' },
-        retries: { type: 'string', default: '6' },
-        cache: { type: 'string' },
-        'no-cache': { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: false },
-        format: { type: 'string', default: 'markdown' },
-        output: { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'v', default: false },
-      },
-    });
+    parsed = parseArgs({ args: joinNegativeValues(argv), allowPositionals: true, strict: true, options: OPTIONS });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(describeParseError(error));
   }
   const { values, positionals } = parsed;
-  if (values.help) return { kind: 'help' };
-  if (values.version) return { kind: 'version' };
   const [verb, input = '-', ...extra] = positionals;
-  if (verb === undefined) return { kind: 'help' };
+  if (values.help) return { kind: 'help', topic: verb === 'explain' || verb === 'segment' ? verb : 'overview' };
+  if (values.version) return { kind: 'version' };
+  if (verb === undefined) return { kind: 'help', topic: 'overview' };
   if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.join(' ')}. Give one input file (or - for standard input).`);
   const granularity = values.granularity;
   if (!isGranularity(granularity))
     throw new UsageError(`--granularity must be token, word, sentence, line, paragraph or separator:REGEX, not "${granularity}".`);
   if (verb === 'segment') return { kind: 'segment', input, granularity, pin: values.pin };
-  if (verb !== 'explain') throw new UsageError(`Unknown command "${verb}". Use explain or segment.`);
+  if (verb !== 'explain') throw new UsageError(`Unknown command "${verb}". Use spex explain or spex segment (spex --help lists both).`);
 
   // --exec alone implies the exec backend; otherwise Ollama is the default.
   const backend = oneOf('--backend', values.backend ?? (values.exec === undefined ? 'ollama' : 'exec'), BACKEND_NAMES);
@@ -160,20 +199,20 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
       '--backend llama runs the model in this process; it takes --model FILE.gguf or an Ollama model name, not --endpoint.',
     );
   for (const endpoint of values.endpoint) {
-    if (!/^https?:\/\/[^\s]+$/u.test(endpoint)) throw new UsageError(`--endpoint must be an http:// or https:// URL, not "${endpoint}".`);
-    if (/\/\/[^/]*@/u.test(endpoint))
+    const problem = endpointUrlProblem(endpoint);
+    if (problem !== undefined)
       throw new UsageError(
-        '--endpoint must not contain credentials; put the API key in an environment variable and name it with --api-key-env.',
+        `--endpoint ${problem}. API keys never go in the URL: put the key in an environment variable and name it with --api-key-env.`,
       );
   }
   const apiKeyEnv = values['api-key-env'];
   if (apiKeyEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/u.test(apiKeyEnv)) {
     throw new UsageError(`--api-key-env takes the NAME of an environment variable (e.g. OPENAI_API_KEY), not "${apiKeyEnv.slice(0, 4)}…".`);
   }
-  const value = values.value === 'auto' ? 'auto' : oneOf('--value', values.value, VALUE_FUNCTION_NAMES);
+  const value = oneOf('--value', values.value, ['auto', ...VALUE_FUNCTION_NAMES] as const);
   if (value === 'label' && values.target === undefined) throw new UsageError('--value label needs the label to score: --target "Yes".');
-  const algorithm = values.algorithm === 'auto' ? 'auto' : oneOf('--algorithm', values.algorithm, ALGORITHM_NAMES);
-  if (!isIndexName(values.index)) throw new UsageError(`--index must be one of ${INDEX_NAMES.join(', ')}, not "${values.index}".`);
+  const algorithm = oneOf('--algorithm', values.algorithm, ['auto', ...ALGORITHM_NAMES] as const);
+  const index = oneOf('--index', values.index, INDEX_NAMES);
   let masking: Masking;
   try {
     masking = parseMasking(values.mask);
@@ -202,7 +241,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     maxOrder: integer('--max-order', values['max-order'], 1, 8),
     targetR2: fraction('--target-r2', values['target-r2'], true),
     plateau: fraction('--plateau', values.plateau, false),
-    index: values.index,
+    index,
     order: integer('--order', values.order, 1, 8),
     top: integer('--top', values.top, 0, 1_000_000),
     seed: integer('--seed', values.seed, 0, 2 ** 32 - 1),
@@ -222,7 +261,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value))
-    throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, not "${value}".`);
+    throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got ${shown(value)}.`);
   return value as T;
 }
 
@@ -230,15 +269,67 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
 function fraction(flag: string, text: string, positive: boolean): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value > 1 || (positive ? value <= 0 : value < 0)) {
-    throw new UsageError(`${flag} must be a number ${positive ? 'above 0 and at most 1' : 'from 0 to 1'}, not "${text}".`);
+    throw new UsageError(`${flag} must be a number ${positive ? 'above 0 and at most 1' : 'from 0 to 1'}; got ${shown(text)}.`);
   }
   return value;
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not "${text}".`);
+  if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}; got ${shown(text)}.`);
   }
   return value;
+}
+
+/** A value as typed, quoted unless it is a plain number (so "-5" reads as -5). */
+function shown(text: string): string {
+  const value = text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  return /^[-+]?[\d.]+(e[-+]?\d+)?$/iu.test(value) ? value : JSON.stringify(value);
+}
+
+/** Options that take a value, by their long name. */
+const VALUE_OPTIONS = new Set(
+  Object.entries(OPTIONS)
+    .filter(([, spec]) => spec.type === 'string')
+    .map(([name]) => `--${name}`),
+);
+
+/**
+ * parseArgs calls `--budget -5` ambiguous (-5 could be an option); a negative number after an option
+ * that takes a value is that option's value, so it is joined as `--budget=-5` and checked like any other.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    if (arg === '--') {
+      joined.push(...argv.slice(i));
+      break;
+    }
+    if (VALUE_OPTIONS.has(arg) && next !== undefined && /^-(\d|\.\d|inf)/iu.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i += 1;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
+/** parseArgs's errors span lines and suggest JavaScript-flavoured fixes; one line in our words instead. */
+function describeParseError(error: unknown): string {
+  const { code, message } = error as { code?: string; message?: string };
+  const text = message ?? String(error);
+  const option = /'(-{1,2}[^' ]+)/u.exec(text)?.[1] ?? 'an option';
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `Unknown option ${option}. Run "spex explain --help" for the options.`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (/argument missing/u.test(text)) return `${option} needs a value.`;
+      if (/ambiguous/u.test(text))
+        return `${option} needs a value, and the next word starts with "-" like an option. Write ${option}=VALUE if the value starts with "-".`;
+      if (/does not take an argument/u.test(text)) return `${option} takes no value.`;
+      break;
+  }
+  return text.split('\n')[0] ?? text;
 }

@@ -5,6 +5,8 @@ import { parseMasking, type Masking } from '../ablation/mask';
 import { isIndexName, type IndexName } from '../recovery/indexNames';
 import type { AlgorithmChoice } from '../recovery/types';
 import type { ValueFunctionChoice } from '../value/valueFunction';
+import { endpointUrlProblem } from './endpointUrl';
+import { describeShape } from './jsonShape';
 
 /** An explanation's options after settings fill the gaps and every value is checked. */
 export interface ExplainConfig {
@@ -97,13 +99,17 @@ const patterns: Check = (value, name) => {
 };
 const endpoints: Check = (value, name) => {
   const list = typeof value === 'string' ? (value.length > 0 ? [value] : []) : value;
-  if (!Array.isArray(list) || !list.every((entry) => typeof entry === 'string' && /^https?:\/\/\S+$/u.test(entry))) {
-    throw new ConfigError(`${name} must be an http(s) URL or a list of them; got ${JSON.stringify(value)}.`);
+  if (!Array.isArray(list) || !list.every((entry) => typeof entry === 'string')) {
+    throw new ConfigError(
+      `${name} must be an http(s) URL or a list of them; got ${Array.isArray(value) ? 'a list with something other than text in it' : describeShape(value)}.`,
+    );
   }
-  const urls = list as string[];
-  if (urls.some((entry) => /\/\/[^/]*@/u.test(entry)))
-    throw new ConfigError(`${name} must not carry credentials; the API key is set with "SPEX: Set API Key".`);
-  return urls;
+  for (const url of list) {
+    const problem = endpointUrlProblem(url);
+    if (problem !== undefined)
+      throw new ConfigError(`${name} ${problem}. API keys never go in the endpoint: set them with "SPEX: Set API Key".`);
+  }
+  return list;
 };
 
 /** Every option, its check, and the setting it falls back to (settings keep a few older names). */

@@ -1,33 +1,46 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Explanation } from '../../protocol/explanation';
 import { repoPath } from '../helpers/paths';
+import { CLI_PATH, runCli as runBuiltCli, type CliResult } from '../helpers/runCli';
+import { waitFor } from '../helpers/waitFor';
 
-const CLI = repoPath('dist', 'cli.js');
 /** Every run of this file shares one fresh cache directory, never the user's. */
 const CACHE = mkdtempSync(path.join(tmpdir(), 'spex-cli-cache-'));
 after(() => rmSync(CACHE, { recursive: true, force: true }));
 
-function runCli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first.`);
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: repoPath(),
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, SPEX_CACHE_DIR: CACHE },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
+/** How long any one run may take before it counts as hung (generous: the machine is shared). */
+const HUNG_AFTER_MS = 60_000;
+
+/** Runs the CLI with this file's cache; a run still going after HUNG_AFTER_MS is killed and reported as hung. */
+async function runCli(args: string[], input?: string): Promise<CliResult> {
+  let hung = false;
+  const result = await runBuiltCli(args, {
+    env: { SPEX_CACHE_DIR: CACHE },
+    ...(input === undefined ? {} : { input }),
+    onSpawn: (child) => {
+      const timer = setTimeout(() => {
+        hung = true;
+        child.kill('SIGKILL');
+      }, HUNG_AFTER_MS);
+      child.once('exit', () => clearTimeout(timer));
+    },
   });
+  assert.ok(!hung, `spex ${args.join(' ')} was still running after ${HUNG_AFTER_MS} ms`);
+  return result;
+}
+
+/** Asserts a refusal the way the CLI promises it: the exit code, one line on stderr, no stack trace. */
+function assertOneLine(result: CliResult, code: number, message: RegExp): void {
+  assert.equal(result.code, code, result.stderr);
+  assert.match(result.stderr, message);
+  assert.equal(result.stderr.trimEnd().split('\n').length, 1, `one line, not: ${result.stderr}`);
+  assert.doesNotMatch(result.stderr, /\n\s+at |Error:/u);
 }
 
 /** A loopback port nothing listens on: bound by the system, then released. */
@@ -185,22 +198,159 @@ describe('spex CLI', () => {
     );
   });
 
-  it('exits 2 with the usage text on a usage error', async () => {
-    const { code, stderr } = await runCli(['explain', 'examples/rag-context.md', '--backend', 'exec']);
-    assert.equal((await runCli(['explain', 'x', '--exec', 'y', '--algorithm', 'magic'])).code, 2);
-    assert.equal((await runCli(['explain', 'x', '--exec', 'y', '--index', 'lime'])).code, 2);
-    assert.equal((await runCli(['explain', 'x', '--exec', 'y', '--budget', '-3'])).code, 2);
-    assert.equal(code, 2);
-    assert.match(stderr, /--backend exec needs a scorer: --exec/u);
-    assert.match(stderr, /Usage:/u);
-    assert.equal((await runCli(['explain', '--bogus'])).code, 2);
-    assert.equal((await runCli(['explain', 'x', '--exec', 'y', '--granularity', 'chapter'])).code, 2);
+  it('exits 2 with one line naming the mistake on a usage error', async () => {
+    assertOneLine(
+      await runCli(['explain', 'examples/rag-context.md', '--backend', 'exec']),
+      2,
+      /^spex: --backend exec needs a scorer: --exec/u,
+    );
+    assertOneLine(await runCli(['explain', 'x', '--exec', 'y', '--index', 'lime']), 2, /--index must be one of fourier, .*; got "lime"/u);
+    assertOneLine(await runCli(['explain', '--bogus']), 2, /Unknown option --bogus\. Run "spex explain --help" for the options\./u);
+    assertOneLine(await runCli(['explain', 'x', '--exec', 'y', '--granularity', 'chapter']), 2, /--granularity must be/u);
+    assertOneLine(await runCli(['explain', 'x', '--exec', 'y', '--target']), 2, /--target needs a value\./u);
+    assertOneLine(await runCli(['frobnicate']), 2, /Unknown command "frobnicate"/u);
+  });
+
+  it('names auto among the choices of --algorithm and --value', async () => {
+    assertOneLine(
+      await runCli(['explain', 'x', '--exec', 'y', '--algorithm', 'magic']),
+      2,
+      /--algorithm must be one of auto, exact, proxyspex, spex; got "magic"\./u,
+    );
+    assertOneLine(
+      await runCli(['explain', 'x', '--exec', 'y', '--value', 'x']),
+      2,
+      /--value must be one of auto, logprob, label, similarity; got "x"\./u,
+    );
+  });
+
+  it('reads a negative number as the value of the option before it, and says what the range is', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['--budget', '-5', /--budget must be a whole number from 1 to 10000000; got -5\./u],
+      ['--top', '-1', /--top must be a whole number from 0 to 1000000; got -1\./u],
+      ['--seed', '-7', /--seed must be a whole number from 0 to 4294967295; got -7\./u],
+      ['--plateau', '-0.5', /--plateau must be a number from 0 to 1; got -0\.5\./u],
+      ['--timeout', '-100', /--timeout must be a whole number from 1 to 86400000; got -100\./u],
+      ['--retries', '-2', /--retries must be a whole number from 0 to 100; got -2\./u],
+      ['--threads', '-4', /--threads must be a whole number from 0 to 1024; got -4\./u],
+    ];
+    for (const [flag, value, message] of cases) {
+      assertOneLine(await runCli(['explain', 'examples/rag-context.md', '--exec', 'y', flag, value]), 2, message);
+      assertOneLine(await runCli(['explain', 'examples/rag-context.md', '--exec', 'y', `${flag}=${value}`]), 2, message);
+    }
+  });
+
+  it('shows each command its own help', async () => {
+    const explain = await runCli(['explain', '--help']);
+    assert.equal(explain.code, 0);
+    assert.match(explain.stdout, /^Usage: spex explain \[FILE\|-\] \[options\]\n/u);
+    assert.match(explain.stdout, /--budget N/u);
+    const segment = await runCli(['segment', '--help']);
+    assert.match(segment.stdout, /^Usage: spex segment \[FILE\|-\] \[options\]\n/u);
+    assert.doesNotMatch(segment.stdout, /--budget/u);
+    const overview = await runCli(['--help']);
+    assert.match(overview.stdout, /^Usage:\n {2}spex explain/u);
+  });
+
+  it('refuses a folder as input or as --output before any model call, in one line', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'spex-cli-folder-'));
+    try {
+      assertOneLine(await runCli(['explain', folder, '--exec', 'y']), 1, new RegExp(`${folder} is a folder, not a file`, 'u'));
+      assertOneLine(await runCli(['segment', folder]), 1, /is a folder, not a file/u);
+      // The scorer would crash at its first request: the --output check comes first.
+      const crash = 'node test/fixtures/scorers/fakeScorer.mjs crash';
+      assertOneLine(
+        await runCli(['explain', 'examples/rag-context.md', '--exec', crash, '--output', folder]),
+        2,
+        /--output .* is a folder; name the report file/u,
+      );
+      assertOneLine(
+        await runCli(['explain', 'examples/rag-context.md', '--exec', crash, '--output', path.join(folder, 'no-such-folder', 'r.md')]),
+        2,
+        /--output .* cannot be written: No such file or folder/u,
+      );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('shows a stack trace with --debug, and only then', async () => {
+    const plain = await runCli(['explain', 'examples', '--exec', 'y']);
+    assert.doesNotMatch(plain.stderr, /\n\s+at /u);
+    const debug = await runCli(['explain', 'examples', '--exec', 'y', '--debug']);
+    assert.equal(debug.code, 1);
+    assert.match(debug.stderr, /^spex: .*is a folder, not a file.*\n.*Error[\s\S]*\n\s+at /u);
+  });
+
+  it('refuses endpoint URLs with a key in them, without repeating the key', async () => {
+    const secret = 'sk-cli-SECRET-5678';
+    for (const [endpoint, where] of [
+      [`http://127.0.0.1:9/v1?api_key=${secret}`, 'a query'],
+      [`http://127.0.0.1:9/v1#token=${secret}`, 'a fragment'],
+      [`http://me:${secret}@127.0.0.1:9/v1`, 'credentials'],
+      [secret, 'an http'],
+    ] as const) {
+      const result = await runCli(['explain', 'examples/rag-context.md', '--backend', 'openai', '--endpoint', endpoint]);
+      assertOneLine(result, 2, new RegExp(`--endpoint (must not carry|must be) ${where}.*--api-key-env`, 'u'));
+      assert.ok(!result.stderr.includes(secret));
+    }
+  });
+
+  it('exits promptly with one line when the scorer never answers nor exits, also with --dry-run', async () => {
+    for (const extra of [[], ['--dry-run']]) {
+      const result = await runCli([
+        'explain',
+        'examples/rag-context.md',
+        '--exec',
+        'sleep 1000',
+        '--timeout',
+        '1000',
+        '--no-cache',
+        ...extra,
+      ]);
+      assertOneLine(result, 1, /^spex: The scorer gave no answer to request 1 within 1000 ms \(the timeout\), so it was stopped\.$/mu);
+    }
+  });
+
+  it('says in one line what a misbehaving scorer wrote', async () => {
+    const cases: [string, RegExp][] = [
+      ['infinite', /without a finite number as its value: \{"id": 1, "value": 1e999\}/u],
+      ['bare', /wrote 0\.44, which is not an answer/u],
+      ['duplicate', /answered request \d+ twice/u],
+    ];
+    for (const [mode, message] of cases) {
+      const result = await runCli([
+        'explain',
+        'examples/rag-context.md',
+        '--granularity',
+        'paragraph',
+        '--exec',
+        `node test/fixtures/scorers/fakeScorer.mjs ${mode}`,
+        '--no-cache',
+      ]);
+      assertOneLine(result, 1, message);
+    }
+  });
+
+  it('says it is waiting for standard input when that is a terminal', { skip: process.platform !== 'linux' }, async () => {
+    // script(1) gives the CLI a pseudo-terminal as stdin; Ctrl-D then ends the (empty) input.
+    const child = spawn('script', ['-qec', `"${process.execPath}" "${CLI_PATH}" segment`, '/dev/null'], { cwd: repoPath(), stdio: 'pipe' });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    try {
+      await waitFor('the waiting notice', () => (output.includes('from standard input') ? true : undefined), 20_000);
+      assert.match(output, /spex: reading the text to segment from standard input; end it with Ctrl-D/u);
+    } finally {
+      child.stdin.end('\u0004');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await new Promise((resolve) => child.once('exit', resolve));
+      clearTimeout(timer);
+    }
   });
 
   it('exits 1 with a clear message when the input is missing or the scorer fails', async () => {
     const missing = await runCli(['explain', 'no-such-file.md', '--exec', 'node examples/offline-scorer.mjs']);
-    assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /No such file: no-such-file\.md/u);
+    assertOneLine(missing, 1, /^spex: No such file: no-such-file\.md\.$/mu);
     const crash = await runCli([
       'explain',
       'examples/rag-context.md',

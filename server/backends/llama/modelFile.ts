@@ -49,33 +49,54 @@ export async function resolveModelFile(model: string | undefined, store: string 
 }
 
 const GGUF_MAGIC = 'GGUF';
+/** The GGUF versions llama.cpp reads (version 1, from 2023, is no longer supported). */
+const GGUF_VERSIONS: readonly number[] = [2, 3];
+/** magic (4 bytes), version (4), tensor count (8), metadata entry count (8). */
+const FIXED_HEADER_BYTES = 24;
+/** The fewest bytes one tensor description takes: name length (8), dimension count (4), type (4), offset (8). */
+const MIN_TENSOR_INFO_BYTES = 24;
+/** The fewest bytes one metadata entry takes: key length (8), value type (4), a one-byte value. */
+const MIN_METADATA_ENTRY_BYTES = 13;
 
 /**
- * Checks that `file` is a whole GGUF file: the magic bytes, a header node-llama-cpp can parse, and
- * tensor data that starts within the file. (A file cut inside its last tensor passes here; llama.cpp
- * then reports the tensor out of bounds, which the loader turns into the same kind of message.)
+ * Checks that `file` is a whole GGUF file: the magic bytes, a version llama.cpp reads, counts its
+ * size can hold, a header node-llama-cpp can parse that names an architecture, and tensor data that
+ * starts within the file. Garbage after a valid magic fails one of these with a message that says the
+ * file is damaged, instead of whatever arithmetic on random numbers happened to throw. (A file cut
+ * inside its last tensor passes here; llama.cpp then reports the tensor out of bounds, which the
+ * loader turns into the same kind of message.)
  */
 export async function checkGgufFile(module: LlamaModule, file: ModelFile): Promise<void> {
-  const handle = await open(file.path, 'r');
-  let magic: string;
-  try {
-    const buffer = Buffer.alloc(4);
-    const { bytesRead } = await handle.read(buffer, 0, 4, 0);
-    magic = buffer.toString('latin1', 0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+  const header = await readFixedHeader(file.path);
+  const magic = header.toString('latin1', 0, Math.min(4, header.length));
   if (magic !== GGUF_MAGIC) {
     throw new LlamaBackendError(
       `${file.path} is not a GGUF model file (it starts with ${JSON.stringify(magic)}, not "GGUF"). ` +
         'The llama backend loads GGUF files, the format of llama.cpp and Ollama.',
     );
   }
+  const damaged = (what: string): LlamaBackendError =>
+    new LlamaBackendError(`${file.path} is truncated or damaged: ${what}. Download or copy the model again.`);
+  if (header.length < FIXED_HEADER_BYTES) throw damaged(`it has only ${header.length} bytes, fewer than a GGUF header`);
+  const version = header.readUInt32LE(4);
+  if (!GGUF_VERSIONS.includes(version)) {
+    throw damaged(`its header says GGUF version ${version}; llama.cpp reads versions ${GGUF_VERSIONS.join(' and ')}`);
+  }
+  const tensors = header.readBigUInt64LE(8);
+  const entries = header.readBigUInt64LE(16);
+  const least = tensors * BigInt(MIN_TENSOR_INFO_BYTES) + entries * BigInt(MIN_METADATA_ENTRY_BYTES) + BigInt(FIXED_HEADER_BYTES);
+  if (least > BigInt(file.bytes)) {
+    throw damaged(`its header lists ${tensors} tensors and ${entries} metadata entries, more than its ${file.bytes} bytes can hold`);
+  }
   let info: Awaited<ReturnType<LlamaModule['readGgufFileInfo']>>;
   try {
     info = await module.readGgufFileInfo(file.path, { sourceType: 'filesystem', spliceSplitFiles: false, logWarnings: false });
   } catch (error) {
-    throw new LlamaBackendError(`${file.path} is not a readable GGUF file: ${firstLine(error)}.`);
+    throw damaged(`its header cannot be read (${firstLine(error)})`);
+  }
+  const architecture = (info.metadata as { general?: { architecture?: unknown } } | undefined)?.general?.architecture;
+  if (typeof architecture !== 'string' || architecture.length === 0) {
+    throw damaged('its metadata names no model architecture (general.architecture), so it is not a model llama.cpp can load');
   }
   const needed = Math.max(
     info.infoEndOffset ?? 0,
@@ -86,6 +107,18 @@ export async function checkGgufFile(module: LlamaModule, file: ModelFile): Promi
       `${file.path} is truncated: its header describes data up to byte ${needed}, but the file has only ${file.bytes} bytes. ` +
         'Download or copy the model again.',
     );
+  }
+}
+
+/** The first bytes of the file: as many of the fixed GGUF header as it has. */
+async function readFixedHeader(filePath: string): Promise<Buffer> {
+  const handle = await open(filePath, 'r');
+  try {
+    const buffer = Buffer.alloc(FIXED_HEADER_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, FIXED_HEADER_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
   }
 }
 

@@ -286,6 +286,12 @@ function findPinnedRanges(text: string, patterns: readonly string[]): Range[] {
     const pattern = compilePattern(source, 'pin');
     pattern.lastIndex = 0;
     for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+      if (match[0].length === 0) {
+        // A zero-width match (\b, a lookahead) pins nothing, and exec would find it again at the same
+        // place forever: step over one code point and look on.
+        pattern.lastIndex = match.index + ((text.codePointAt(match.index) ?? 0) > 0xffff ? 2 : 1);
+        continue;
+      }
       ranges.push({ start: match.index, end: match.index + match[0].length });
     }
   }

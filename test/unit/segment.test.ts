@@ -120,6 +120,19 @@ describe('segmentText', () => {
     assert.deepEqual(pinned, [{ text: 'abc def', start: 0, end: 7 }]);
   });
 
+  it('pins nothing where a pin matches only the empty string (\\b, a lookahead), and ends', () => {
+    const text = 'one sentence here. 🍕 eats.';
+    for (const pin of ['\\b', '(?=e)', '(?=🍕)']) {
+      const { features, pinned } = segmentText(text, { granularity: 'word', pin: [pin] });
+      assert.deepEqual(pinned, [], pin);
+      assert.deepEqual(
+        features.map((feature) => feature.text),
+        ['one', 'sentence', 'here.', '🍕', 'eats.'],
+        pin,
+      );
+    }
+  });
+
   it('segments long text in chunks with the same result as piece by piece', () => {
     const paragraph = 'The Mira bridge opened in 1931! Okafor, an engineer, drew it. 我喜欢吃苹果。 Emoji 🍕 here? Yes.';
     const paragraphs = Array.from({ length: 400 }, (_, i) => `${i}: ${paragraph}`);

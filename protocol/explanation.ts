@@ -119,7 +119,12 @@ export interface Explanation {
   readonly sampling?: Sampling;
   /** Spread of repeated scores of the full prompt; null when not measured. */
   readonly noiseFloor: number | null;
-  readonly calls: { readonly model: number; readonly cached: number; readonly masks: number };
+  /**
+   * `model`: masked prompts scored by the model; `cached`: answered from the cache; `masks`: distinct
+   * masks; `setup`: calls made before any mask (model list, digest, the answer's generation, probes),
+   * absent from explanations written before it was counted.
+   */
+  readonly calls: { readonly model: number; readonly cached: number; readonly masks: number; readonly setup?: number };
   readonly timing: { readonly totalMs: number; readonly modelMs: number; readonly recoveryMs: number };
   /** True when the run was cancelled and this is what it had so far. */
   readonly partial: boolean;

@@ -52,6 +52,8 @@ export interface ModelEndpoint {
   /** The base URL, without credentials. */
   readonly url: string;
   readonly model: string;
+  /** Requests sent to the server so far, retries included: what the report counts as set-up calls. */
+  readonly requestsSent?: number;
   listModels(signal?: AbortSignal): Promise<ModelInfo[]>;
   /**
    * The model's content digest (part of every cache key), or undefined where the endpoint never

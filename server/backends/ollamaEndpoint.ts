@@ -37,6 +37,7 @@ export class OllamaEndpoint implements ModelEndpoint {
   readonly kind = 'ollama' as const;
   readonly url: string;
   readonly model: string;
+  requestsSent = 0;
   private readonly raw: boolean;
   private readonly seed: number;
 
@@ -111,6 +112,7 @@ export class OllamaEndpoint implements ModelEndpoint {
 
   /** Runs one client call with the signal attached, turning every failure into an EndpointError. */
   private async call<T>(signal: AbortSignal | undefined, run: (client: Ollama) => Promise<T>): Promise<T> {
+    this.requestsSent += 1;
     let retryAfterMs: number | undefined;
     const client = new Ollama({
       host: this.url,

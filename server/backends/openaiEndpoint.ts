@@ -38,6 +38,7 @@ export class OpenAiEndpoint implements ModelEndpoint {
   readonly url: string;
   readonly model: string;
   readonly api: 'completions' | 'chat';
+  requestsSent = 0;
   private readonly client: OpenAI;
   private readonly seed: number;
 
@@ -170,6 +171,7 @@ export class OpenAiEndpoint implements ModelEndpoint {
   }
 
   private async call<T>(signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
+    this.requestsSent += 1;
     try {
       return await run();
     } catch (error) {

@@ -38,6 +38,10 @@ export class EndpointPool implements ModelEndpoint {
     }));
   }
 
+  get requestsSent(): number {
+    return this.members.reduce((sum, member) => sum + (member.endpoint.requestsSent ?? 0), 0);
+  }
+
   stats(): SchedulerStats[] {
     return this.members.map((member) => member.scheduler.stats());
   }

@@ -206,7 +206,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
         ...(recovered.diagnostics.surrogate ? { surrogate: recovered.diagnostics.surrogate } : {}),
       },
       noiseFloor,
-      calls: { model: modelCalls, cached: cachedCalls, masks: scored.size },
+      calls: { model: modelCalls, cached: cachedCalls, masks: scored.size, setup: request.source.setupCalls },
       timing: { totalMs: Date.now() - started, modelMs, recoveryMs: recovered.diagnostics.computeMs + (Date.now() - indexStarted) },
       partial,
     };

@@ -24,6 +24,13 @@ export interface ValueSource {
   readonly target: string | null;
   /** Model calls one masked prompt costs. */
   readonly callsPerMask: number;
+  /**
+   * Calls the set-up made before any mask was scored (listing models, reading the model's digest,
+   * generating the answer to the full prompt, probing what the endpoint returns), retries included.
+   * They are never cached: the digest must be read to key the cache, and the answer is what the run
+   * explains, so a fully cached rerun still makes these and says so.
+   */
+  readonly setupCalls: number;
   /** Everything but the prompt that identifies a call, for cache keys. */
   readonly keyParts: Omit<CallKeyParts, 'text'>;
   /**
@@ -125,11 +132,15 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
   // the endpoint having answered (then a refused connection is a restart, retried).
   const schedulers = urls.map(() => new CallScheduler(scheduling));
   let model = options.model;
+  let probe: EndpointPool | undefined;
+  let listedDigest: string | undefined;
   if (!model) {
     // Without --model, the first model the endpoint lists is explained, and the report names it.
-    const probe = new EndpointPool([endpointFor(urls[0] as string, '')], schedulers.slice(0, 1));
+    probe = new EndpointPool([endpointFor(urls[0] as string, '')], schedulers.slice(0, 1));
     const models = await probe.listModels(options.signal);
     model = models[0]?.name;
+    // The list already names the model's digest: reading it again would be one more set-up call.
+    listedDigest = models[0]?.digest;
     if (!model) {
       throw new BackendError(
         options.backend === 'ollama'
@@ -148,7 +159,7 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
   try {
     // A digest that cannot be read stops the run (after the scheduler's retries): keys without it
     // would miss every stored call and could serve stale ones after the model is pulled again.
-    digest = await pool.modelDigest(options.signal);
+    digest = listedDigest ?? (await pool.modelDigest(options.signal));
     valueFunction = await chooseValueFunction({
       endpoint: pool,
       choice: options.value,
@@ -162,11 +173,13 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
     throw error;
   }
   const endpointKind = options.backend === 'ollama' ? (options.raw ? 'generate-raw' : 'chat') : (options.api ?? 'completions');
+  const setupCalls = (probe?.requestsSent ?? 0) + pool.requestsSent;
   return {
     model: `${options.backend} ${chosenModel} at ${pool.url}`,
     valueFunction: { name: valueFunction.name, reason: valueFunction.reason },
     target: valueFunction.target,
     callsPerMask: valueFunction.callsPerMask,
+    setupCalls,
     keyParts: {
       backend: options.backend,
       endpointKind,
@@ -192,6 +205,7 @@ function execSource(command: string, timeoutMs: number): ValueSource {
     valueFunction: { name: 'exec', reason: 'the scorer program defines the value' },
     target: null,
     callsPerMask: 1,
+    setupCalls: 0,
     keyParts: { backend: 'exec', model: command, valueFunction: 'exec', parameters: {} },
     score: (text, mask, signal) => scorer.score({ mask, text }, signal),
     close: () => scorer.close(),

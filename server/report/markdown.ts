@@ -23,7 +23,7 @@ export function formatMarkdown(explanation: Explanation): string {
     `- Features: ${explanation.features.length} at ${explanation.granularity} granularity; value with all kept ${fixed(explanation.fullValue)}, with none ${fixed(explanation.emptyValue)}`,
   );
   lines.push(
-    `- Calls: ${explanation.calls.model} model, ${explanation.calls.cached} cached, ${explanation.calls.masks} masks; ${Math.round(explanation.timing.totalMs)} ms`,
+    `- Calls: ${explanation.calls.model} model, ${explanation.calls.cached} cached, ${explanation.calls.masks} masks${setupCalls(explanation)}; ${Math.round(explanation.timing.totalMs)} ms`,
   );
   if (explanation.sampling) lines.push(`- Sampling: ${escapeMarkdown(describeSampling(explanation.sampling))}`);
   if (explanation.sampling?.surrogate) lines.push(`- Surrogate: ${describeSurrogate(explanation.sampling.surrogate)}`);
@@ -80,6 +80,12 @@ function quote(explanation: Explanation, index: number): string {
 
 function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]<>()#+!|~]/gu, (character) => `\\${character}`);
+}
+
+/** The set-up's calls, which the cache never answers: a fully cached rerun still makes them. */
+function setupCalls(explanation: Explanation): string {
+  const setup = explanation.calls.setup ?? 0;
+  return setup > 0 ? `; ${setup} set-up call${setup === 1 ? '' : 's'} (the answer to the full prompt, the model's identity)` : '';
 }
 
 function fixed(value: number): string {

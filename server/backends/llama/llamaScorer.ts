@@ -125,6 +125,8 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
     return {
       format,
       answer,
+      // The answer's generation (unless given) and the pass that reads its per-token log-probabilities.
+      calls: options.target === undefined ? 2 : 1,
       answerText: options.target ?? loaded.model.detokenize(answer),
       tokens: answer.map((id, i) => ({ id, text: tokenText(loaded.model, answer, i), logprob: values[i] as number })),
       loadMs: loaded.loadMs,
@@ -156,6 +158,7 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
     valueFunction: { name, reason },
     target: setup.answerText,
     callsPerMask: 1,
+    setupCalls: setup.calls,
     keyParts: {
       backend: 'llama',
       endpointKind: setup.format.kind,

@@ -11,6 +11,7 @@ import { segmentText } from '../../../server/ablation/segment';
 import { CallCache } from '../../../server/cache/callCache';
 import { explainText, type ExplainRequest } from '../../../server/engine/explain';
 import type { ValueSource } from '../../../server/engine/valueSource';
+import { plantedSource } from '../../helpers/plantedSource';
 import { cacheFile, open, tempDirectory } from './cacheTestKit';
 
 const asRoot = process.getuid?.() === 0;
@@ -20,31 +21,16 @@ const TEXT = 'Alpha opens. Beta follows. Gamma turns. Delta waits. Epsilon runs.
 /** The same with a ninth sentence: every one of its masks is a call the cache has not seen. */
 const LONGER = `${TEXT} Iota ends.`;
 
-/** A model with planted main effects and interactions; it counts its calls and can run a hook on the n-th. */
-class PlantedSource implements ValueSource {
-  readonly model = 'planted';
-  readonly valueFunction = { name: 'planted', reason: 'a test function' };
-  readonly target = null;
-  readonly callsPerMask = 1;
-  readonly keyParts = { backend: 'test', model: 'planted', valueFunction: 'planted', parameters: {} };
-  calls = 0;
-
-  constructor(private readonly onCall?: (call: number) => void) {}
-
-  score(_text: string, mask: Uint8Array): Promise<number> {
-    this.calls += 1;
-    this.onCall?.(this.calls);
-    const bit = (i: number): number => mask[i] ?? 0;
-    let value = 0.25;
-    mask.forEach((kept, i) => (value += kept * (i % 3 === 0 ? 1.5 : -0.5) * (i + 1)));
-    value += 2 * bit(0) * bit(1) - 1.5 * bit(2) * bit(3) * bit(4) + 0.75 * bit(5) * bit(7);
-    return Promise.resolve(value);
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
+/** A model with planted main effects and interactions. */
+function planted(mask: Uint8Array): number {
+  const bit = (i: number): number => mask[i] ?? 0;
+  let value = 0.25;
+  mask.forEach((kept, i) => (value += kept * (i % 3 === 0 ? 1.5 : -0.5) * (i + 1)));
+  return value + 2 * bit(0) * bit(1) - 1.5 * bit(2) * bit(3) * bit(4) + 0.75 * bit(5) * bit(7);
 }
+
+/** The planted model, counting its calls and running `onCall` on each (to break the disk on the n-th). */
+const newSource = (onCall?: (call: number) => void): ReturnType<typeof plantedSource> => plantedSource(planted, onCall ? { onCall } : {});
 
 function request(text: string, source: ValueSource, cache?: CallCache): ExplainRequest {
   return {
@@ -75,8 +61,8 @@ function findings(explanation: Explanation): unknown {
  * thrown later (close included), and every later call still answers (from memory, or the model).
  */
 async function runThroughFailure(cache: CallCache, warnings: string[], breakDisk: () => void): Promise<void> {
-  const reference = await explainText(request(TEXT, new PlantedSource()));
-  const source = new PlantedSource((call) => {
+  const reference = await explainText(request(TEXT, newSource()));
+  const source = newSource((call) => {
     if (call === 69) breakDisk();
   });
   const explanation = await explainText(request(TEXT, source, cache));
@@ -88,15 +74,15 @@ async function runThroughFailure(cache: CallCache, warnings: string[], breakDisk
   assert.deepEqual(cache.warnings, warnings);
 
   // The same explanation again is answered entirely from memory.
-  const again = await explainText(request(TEXT, new PlantedSource(), cache));
+  const again = await explainText(request(TEXT, newSource(), cache));
   assert.equal(again.calls.model, 0);
   assert.deepEqual(findings(again), findings(reference));
   // New calls still go to the model and are kept in memory; no second warning.
-  const longerSource = new PlantedSource();
+  const longerSource = newSource();
   const longer = await explainText(request(LONGER, longerSource, cache));
-  assert.deepEqual(findings(longer), findings(await explainText(request(LONGER, new PlantedSource()))));
+  assert.deepEqual(findings(longer), findings(await explainText(request(LONGER, newSource()))));
   assert.ok(longerSource.calls > 0);
-  assert.equal((await explainText(request(LONGER, new PlantedSource(), cache))).calls.model, 0);
+  assert.equal((await explainText(request(LONGER, newSource(), cache))).calls.model, 0);
   assert.equal(warnings.length, 1);
 
   await cache.flush();
@@ -161,7 +147,7 @@ describe('a cache whose disk fails mid-run', () => {
     const warnings: string[] = [];
     const cache = await CallCache.open(directory, { onWarning: (message) => warnings.push(message) });
     const filler = path.join(mountPoint, 'filler');
-    const recorder = new PlantedSource();
+    const recorder = newSource();
     await runThroughFailure(cache, warnings, () => {
       // Fill the disk, then free two pages: room for a hundred or so lines more.
       execFileSync('sh', ['-c', `dd if=/dev/zero of=${filler} bs=4096 2>/dev/null; truncate -s -8192 ${filler}`]);

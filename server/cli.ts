@@ -12,7 +12,7 @@ import { segmentText, SegmentationError } from './ablation/segment';
 import { EndpointError } from './backends/modelEndpoint';
 import { BackendError } from './backends/scorer';
 import { unreachableHelp } from './backends/unreachableHelp';
-import { CallCache } from './cache/callCache';
+import { CacheError, CallCache } from './cache/callCache';
 import { defaultCacheDirectory } from './cache/cacheDirectory';
 import { helpText, parseCommandLine, UsageError, wantsDebug, type ExplainCommand } from './cli/args';
 import { ExplainError, explainText, previewCost } from './engine/explain';
@@ -68,7 +68,12 @@ async function explain(command: ExplainCommand): Promise<number> {
   const source = await createValueSource(sourceOptionsFor(command, text, controller.signal, apiKey));
   let cache: CallCache | undefined;
   try {
-    cache = command.noCache ? undefined : await CallCache.open(command.cache ?? defaultCacheDirectory());
+    cache = command.noCache
+      ? undefined
+      : await CallCache.open(command.cache ?? defaultCacheDirectory(), {
+          // A damaged line, a lost key secret or a full disk loses no answer but deserves a word, once.
+          onWarning: (message) => process.stderr.write(`spex: ${message}\n`),
+        });
     const common = {
       text,
       granularity: command.granularity,
@@ -207,7 +212,8 @@ function describe(error: unknown): { message: string; code: number } {
     error instanceof BackendError ||
     error instanceof RecoveryError ||
     error instanceof EndpointError ||
-    error instanceof ValueSetupError
+    error instanceof ValueSetupError ||
+    error instanceof CacheError
   ) {
     return { message: error.message, code: EXIT_FAILURE };
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -269,6 +269,27 @@ describe('spex CLI', () => {
         2,
         /--output .* cannot be written: No such file or folder/u,
       );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a file as --cache in one line, and says once that it skipped a damaged cache line', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'spex-cli-cache-check-'));
+    try {
+      const file = path.join(folder, 'not-a-folder');
+      writeFileSync(file, 'x');
+      assertOneLine(await runCli(['explain', ...EXAMPLE, '--cache', file]), 1, /is a file, not a directory/u);
+      const cache = path.join(folder, 'cache');
+      assert.equal((await runCli(['explain', ...EXAMPLE, '--cache', cache, '--quiet'])).code, 0);
+      appendFileSync(path.join(cache, 'calls-v1.jsonl'), 'a torn line\n');
+      const rerun = await runCli(['explain', ...EXAMPLE, '--cache', cache, '--quiet']);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.match(rerun.stderr, /^spex: The call cache .* had 1 damaged line .* skipped and removed/u);
+      assert.equal(rerun.stderr.trimEnd().split('\n').length, 1, rerun.stderr);
+      assert.match(rerun.stdout, /Calls: 0 model, 67 cached/u);
+      const third = await runCli(['explain', ...EXAMPLE, '--cache', cache, '--quiet']);
+      assert.equal(third.stderr, '', 'the damaged line was removed, so it is told once');
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

@@ -54,7 +54,12 @@ async function main(argv: readonly string[]): Promise<number> {
 async function explain(command: ExplainCommand): Promise<number> {
   const text = await readInput(command.input);
   const controller = new AbortController();
-  const interrupt = (): void => controller.abort(new ExplainError('Interrupted.'));
+  const interrupt = (): void => {
+    controller.abort(new ExplainError('Interrupted.'));
+    // The abort ends the run at once (fits run in a worker thread, which it terminates); should closing
+    // the scorer or the cache still hold the process, a person who pressed Ctrl-C gets the prompt back anyway.
+    setTimeout(exitInterrupted, INTERRUPT_GRACE_MS).unref();
+  };
   process.once('SIGINT', interrupt);
   const showProgress = !command.quiet && process.stderr.isTTY;
   let apiKey: string | undefined;
@@ -120,6 +125,18 @@ async function explain(command: ExplainCommand): Promise<number> {
     await cache?.close();
     await source.close();
   }
+}
+
+/** How long after Ctrl-C the run may take to wind down before the process exits regardless. */
+const INTERRUPT_GRACE_MS = 800;
+
+function exitInterrupted(): void {
+  // The message is written once: by the failure handler below when the run has already ended.
+  if (process.exitCode === undefined) {
+    process.stderr.write('spex: Interrupted.\n');
+    process.exitCode = EXIT_FAILURE;
+  }
+  process.exit();
 }
 
 async function readInput(input: string): Promise<string> {

@@ -73,7 +73,7 @@ export class ExplainError extends Error {
  * How long, after a cancel, the fit of every scored mask may take before the last round's fit is
  * shown instead: the rest of the second a cancel is answered within goes to the report.
  */
-const CANCEL_FIT_MS = 700;
+const CANCEL_FIT_MS = 500;
 
 /** The most features one explanation takes: the numeric core's limit. */
 export const MAX_FEATURES = 4096;

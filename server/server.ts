@@ -20,14 +20,10 @@ import {
   type ServerInitializationOptions,
 } from '../protocol/server';
 import { segmentText, SegmentationError } from './ablation/segment';
-import { runFitsInBackground } from './engine/recoveryThread';
 import { toResponseError } from './lsp/errors';
 import { ExplainService } from './lsp/explainService';
 import { invalid, validateSegmentParams } from './lsp/validate';
 import { SPEX_VERSION } from './version';
-
-// This process answers the editor while explanations fit: their fits yield the CPU to it.
-runFitsInBackground();
 
 const connection = createConnection(ProposedFeatures.all);
 let service = new ExplainService({}, (message) => connection.console.warn(message));

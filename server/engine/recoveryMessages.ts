@@ -8,12 +8,6 @@ import { RecoveryError, type Recovery, type RecoveryProgress } from '../recovery
  * Masks and values cross the thread boundary as single transferred buffers, never as arrays of arrays.
  */
 
-/** What a worker is started with. */
-export interface RecoveryWorkerData {
-  /** Run the fits below normal priority, so that the engine's thread always gets a core first. */
-  readonly background: boolean;
-}
-
 /** What recover() takes that can cross threads: everything but the signal, the callbacks and the SPEX decoder. */
 export type RecoverJobOptions = Omit<RecoverOptions, 'signal' | 'onProgress' | 'spexDecoder'>;
 

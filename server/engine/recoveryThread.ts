@@ -9,7 +9,6 @@ import {
   type FitJobOptions,
   type FromWorker,
   type RecoverJobOptions,
-  type RecoveryWorkerData,
   type ToWorker,
 } from './recoveryMessages';
 
@@ -20,17 +19,6 @@ import {
  * settles as the same call in this thread would: with the result, the numeric core's error (same
  * class and message), the evaluator's own error, or the signal's reason.
  */
-
-let background = false;
-
-/**
- * From now on, fits run below normal priority where the platform allows: the server's choice, whose
- * thread must answer requests while several explanations fit on fewer cores. The CLI's fit is its
- * main work and keeps the normal priority, so that other programs do not slow it down.
- */
-export function runFitsInBackground(): void {
-  background = true;
-}
 
 export interface RecoverHooks {
   readonly signal?: AbortSignal;
@@ -121,7 +109,6 @@ function startWorker(): Worker {
   const fromSource = path.extname(__filename) === '.ts';
   const worker = new Worker(path.join(__dirname, fromSource ? 'recoveryWorker.ts' : 'recoveryWorker.js'), {
     execArgv: fromSource ? ['--require', 'tsx/cjs'] : [],
-    workerData: { background } satisfies RecoveryWorkerData,
     // The server's stdout carries JSON-RPC only: whatever a worker prints goes to stderr.
     stdout: true,
     stderr: true,

@@ -3,27 +3,15 @@
  * samples with the numeric core, so that the fits, which take seconds at large n, never hold up the
  * engine's thread (its model calls, progress, cancels, JSON-RPC). The engine side is recoveryThread.ts.
  */
-import { constants, setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { fitFromSamples } from '../recovery/proxySpex';
 import { seededRandom } from '../recovery/random';
 import { recover } from '../recovery/recover';
 import type { MaskEvaluator } from '../recovery/types';
-import { packMasks, toFailure, unpackMasks, type FromWorker, type RecoveryWorkerData, type ToWorker } from './recoveryMessages';
+import { packMasks, toFailure, unpackMasks, type FromWorker, type ToWorker } from './recoveryMessages';
 
 const port = parentPort;
 if (!port) throw new Error('recoveryWorker runs only as a worker thread.');
-
-// Where the engine asks for it (the server, whose thread must answer requests while several
-// explanations fit), fits run below normal priority. Only on Linux is a thread's nice value its own;
-// elsewhere the call would lower the whole process, so the fits keep the normal priority there.
-if ((workerData as RecoveryWorkerData | undefined)?.background === true && process.platform === 'linux') {
-  try {
-    setPriority(constants.priority.PRIORITY_BELOW_NORMAL);
-  } catch {
-    // Not permitted here: the fits run at normal priority.
-  }
-}
 
 const answers = new Map<number, (values: Float64Array) => void>();
 let nextRequest = 0;

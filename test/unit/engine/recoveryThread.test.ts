@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fitFromSamplesInWorker, recoverInWorker, runFitsInBackground } from '../../../server/engine/recoveryThread';
+import { fitFromSamplesInWorker, recoverInWorker } from '../../../server/engine/recoveryThread';
 import { packMasks, unpackMasks } from '../../../server/engine/recoveryMessages';
 import { fitFromSamples } from '../../../server/recovery/proxySpex';
 import { seededRandom } from '../../../server/recovery/random';
@@ -127,31 +126,6 @@ describe('recovery in a worker thread', () => {
     await assert.rejects(running, (error: unknown) => error === reason);
     await assert.rejects(recoverInWorker(evaluate, OPTIONS, { signal: controller.signal }), (error: unknown) => error === reason);
   });
-
-  // Last: the choice holds for every later worker of this process.
-  it(
-    'runs fits below normal priority once the process asks, on Linux, leaving this thread as it was',
-    { skip: process.platform !== 'linux' },
-    async () => {
-      /** The nice value of each of this process's threads (field 19 of /proc/self/task/<id>/stat). */
-      const niceValues = (): number[] =>
-        readdirSync('/proc/self/task').map((task) =>
-          Number(readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]),
-        );
-      const { evaluate } = recordingEvaluator();
-      let seen: number[] = [];
-      const observing: MaskEvaluator = (masks) => {
-        seen = niceValues();
-        return evaluate(masks);
-      };
-      await recoverInWorker(observing, OPTIONS);
-      assert.ok(!seen.includes(10), `before: ${seen.join(' ')}`);
-      runFitsInBackground();
-      await recoverInWorker(observing, OPTIONS);
-      assert.equal(seen.filter((nice) => nice === 10).length, 1, `after: ${seen.join(' ')}`);
-      assert.equal(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16], '0');
-    },
-  );
 
   it('packs masks end to end and reads them back as views', () => {
     const masks = [Uint8Array.of(1, 0, 1), Uint8Array.of(0, 0, 1), Uint8Array.of(1, 1, 1)];

@@ -3,7 +3,8 @@
  *
  * Options: `--quick` shrinks the calls-to-R² grid (n ∈ {64, 256}, σ = 0, budgets up to 8,000) and the engine
  * runs (C ∈ {4, 16}, no C = 1 run of 50 s);
- * `--only <section>[,<section>…]` runs only the named sections (basics, recovery, fit, surrogate, indices, engine, llama, webview),
+ * `--only <section>[,<section>…]` runs only the named sections (basics, recovery, fit, surrogate, indices, engine, responsiveness,
+ * llama, webview),
  * e.g. `npm run bench -- --only recovery --quick`.
  */
 import { availableParallelism, cpus } from 'node:os';
@@ -14,9 +15,10 @@ import { seededRandom } from '../server/recovery/random';
 import { engineBenchmark } from './engine';
 import { llamaBenchmark } from './llama';
 import { callsToR2, fitTimeAndMemory, indexSpeed, markdownTable, surrogateSpeed, timeMs } from './recovery';
+import { responsivenessBenchmark } from './responsiveness';
 import { webviewBenchmark } from './webview';
 
-const SECTIONS = ['basics', 'recovery', 'fit', 'surrogate', 'indices', 'engine', 'llama', 'webview'] as const;
+const SECTIONS = ['basics', 'recovery', 'fit', 'surrogate', 'indices', 'engine', 'responsiveness', 'llama', 'webview'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function isSection(value: string): value is Section {
@@ -108,6 +110,9 @@ async function main(): Promise<void> {
         break;
       case 'engine':
         print(`## Engine throughput, recovery share and call cache\n\n${await engineBenchmark({ quick: options.quick, log })}`);
+        break;
+      case 'responsiveness':
+        print(`## Responsiveness while recoveries fit\n\n${await responsivenessBenchmark({ log })}`);
         break;
       case 'webview':
         print(`## Panel render time and bundle size\n\n${await webviewBenchmark({ log })}`);

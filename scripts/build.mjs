@@ -51,6 +51,12 @@ const builds = [
     outdir: 'dist',
   },
   {
+    // The recovery worker thread that the server and the CLI start beside themselves (see server/engine/recoveryThread.ts).
+    ...nodeBundle,
+    entryPoints: { recoveryWorker: 'server/engine/recoveryWorker.ts' },
+    outdir: 'dist',
+  },
+  {
     ...nodeBundle,
     entryPoints: { cli: 'server/cli.ts' },
     outdir: 'dist',

@@ -57,7 +57,12 @@ async function explain(command: ExplainCommand): Promise<number> {
   if (command.output !== undefined) await checkWritable(command.output);
   const text = await readInput(command.input, 'explain');
   const controller = new AbortController();
-  const interrupt = (): void => controller.abort(new ExplainError('Interrupted.'));
+  const interrupt = (): void => {
+    controller.abort(new ExplainError('Interrupted.'));
+    // The abort ends the run at once (fits run in a worker thread, which it terminates); should closing
+    // the scorer or the cache still hold the process, a person who pressed Ctrl-C gets the prompt back anyway.
+    setTimeout(exitInterrupted, INTERRUPT_GRACE_MS).unref();
+  };
   process.once('SIGINT', interrupt);
   const showProgress = !command.quiet && process.stderr.isTTY;
   let apiKey: string | undefined;
@@ -137,6 +142,18 @@ async function explain(command: ExplainCommand): Promise<number> {
     await cache?.close();
     await source.close();
   }
+}
+
+/** How long after Ctrl-C the run may take to wind down before the process exits regardless. */
+const INTERRUPT_GRACE_MS = 800;
+
+function exitInterrupted(): void {
+  // The message is written once: by the failure handler below when the run has already ended.
+  if (process.exitCode === undefined) {
+    process.stderr.write('spex: Interrupted.\n');
+    process.exitCode = EXIT_FAILURE;
+  }
+  process.exit();
 }
 
 /** An input or output file that cannot be used, said in one sentence: exit code 1. */

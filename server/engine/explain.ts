@@ -11,12 +11,10 @@ import { EMPTY_KEY, indicesOf, keyOfSorted } from '../recovery/interactionKey';
 import { CompiledFourier } from '../recovery/expansion';
 import { fullMask, maskKey } from '../recovery/masks';
 import { planRecovery, type RecoveryPlan } from '../recovery/plan';
-import { fitFromSamples } from '../recovery/proxySpex';
-import { seededRandom } from '../recovery/random';
-import { recover } from '../recovery/recover';
 import type { Spectrum } from '../recovery/spectrum';
 import type { AlgorithmChoice, MaskEvaluator, Recovery } from '../recovery/types';
 import { cachedScorer, type CallStore } from './cachedScorer';
+import { fitFromSamplesInWorker, recoverInWorker } from './recoveryThread';
 import { runPool } from './runPool';
 import type { ValueSource } from './valueSource';
 
@@ -72,6 +70,12 @@ export interface ExplainProgress {
 export class ExplainError extends Error {
   override readonly name = 'ExplainError';
 }
+
+/**
+ * How long, after a cancel, the fit of every scored mask may take before the last round's fit is
+ * shown instead: the rest of the second a cancel is answered within goes to the report.
+ */
+const CANCEL_FIT_MS = 500;
 
 /** The most features one explanation takes: the numeric core's limit. */
 export const MAX_FEATURES = 4096;
@@ -219,27 +223,33 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   // Failures surface where they are awaited; these handlers only keep an early one from going unhandled.
   edges.catch(() => undefined);
   noise.catch(() => undefined);
+  // The latest round's fit: what a cancel shows when a fit of every scored mask would keep it waiting.
+  let latestPartial: Recovery | undefined;
   let recovered: Recovery;
   try {
-    recovered = await recover(evaluate, {
-      featureCount: n,
-      budget: request.budget,
-      maxOrder: request.maxOrder,
-      algorithm: request.algorithm,
-      seed: request.seed,
-      proxySpex: {
-        ...(request.targetR2 !== undefined ? { targetR2: request.targetR2 } : {}),
-        ...(request.plateau !== undefined ? { plateau: request.plateau } : {}),
+    // The fits run in a worker thread: this one keeps scoring, reporting and answering meanwhile.
+    recovered = await recoverInWorker(
+      evaluate,
+      {
+        featureCount: n,
+        budget: request.budget,
+        maxOrder: request.maxOrder,
+        algorithm: request.algorithm,
+        seed: request.seed,
+        proxySpex: {
+          ...(request.targetR2 !== undefined ? { targetR2: request.targetR2 } : {}),
+          ...(request.plateau !== undefined ? { plateau: request.plateau } : {}),
+        },
       },
-      ...(request.signal ? { signal: request.signal } : {}),
-      ...(request.onPartial
-        ? {
-            onProgress: (progress) => {
-              if (progress.partial) request.onPartial?.(report(progress.partial, true, Number.NaN, Number.NaN, null));
-            },
-          }
-        : {}),
-    });
+      {
+        ...(request.signal ? { signal: request.signal } : {}),
+        onProgress: (progress) => {
+          if (!progress.partial) return;
+          latestPartial = progress.partial;
+          request.onPartial?.(report(progress.partial, true, Number.NaN, Number.NaN, null));
+        },
+      },
+    );
   } catch (error) {
     if (!request.signal?.aborted || !request.partialOnAbort) throw error;
     return partialFromScored(error);
@@ -249,11 +259,31 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   const noiseFloor = await noise;
   return report(recovered, false, fullValue as number, emptyValue as number, noiseFloor);
 
-  /** After a cancel: fit every value paid for so far (the full and empty values from the fit where unscored). */
-  function partialFromScored(cause: unknown): Explanation {
+  /**
+   * After a cancel: fit every value paid for so far (the full and empty values from the fit where
+   * unscored), in a fresh worker. A cancel is answered within a second, so where that fit would take
+   * longer and a sampling round has finished, the last round's fit is shown instead.
+   */
+  async function partialFromScored(cause: unknown): Promise<Explanation> {
     if (scoredMasks.length < 2) throw cause;
     const values = Float64Array.from(scoredMasks, (mask) => scored.get(maskKey(mask)) as number);
-    const fitted = fitFromSamples(scoredMasks, values, { featureCount: n, maxOrder: plan.maxOrder, random: seededRandom(request.seed) });
+    const fallback = latestPartial;
+    const deadline = fallback ? AbortSignal.timeout(CANCEL_FIT_MS) : undefined;
+    let fitted: Recovery;
+    let fitOn: string;
+    try {
+      fitted = await fitFromSamplesInWorker(
+        scoredMasks,
+        values,
+        { featureCount: n, maxOrder: plan.maxOrder, seed: request.seed },
+        deadline,
+      );
+      fitOn = 'fit on those';
+    } catch (error) {
+      if (!fallback || !deadline?.aborted) throw error;
+      fitted = fallback;
+      fitOn = `shown as the last round's fit on ${fallback.diagnostics.masksQueried} of them (a fit on all would not have finished within a second)`;
+    }
     const surrogate = new CompiledFourier(fitted.fourier);
     const known = (mask: Uint8Array): number => scored.get(maskKey(mask)) ?? surrogate.evaluate(mask);
     const cancelled: Recovery = {
@@ -261,7 +291,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       diagnostics: {
         ...fitted.diagnostics,
         algorithm: plan.algorithm,
-        reason: `${plan.reason}; cancelled after ${scoredMasks.length} masks, fit on those`,
+        reason: `${plan.reason}; cancelled after ${scoredMasks.length} masks, ${fitOn}`,
         stoppedBecause: `cancelled after ${scoredMasks.length} masks`,
       },
     };

@@ -12,6 +12,7 @@ import { defaultCacheDirectory } from '../cache/cacheDirectory';
 import { cachedScorer, type CachedScore } from '../engine/cachedScorer';
 import { EndpointPool } from '../engine/endpointPool';
 import { explainText, previewCost, type ExplainProgress } from '../engine/explain';
+import { SharedSlots, withSharedSlots } from '../engine/sharedSlots';
 import { createValueSource, DEFAULT_OPENAI_ENDPOINT, sourceOptionsFor, type ValueSource } from '../engine/valueSource';
 import { releaseAllModels } from '../backends/llama/modelRegistry';
 import { listOllamaModels, ollamaStoreDirectory } from '../backends/llama/ollamaStore';
@@ -54,6 +55,8 @@ export class ExplainService {
   private apiKey: string | undefined;
   private cache: Promise<CallCache> | undefined;
   private readonly sessions = new Map<string, Session>();
+  /** Call slots per endpoint set and concurrency, shared by the explanations running at once (see SharedSlots). */
+  private readonly endpointSlots = new Map<string, SharedSlots>();
   private nextId = 1;
 
   constructor(
@@ -187,8 +190,23 @@ export class ExplainService {
     await releaseAllModels();
   }
 
-  private source(config: ExplainConfig, prompt: string, signal: AbortSignal): Promise<ValueSource> {
-    return createValueSource(sourceOptionsFor(config, prompt, signal, this.apiKey));
+  /**
+   * Explanations run at once, each with its own fits in its own worker thread. Those that call the
+   * same model endpoints share that endpoint's concurrency; an exec scorer (a process of each
+   * explanation's own) and the llama backend (its model's worker pool) bound their own work.
+   */
+  private async source(config: ExplainConfig, prompt: string, signal: AbortSignal): Promise<ValueSource> {
+    const source = await createValueSource(sourceOptionsFor(config, prompt, signal, this.apiKey));
+    if (config.backend !== 'ollama' && config.backend !== 'openai') return source;
+    const urls =
+      config.endpoints.length > 0 ? config.endpoints : [config.backend === 'ollama' ? 'http://127.0.0.1:11434' : DEFAULT_OPENAI_ENDPOINT];
+    const key = JSON.stringify([config.backend, [...urls].sort(), config.concurrency]);
+    let slots = this.endpointSlots.get(key);
+    if (!slots) {
+      slots = new SharedSlots(config.concurrency * urls.length);
+      this.endpointSlots.set(key, slots);
+    }
+    return withSharedSlots(source, slots);
   }
 
   /** The cache opens on first use; if it cannot, explanations still run, uncached, with a warning. */

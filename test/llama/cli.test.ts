@@ -16,6 +16,8 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 function runDetachedCli(args: readonly string[], input: string): Promise<CliResult> {
   const copy = path.join(scratch, 'cli.js');
   copyFileSync(CLI_PATH, copy);
+  // The recovery worker thread the CLI starts lives beside it.
+  copyFileSync(path.join(path.dirname(CLI_PATH), 'recoveryWorker.js'), path.join(scratch, 'recoveryWorker.js'));
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [copy, ...args], { cwd: scratch, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { GetVersionRequest } from '../../protocol/server';
+import { ExplainTextRequest, GetVersionRequest } from '../../protocol/server';
 import { repoPath } from '../helpers/paths';
 import { zipEntries, type ZipEntry } from '../helpers/zipEntries';
 
@@ -73,7 +73,7 @@ describe('the packaged .vsix', () => {
         .toString('utf8') ?? '{}',
     ) as { main?: string };
     assert.equal(manifest.main, './dist/extension.js');
-    for (const bundle of ['extension.js', 'server.js', 'cli.js', 'webview.js', 'webview.css']) {
+    for (const bundle of ['extension.js', 'server.js', 'recoveryWorker.js', 'cli.js', 'webview.js', 'webview.css']) {
       const entry = entries.find((candidate) => candidate.name === `extension/dist/${bundle}`);
       assert.ok(entry && entry.content().length > 0, `dist/${bundle} is in the package`);
     }
@@ -81,7 +81,7 @@ describe('the packaged .vsix', () => {
 
   it('bundles everything: the node bundles require only Node built-ins (and vscode)', () => {
     const builtins = new Set([...builtinModules, ...builtinModules.map((name) => `node:${name}`)]);
-    for (const bundle of ['extension.js', 'server.js', 'cli.js']) {
+    for (const bundle of ['extension.js', 'server.js', 'recoveryWorker.js', 'cli.js']) {
       const code =
         entries
           .find((entry) => entry.name === `extension/dist/${bundle}`)
@@ -93,15 +93,38 @@ describe('the packaged .vsix', () => {
     }
   });
 
-  it('starts the packaged server on its own and answers spex/version', async () => {
-    const serverFile = path.join(scratch, 'server.js');
-    writeFileSync(serverFile, entries.find((entry) => entry.name === 'extension/dist/server.js')?.content() ?? '');
-    const child = spawn(process.execPath, [serverFile, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  it('starts the packaged server on its own, answers spex/version and explains with its recovery worker', async () => {
+    // The server and the worker thread it starts beside itself, and nothing else from the package.
+    for (const bundle of ['server.js', 'recoveryWorker.js']) {
+      writeFileSync(path.join(scratch, bundle), entries.find((entry) => entry.name === `extension/dist/${bundle}`)?.content() ?? '');
+    }
+    const child = spawn(process.execPath, [path.join(scratch, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     connection.listen();
     try {
       const version = await connection.sendRequest(GetVersionRequest);
       assert.equal(version.name, 'spex-server');
+      await connection.sendRequest('initialize', {
+        processId: process.pid,
+        rootUri: null,
+        capabilities: {},
+        initializationOptions: { cacheDirectory: scratch },
+      });
+      // Forty sentences: too many for exact recovery, so ProxySPEX fits in rounds, in the worker.
+      const text = Array.from({ length: 40 }, (_, i) => `Sentence ${i}.`).join(' ');
+      const scorer = repoPath('test', 'fixtures', 'scorers', 'fakeScorer.mjs');
+      const result = await connection.sendRequest(ExplainTextRequest, {
+        text,
+        options: { backend: 'exec', exec: `node "${scorer}" sum`, budget: 300, index: 'banzhaf', order: 1 },
+      });
+      assert.equal(result.explanation.algorithm.name, 'proxyspex');
+      // The scorer counts kept sentences: each sentence is worth 1 when kept (up to the fit's shrinkage).
+      const values = result.explanation.featureValues;
+      assert.equal(values.length, 40);
+      assert.ok(
+        values.every((value) => Math.abs(value - 1) < 0.05),
+        `values ${values.join(', ')}`,
+      );
     } finally {
       connection.dispose();
       child.kill();

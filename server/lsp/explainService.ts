@@ -7,6 +7,7 @@ import type {
   VerifyMaskResult,
 } from '../../protocol/server';
 import { applyMask } from '../ablation/mask';
+import { isAllWhitespace } from '../ablation/whitespace';
 import { CallCache } from '../cache/callCache';
 import { defaultCacheDirectory } from '../cache/cacheDirectory';
 import { cachedScorer, type CachedScore } from '../engine/cachedScorer';
@@ -21,6 +22,7 @@ import { OpenAiEndpoint } from '../backends/openaiEndpoint';
 import { CompiledFourier } from '../recovery/expansion';
 import { keyOfSorted } from '../recovery/interactionKey';
 import { resolveExplainConfig, type ExplainConfig } from './explainConfig';
+import { MAX_TEXT_LENGTH } from './validate';
 
 /** A finished explanation kept for what-if verification: its scorer, text and features. */
 interface Session {
@@ -231,12 +233,10 @@ export class ExplainService {
   }
 }
 
-/** The longest text the server accepts (UTF-16 code units): about a 500-page book. */
-export const MAX_TEXT_LENGTH = 2_000_000;
-
 function checkText(text: unknown): string {
   if (typeof text !== 'string') throw new RequestError('"text" must be a string: the text to explain.');
-  if (text.trim().length === 0) throw new RequestError('The text to explain is empty.');
+  // Whitespace as segmentation sees it: a text of U+FEFF alone is not empty, a text of NELs is.
+  if (isAllWhitespace(text)) throw new RequestError('The text to explain is empty.');
   if (text.length > MAX_TEXT_LENGTH)
     throw new RequestError(
       `The text has ${text.length} characters; the limit is ${MAX_TEXT_LENGTH}. Select a smaller part of the document.`,

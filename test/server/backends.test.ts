@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Explanation } from '../../protocol/explanation';
-import { faultsFrom, startFakeModelServer, type FakeModelOptions, type FakeModelServer } from '../fixtures/fakeModelServer';
+import { faultsFrom, type FakeModelOptions, type FakeModelServer } from '../fixtures/fakeModelServer';
+import { useFakeServers } from '../helpers/fakeServers';
 import { runCli } from '../helpers/runCli';
 import { waitFor } from '../helpers/waitFor';
 
@@ -33,24 +33,7 @@ const PLANTED: Pick<FakeModelOptions, 'terms' | 'baseLogprob' | 'answer'> = {
   ],
 };
 
-const servers: FakeModelServer[] = [];
-const scratch = mkdtempSync(path.join(tmpdir(), 'spex-backends-'));
-after(async () => {
-  await Promise.all(servers.map((server) => server.close()));
-  rmSync(scratch, { recursive: true, force: true });
-});
-
-async function fake(options: Partial<FakeModelOptions> = {}): Promise<FakeModelServer> {
-  const server = await startFakeModelServer({ ...PLANTED, ...options });
-  servers.push(server);
-  return server;
-}
-
-let cacheCount = 0;
-function freshCache(): string {
-  cacheCount += 1;
-  return path.join(scratch, `cache-${cacheCount}`);
-}
+const { fake, freshCache } = useFakeServers(PLANTED, 'spex-backends-');
 
 /** Explains PROMPT exactly (2^8 masks fit the budget) and returns the Möbius terms by sentence words. */
 async function explain(args: string[], input = PROMPT): Promise<{ explanation: Explanation; terms: Map<string, number> }> {

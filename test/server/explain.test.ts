@@ -17,19 +17,11 @@ import {
   VerifyMaskRequest,
   type ExplanationChangedParams,
 } from '../../protocol/server';
-import { startFakeModelServer, type FakeModelServer } from '../fixtures/fakeModelServer';
+import { BRIDGE_PLANTED, startFakeModelServer, type FakeModelServer } from '../fixtures/fakeModelServer';
 import { startServer, type RunningServer } from '../helpers/serverProcess';
 import { waitFor } from '../helpers/waitFor';
 
-const PLANTED = {
-  answer: ' The bridge opened in 1931.',
-  baseLogprob: -9,
-  terms: [
-    { words: ['alpha'], value: 1.5 },
-    { words: ['beta', 'gamma'], value: 2 },
-    { words: ['delta', 'omega'], value: -1.8 },
-  ],
-};
+const PLANTED = BRIDGE_PLANTED;
 
 const SHORT = 'Alpha opens. Beta follows. Gamma joins. Delta waits. Omega ends. Filler one.';
 /** Twenty sentences: too many for exact recovery at these budgets, so ProxySPEX runs in rounds. */

@@ -4,34 +4,19 @@
 // the CLI's own --timeout and --retries; a retry-recovered run must give exactly a clean run's values.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { existsSync } from 'node:fs';
+import { describe, it } from 'node:test';
 import type { Explanation } from '../../protocol/explanation';
 import { CallCache } from '../../server/cache/callCache';
 import { randomInteger, seededRandom } from '../../server/recovery/random';
-import {
-  startFakeModelServer,
-  type FakeFault,
-  type FakeFaultRequest,
-  type FakeModelOptions,
-  type FakeModelServer,
-} from '../fixtures/fakeModelServer';
+import { BRIDGE_PLANTED, type FakeFault, type FakeFaultRequest, type FakeModelServer } from '../fixtures/fakeModelServer';
+import { useFakeServers } from '../helpers/fakeServers';
 import { runCli, type CliResult } from '../helpers/runCli';
 
 /** Five sentences: 32 masks, so every explanation here is exact and every run asks for the same calls. */
 const PROMPT = 'Alpha opens. Beta follows. Gamma joins. Delta waits. Omega ends.';
 
-const PLANTED: Pick<FakeModelOptions, 'terms' | 'baseLogprob' | 'answer'> = {
-  answer: ' The bridge opened in 1931.',
-  baseLogprob: -9,
-  terms: [
-    { words: ['alpha'], value: 1.5 },
-    { words: ['beta', 'gamma'], value: 2 },
-    { words: ['delta', 'omega'], value: -1.8 },
-  ],
-};
+const PLANTED = BRIDGE_PLANTED;
 
 type Backend = 'ollama' | 'openai';
 
@@ -41,24 +26,7 @@ const SCORING_PATH: Record<Backend, string> = { ollama: '/api/chat', openai: '/v
 /** Longest any single CLI run may take before the row fails as a hang (the shared CI machine is slow). */
 const RUN_LIMIT_MS = 120_000;
 
-const servers: FakeModelServer[] = [];
-const scratch = mkdtempSync(path.join(tmpdir(), 'spex-faults-'));
-after(async () => {
-  await Promise.all(servers.map((server) => server.close()));
-  rmSync(scratch, { recursive: true, force: true });
-});
-
-async function fake(options: Partial<FakeModelOptions> = {}): Promise<FakeModelServer> {
-  const server = await startFakeModelServer({ ...PLANTED, ...options });
-  servers.push(server);
-  return server;
-}
-
-let cacheCount = 0;
-function freshCache(): string {
-  cacheCount += 1;
-  return path.join(scratch, `cache-${cacheCount}`);
-}
+const { fake, freshCache } = useFakeServers(PLANTED, 'spex-faults-');
 
 function endpointOf(server: FakeModelServer, backend: Backend): string {
   return backend === 'ollama' ? server.url : server.openaiBaseURL;

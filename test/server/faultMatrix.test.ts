@@ -5,12 +5,14 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Explanation } from '../../protocol/explanation';
 import { CallCache } from '../../server/cache/callCache';
 import { randomInteger, seededRandom } from '../../server/recovery/random';
 import { BRIDGE_PLANTED, type FakeFault, type FakeFaultRequest, type FakeModelServer } from '../fixtures/fakeModelServer';
 import { useFakeServers } from '../helpers/fakeServers';
+import { mountTmpfs, tmpfsSkip } from '../helpers/tmpfs';
 import { runCli, type CliResult } from '../helpers/runCli';
 
 /** Five sentences: 32 masks, so every explanation here is exact and every run asks for the same calls. */
@@ -59,11 +61,11 @@ function explainArgs(backend: Backend, endpoint: string, cache: string | undefin
 }
 
 /** Runs the CLI on PROMPT; a run past RUN_LIMIT_MS is killed and fails the row as a hang. */
-async function run(args: readonly string[], onSpawn?: (child: ChildProcess) => void): Promise<CliResult> {
+async function run(args: readonly string[], onSpawn?: (child: ChildProcess) => void, input = PROMPT): Promise<CliResult> {
   let timer: NodeJS.Timeout | undefined;
   let hung = false;
   const result = await runCli(args, {
-    input: PROMPT,
+    input,
     onSpawn: (child) => {
       timer = setTimeout(() => {
         hung = true;
@@ -359,4 +361,26 @@ describe('fault matrix: the CLI interrupted at seeded random moments during mode
       });
     }
   }
+});
+
+describe('fault matrix: the disk under the cache fills up mid-run', () => {
+  it("keeps going with the answers in memory, warns once, and gives a clean run's values", { skip: tmpfsSkip() }, async (t) => {
+    // Seven sentences: 128 masks, about 14 KB of cache lines, on a 12 KiB disk that also holds the key secret.
+    const prompt = `${PROMPT} Theta stays. Iota leaves.`;
+    const disk = mountTmpfs(12);
+    t.after(() => disk.unmount());
+    const server = await fake();
+    const args = (cache: string | undefined): string[] => [...explainArgs('ollama', server.url, cache), '--budget', '200'];
+    const reference = explanationOf(await run(args(undefined), undefined, prompt));
+    const full = await run(args(path.join(disk.path, 'cache')), undefined, prompt);
+    const explanation = explanationOf(full);
+    assert.deepEqual(valuesOf(explanation), valuesOf(reference));
+    assert.equal(explanation.calls.model, reference.calls.model);
+    assert.match(full.stderr, /^spex: Could not write to the cache file .*ENOSPC.* SPEX carries on with every answer kept in memory/u);
+    assert.equal(full.stderr.trimEnd().split('\n').length, 1, `one warning, not: ${full.stderr}`);
+    // What reached the disk before it filled is still good: a rerun reuses it and pays for the rest.
+    const rerun = explanationOf(await run(args(path.join(disk.path, 'cache')), undefined, prompt));
+    assert.ok(rerun.calls.cached > 0 && rerun.calls.cached < reference.calls.model, `${rerun.calls.cached} reused`);
+    assert.deepEqual(valuesOf(rerun), valuesOf(reference));
+  });
 });

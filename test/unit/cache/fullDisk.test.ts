@@ -12,6 +12,7 @@ import { CallCache } from '../../../server/cache/callCache';
 import { explainText, type ExplainRequest } from '../../../server/engine/explain';
 import type { ValueSource } from '../../../server/engine/valueSource';
 import { plantedSource } from '../../helpers/plantedSource';
+import { mountTmpfs, tmpfsSkip } from '../../helpers/tmpfs';
 import { cacheFile, open, tempDirectory } from './cacheTestKit';
 
 const asRoot = process.getuid?.() === 0;
@@ -140,9 +141,9 @@ describe('a cache whose disk fails mid-run', () => {
   );
 
   it('keeps going in memory when a real (tmpfs) disk fills up, and keeps what it wrote before', { skip: tmpfsSkip() }, async (t) => {
-    const mountPoint = await tempDirectory();
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', mountPoint]);
-    t.after(() => execFileSync('umount', ['-l', mountPoint]));
+    const disk = mountTmpfs(64);
+    t.after(() => disk.unmount());
+    const mountPoint = disk.path;
     const directory = path.join(mountPoint, 'cache');
     const warnings: string[] = [];
     const cache = await CallCache.open(directory, { onWarning: (message) => warnings.push(message) });
@@ -174,17 +175,3 @@ describe('a cache whose disk fails mid-run', () => {
     assert.ok(checked > 60, `${checked} stored answers checked`);
   });
 });
-
-/** Why the tmpfs variant cannot run here, or false: it needs root and a kernel that lets this process mount. */
-function tmpfsSkip(): string | false {
-  if (!asRoot) return 'mounting a tmpfs needs root';
-  if (process.platform !== 'linux') return 'tmpfs is Linux';
-  try {
-    execFileSync('sh', ['-c', 'probe=$(mktemp -d) && mount -t tmpfs -o size=4k tmpfs "$probe" && umount "$probe" && rmdir "$probe"'], {
-      stdio: 'ignore',
-    });
-    return false;
-  } catch {
-    return 'this process may not mount a tmpfs';
-  }
-}

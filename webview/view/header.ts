@@ -38,7 +38,9 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
   const { calls, timing } = explanation;
   const verdict = verdictOf(explanation);
   parts.summary.textContent =
-    `${run.partial ? 'Partial · ' : ''}${verdict.short} · ${plural(explanation.features.length, 'feature')} · ${explanation.algorithm.name} · ${explanation.valueFunction.name} · ` +
+    `${run.partial ? 'Partial · ' : ''}${verdict.short} · ${plural(explanation.features.length, 'feature')} · ` +
+    // An exact verdict already says every mask was scored: naming the exact algorithm too would say it twice.
+    `${verdict.level === 'exact' ? '' : `${explanation.algorithm.name} · `}${explanation.valueFunction.name} · ` +
     `${calls.model} model calls, ${calls.cached} cached`;
   parts.summary.dataset.verdict = verdict.level;
   // A div per pair (allowed in a dl) keeps each term next to its value in the grid.

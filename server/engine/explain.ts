@@ -178,11 +178,9 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     const interactions = findings ? flagNoise(strongest(terms, request.top), noiseFloor) : [];
     // Fourier singletons are −½ × the effect of keeping a feature; every other index reports the effect itself.
     const singletons = request.index === 'fourier' ? interactionIndex('banzhaf', recovered.fourier, 1) : terms;
-    const largestSingleton = Math.max(0, ...features.map((feature) => Math.abs(singletons.get(keyOfSorted([feature.index])) ?? 0)));
-    const featureValues = features.map((feature) => {
-      const value = singletons.get(keyOfSorted([feature.index])) ?? 0;
-      return findings && !isNegligible(value, largestSingleton) ? value : 0;
-    });
+    const singles = features.map((feature) => singletons.get(keyOfSorted([feature.index])) ?? 0);
+    const largestSingle = singles.reduce((largest, value) => Math.max(largest, Math.abs(value)), 0);
+    const featureValues = singles.map((value) => (findings && !isNegligible(value, largestSingle) ? value : 0));
     return {
       version: EXPLANATION_SCHEMA_VERSION,
       text: request.text,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Explanation } from '../../protocol/explanation';
-import { faultsFrom, type FakeModelOptions, type FakeModelServer } from '../fixtures/fakeModelServer';
+import { BRIDGE_PLANTED, faultsFrom, type FakeModelOptions, type FakeModelServer } from '../fixtures/fakeModelServer';
 import { useFakeServers } from '../helpers/fakeServers';
 import { runCli } from '../helpers/runCli';
 import { waitFor } from '../helpers/waitFor';
@@ -23,14 +23,8 @@ const PROMPT = [
 
 /** f = −9 + 1.5·[alpha] + 2·[beta ∧ gamma] − 1.8·[delta ∧ omega] + 0.7·[omega]: Möbius terms over sentences. */
 const PLANTED: Pick<FakeModelOptions, 'terms' | 'baseLogprob' | 'answer'> = {
-  answer: ' The bridge opened in 1931.',
-  baseLogprob: -9,
-  terms: [
-    { words: ['alpha'], value: 1.5 },
-    { words: ['beta', 'gamma'], value: 2 },
-    { words: ['delta', 'omega'], value: -1.8 },
-    { words: ['omega'], value: 0.7 },
-  ],
+  ...BRIDGE_PLANTED,
+  terms: [...(BRIDGE_PLANTED.terms ?? []), { words: ['omega'], value: 0.7 }],
 };
 
 const { fake, freshCache } = useFakeServers(PLANTED, 'spex-backends-');

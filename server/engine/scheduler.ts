@@ -1,4 +1,5 @@
 import { EndpointError } from '../backends/modelEndpoint';
+import { abortReason, CallSlots } from './callSlots';
 
 export interface SchedulerOptions {
   /** Calls in flight at most (the ceiling adaptive concurrency climbs back to). */
@@ -36,9 +37,8 @@ export interface SchedulerStats {
  */
 export class CallScheduler {
   private readonly options: Required<SchedulerOptions>;
-  private limit: number;
-  private running = 0;
-  private readonly waiting: { resolve: () => void; reject: (error: unknown) => void; signal?: AbortSignal }[] = [];
+  /** The adaptive limit on calls in flight: halved after a 429, raised by one after each success. */
+  private readonly slots: CallSlots;
   private calls = 0;
   private retries = 0;
   private rateLimited = 0;
@@ -57,11 +57,17 @@ export class CallScheduler {
       sleep: abortableSleep,
       ...options,
     };
-    this.limit = options.concurrency;
+    this.slots = new CallSlots(options.concurrency);
   }
 
   stats(): SchedulerStats {
-    return { calls: this.calls, retries: this.retries, rateLimited: this.rateLimited, inFlight: this.running, limit: this.limit };
+    return {
+      calls: this.calls,
+      retries: this.retries,
+      rateLimited: this.rateLimited,
+      inFlight: this.slots.inFlight,
+      limit: this.slots.limit,
+    };
   }
 
   /** Runs `task` with a slot, a per-attempt timeout and retries; `task` must honour the signal it gets. */
@@ -69,10 +75,10 @@ export class CallScheduler {
     const started = Date.now();
     for (let attempt = 0; ; attempt += 1) {
       signal?.throwIfAborted();
-      await this.acquire(signal);
+      await this.slots.acquire(signal);
       if (signal?.aborted) {
-        this.release();
-        throw signal.reason instanceof Error ? signal.reason : new Error('Aborted.');
+        this.slots.release();
+        throw abortReason(signal);
       }
       const timeout = AbortSignal.timeout(this.options.timeoutMs);
       const attemptSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -88,7 +94,7 @@ export class CallScheduler {
         else if (error instanceof EndpointError) failure = error;
         else throw error;
       } finally {
-        this.release();
+        this.slots.release();
       }
       const restarting = failure.unreachable && this.answered;
       if (!(failure.retryable || restarting) || attempt >= this.options.maxRetries) {
@@ -105,7 +111,7 @@ export class CallScheduler {
       }
       if (failure.status === 429) {
         this.rateLimited += 1;
-        this.limit = Math.max(1, Math.floor(this.limit / 2));
+        this.slots.limit = Math.max(1, Math.floor(this.slots.limit / 2));
       }
       this.retries += 1;
       const backoff = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** attempt) * (0.5 + this.options.random() / 2);
@@ -115,44 +121,7 @@ export class CallScheduler {
 
   private succeeded(): void {
     this.answered = true;
-    if (this.limit < this.options.concurrency) {
-      this.limit += 1;
-      this.wake();
-    }
-  }
-
-  private acquire(signal?: AbortSignal): Promise<void> {
-    if (this.running < this.limit) {
-      this.running += 1;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const entry = {
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          this.running += 1;
-          resolve();
-        },
-        reject,
-        ...(signal ? { signal } : {}),
-      };
-      const onAbort = (): void => {
-        const index = this.waiting.indexOf(entry);
-        if (index >= 0) this.waiting.splice(index, 1);
-        reject(signal?.reason instanceof Error ? signal.reason : new Error('Aborted.'));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(entry);
-    });
-  }
-
-  private release(): void {
-    this.running -= 1;
-    this.wake();
-  }
-
-  private wake(): void {
-    while (this.running < this.limit && this.waiting.length > 0) this.waiting.shift()?.resolve();
+    if (this.slots.limit < this.options.concurrency) this.slots.limit += 1;
   }
 }
 
@@ -160,7 +129,7 @@ export class CallScheduler {
 export function abortableSleep(milliseconds: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(signal.reason instanceof Error ? signal.reason : new Error('Aborted.'));
+      reject(abortReason(signal));
       return;
     }
     const timer = setTimeout(() => {
@@ -169,7 +138,7 @@ export function abortableSleep(milliseconds: number, signal?: AbortSignal): Prom
     }, milliseconds);
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('Aborted.'));
+      reject(abortReason(signal));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -13,7 +13,8 @@ import { defaultCacheDirectory } from '../cache/cacheDirectory';
 import { cachedScorer, type CachedScore } from '../engine/cachedScorer';
 import { EndpointPool } from '../engine/endpointPool';
 import { explainText, previewCost, type ExplainProgress } from '../engine/explain';
-import { SharedSlots, withSharedSlots } from '../engine/sharedSlots';
+import { CallSlots } from '../engine/callSlots';
+import { withSharedSlots } from '../engine/sharedSlots';
 import { createValueSource, DEFAULT_OPENAI_ENDPOINT, sourceOptionsFor, type ValueSource } from '../engine/valueSource';
 import { releaseAllModels } from '../backends/llama/modelRegistry';
 import { listOllamaModels, ollamaStoreDirectory } from '../backends/llama/ollamaStore';
@@ -57,8 +58,8 @@ export class ExplainService {
   private apiKey: string | undefined;
   private cache: Promise<CallCache> | undefined;
   private readonly sessions = new Map<string, Session>();
-  /** Call slots per endpoint set and concurrency, shared by the explanations running at once (see SharedSlots). */
-  private readonly endpointSlots = new Map<string, SharedSlots>();
+  /** Call slots per endpoint set and concurrency, shared by the explanations running at once (see withSharedSlots). */
+  private readonly endpointSlots = new Map<string, CallSlots>();
   private nextId = 1;
 
   constructor(
@@ -205,7 +206,7 @@ export class ExplainService {
     const key = JSON.stringify([config.backend, [...urls].sort(), config.concurrency]);
     let slots = this.endpointSlots.get(key);
     if (!slots) {
-      slots = new SharedSlots(config.concurrency * urls.length);
+      slots = new CallSlots(config.concurrency * urls.length);
       this.endpointSlots.set(key, slots);
     }
     return withSharedSlots(source, slots);

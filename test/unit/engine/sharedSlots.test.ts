@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SharedSlots, withSharedSlots } from '../../../server/engine/sharedSlots';
+import { CallSlots } from '../../../server/engine/callSlots';
+import { withSharedSlots } from '../../../server/engine/sharedSlots';
 import type { ValueSource } from '../../../server/engine/valueSource';
 
 /** A task that runs until its `finish` is called, so a test decides when each call ends. */
@@ -23,7 +24,7 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 
 describe('shared call slots', () => {
   it('runs at most the limit at once and hands freed slots to waiting calls in arrival order', async () => {
-    const slots = new SharedSlots(2);
+    const slots = new CallSlots(2);
     const log: string[] = [];
     const tasks = ['a', 'b', 'c', 'd'].map((name) => heldTask(log, name));
     const results = tasks.map(({ task }) => slots.run(task));
@@ -41,7 +42,7 @@ describe('shared call slots', () => {
   });
 
   it('drops an aborted waiting call with the signal’s reason and keeps the slot count right', async () => {
-    const slots = new SharedSlots(1);
+    const slots = new CallSlots(1);
     const log: string[] = [];
     const first = heldTask(log, 'first');
     const waiting = heldTask(log, 'waiting');
@@ -58,7 +59,7 @@ describe('shared call slots', () => {
     assert.deepEqual(await Promise.all([running, after]), ['first', 'last']);
     assert.deepEqual(log, ['start first', 'end first', 'start last', 'end last']);
     await assert.rejects(slots.run(first.task, controller.signal), (error: unknown) => error === reason);
-    assert.throws(() => new SharedSlots(0), /positive whole number/u);
+    assert.throws(() => new CallSlots(0), /positive whole number/u);
   });
 
   it('wraps a value source: every score takes a slot, everything else is the source’s', async () => {
@@ -85,7 +86,7 @@ describe('shared call slots', () => {
         return Promise.resolve();
       },
     };
-    const slots = new SharedSlots(3);
+    const slots = new CallSlots(3);
     const [one, two] = [withSharedSlots(source, slots), withSharedSlots(source, slots)];
     const values = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).score('x'.repeat(i), new Uint8Array(1))));
     assert.deepEqual(

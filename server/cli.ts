@@ -172,7 +172,7 @@ async function readInput(input: string, verb: 'explain' | 'segment'): Promise<st
   }
   if (process.stdin.isTTY) {
     process.stderr.write(
-      `spex: reading the text to ${verb === 'explain' ? 'explain' : 'segment'} from standard input; end it with Ctrl-D ` +
+      `spex: reading the text to ${verb} from standard input; end it with Ctrl-D ` +
         `(Ctrl-Z, Enter on Windows), or name a file: spex ${verb} FILE\n`,
     );
   }

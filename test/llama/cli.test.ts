@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,15 +17,7 @@ function runDetachedCli(args: readonly string[], input: string): Promise<CliResu
   copyFileSync(CLI_PATH, copy);
   // The recovery worker thread the CLI starts lives beside it.
   copyFileSync(path.join(path.dirname(CLI_PATH), 'recoveryWorker.js'), path.join(scratch, 'recoveryWorker.js'));
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [copy, ...args], { cwd: scratch, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runCli(args, { input, cliPath: copy, cwd: scratch });
 }
 
 describe('spex explain --backend llama', { skip: tinyModelSkip() }, () => {

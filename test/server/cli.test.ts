@@ -19,19 +19,12 @@ const HUNG_AFTER_MS = 60_000;
 
 /** Runs the CLI with this file's cache; a run still going after HUNG_AFTER_MS is killed and reported as hung. */
 async function runCli(args: string[], input?: string): Promise<CliResult> {
-  let hung = false;
   const result = await runBuiltCli(args, {
     env: { SPEX_CACHE_DIR: CACHE },
     ...(input === undefined ? {} : { input }),
-    onSpawn: (child) => {
-      const timer = setTimeout(() => {
-        hung = true;
-        child.kill('SIGKILL');
-      }, HUNG_AFTER_MS);
-      child.once('exit', () => clearTimeout(timer));
-    },
+    hungAfterMs: HUNG_AFTER_MS,
   });
-  assert.ok(!hung, `spex ${args.join(' ')} was still running after ${HUNG_AFTER_MS} ms`);
+  assert.ok(!result.hung, `spex ${args.join(' ')} was still running after ${HUNG_AFTER_MS} ms`);
   return result;
 }
 

@@ -62,20 +62,8 @@ function explainArgs(backend: Backend, endpoint: string, cache: string | undefin
 
 /** Runs the CLI on PROMPT; a run past RUN_LIMIT_MS is killed and fails the row as a hang. */
 async function run(args: readonly string[], onSpawn?: (child: ChildProcess) => void, input = PROMPT): Promise<CliResult> {
-  let timer: NodeJS.Timeout | undefined;
-  let hung = false;
-  const result = await runCli(args, {
-    input,
-    onSpawn: (child) => {
-      timer = setTimeout(() => {
-        hung = true;
-        child.kill('SIGKILL');
-      }, RUN_LIMIT_MS);
-      onSpawn?.(child);
-    },
-  });
-  clearTimeout(timer);
-  assert.ok(!hung, `the CLI hung for ${RUN_LIMIT_MS} ms: ${result.stderr}`);
+  const result = await runCli(args, { input, hungAfterMs: RUN_LIMIT_MS, ...(onSpawn ? { onSpawn } : {}) });
+  assert.ok(!result.hung, `the CLI hung for ${RUN_LIMIT_MS} ms: ${result.stderr}`);
   return result;
 }
 

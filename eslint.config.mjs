@@ -34,6 +34,19 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
+    // Imports run one way: the engine builds value sources from backends and value functions, which
+    // never reach back into it (the ValueSource contract lives in server/value, below both).
+    files: ['server/backends/**/*.ts', 'server/value/**/*.ts', 'server/cache/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['**/engine/*', '**/engine'], message: 'Backends, value functions and the cache never import the engine.' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { ...globals.node } },
   },

@@ -1,48 +1,17 @@
-import type { Choice } from '../../protocol/explanation';
 import { ExecScorer } from '../backends/exec';
 import { createLlamaValueSource } from '../backends/llama/llamaScorer';
 import type { ModelEndpoint } from '../backends/modelEndpoint';
 import { OllamaEndpoint } from '../backends/ollamaEndpoint';
 import { OpenAiEndpoint } from '../backends/openaiEndpoint';
 import { BackendError } from '../backends/scorer';
-import type { CallKeyParts } from '../cache/cacheKey';
 import { chooseValueFunction } from '../value/chooseValueFunction';
 import type { ValueFunction, ValueFunctionChoice } from '../value/valueFunction';
 import type { ExplainConfig } from '../lsp/explainConfig';
+import type { ValueSource } from '../value/valueSource';
 import { EndpointPool } from './endpointPool';
 import { CallScheduler } from './scheduler';
 
-/**
- * Where values come from, as the engine sees it: a scorer for masked prompts, what it measures, and
- * the identity of its calls for the cache (never a secret).
- */
-export interface ValueSource {
-  /** Backend and model, for reports (e.g. "ollama llama3.2:1b at http://127.0.0.1:11434"). */
-  readonly model: string;
-  readonly valueFunction: Choice;
-  /** The answer or label explained, where there is one. */
-  readonly target: string | null;
-  /** Model calls one masked prompt costs. */
-  readonly callsPerMask: number;
-  /**
-   * Calls the set-up made before any mask was scored (listing models, reading the model's digest,
-   * generating the answer to the full prompt, probing what the endpoint returns), retries included.
-   * They are never cached: the digest must be read to key the cache, and the answer is what the run
-   * explains, so a fully cached rerun still makes these and says so.
-   */
-  readonly setupCalls: number;
-  /** Everything but the prompt that identifies a call, for cache keys. */
-  readonly keyParts: Omit<CallKeyParts, 'text'>;
-  /**
-   * Masks the engine may queue at once when this is more than its concurrency: a backend that orders
-   * its own queue (the llama backend's prefix reuse) wants to see a whole round of masks.
-   */
-  readonly preferredConcurrency?: number;
-  score(text: string, mask: Uint8Array, signal?: AbortSignal): Promise<number>;
-  /** A line on what the scoring cost so far, where the backend measures it (the llama backend's prefix reuse). */
-  usage?(): string;
-  close(): Promise<void>;
-}
+export type { ValueSource } from '../value/valueSource';
 
 export interface SourceOptions {
   readonly backend: 'ollama' | 'openai' | 'exec' | 'llama';

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { LlamaModel, Token } from 'node-llama-cpp';
-import type { ValueSource } from '../../engine/valueSource';
+import type { ValueSource } from '../../value/valueSource';
 import { ValueSetupError } from '../../value/chooseValueFunction';
 import type { ValueFunctionChoice } from '../../value/valueFunction';
 import { promptFormatFor, type PromptFormat } from './chatTemplate';

@@ -1,0 +1,38 @@
+/**
+ * The contract between the engine and every backend. It lives below both, so that backends never
+ * import the engine: the engine builds sources from backends, and backends only implement this.
+ */
+import type { Choice } from '../../protocol/explanation';
+import type { CallKeyParts } from '../cache/cacheKey';
+
+/**
+ * Where values come from, as the engine sees it: a scorer for masked prompts, what it measures, and
+ * the identity of its calls for the cache (never a secret).
+ */
+export interface ValueSource {
+  /** Backend and model, for reports (e.g. "ollama llama3.2:1b at http://127.0.0.1:11434"). */
+  readonly model: string;
+  readonly valueFunction: Choice;
+  /** The answer or label explained, where there is one. */
+  readonly target: string | null;
+  /** Model calls one masked prompt costs. */
+  readonly callsPerMask: number;
+  /**
+   * Calls the set-up made before any mask was scored (listing models, reading the model's digest,
+   * generating the answer to the full prompt, probing what the endpoint returns), retries included.
+   * They are never cached: the digest must be read to key the cache, and the answer is what the run
+   * explains, so a fully cached rerun still makes these and says so.
+   */
+  readonly setupCalls: number;
+  /** Everything but the prompt that identifies a call, for cache keys. */
+  readonly keyParts: Omit<CallKeyParts, 'text'>;
+  /**
+   * Masks the engine may queue at once when this is more than its concurrency: a backend that orders
+   * its own queue (the llama backend's prefix reuse) wants to see a whole round of masks.
+   */
+  readonly preferredConcurrency?: number;
+  score(text: string, mask: Uint8Array, signal?: AbortSignal): Promise<number>;
+  /** A line on what the scoring cost so far, where the backend measures it (the llama backend's prefix reuse). */
+  usage?(): string;
+  close(): Promise<void>;
+}

@@ -122,9 +122,19 @@ export interface Explanation {
   /**
    * `model`: masked prompts scored by the model; `cached`: answered from the cache; `masks`: distinct
    * masks; `setup`: calls made before any mask (model list, digest, the answer's generation, probes),
-   * absent from explanations written before it was counted.
+   * absent from explanations written before it was counted; `bounded`: masks whose value is only an
+   * upper bound of the exact one (an answer token outside the alternatives the endpoint listed);
+   * `requests`: model requests the scoring made, where the backend counts them (a greedy walk makes
+   * one per mask plus one per divergence from the answer).
    */
-  readonly calls: { readonly model: number; readonly cached: number; readonly masks: number; readonly setup?: number };
+  readonly calls: {
+    readonly model: number;
+    readonly cached: number;
+    readonly masks: number;
+    readonly setup?: number;
+    readonly bounded?: number;
+    readonly requests?: number;
+  };
   readonly timing: { readonly totalMs: number; readonly modelMs: number; readonly recoveryMs: number };
   /** True when the run was cancelled and this is what it had so far. */
   readonly partial: boolean;

@@ -72,6 +72,11 @@ export interface ModelEndpoint {
   embed(texts: readonly string[], signal?: AbortSignal): Promise<number[][]>;
   /** A short probe of the server (its version string, where it has one). */
   version(signal?: AbortSignal): Promise<string | undefined>;
+  /**
+   * An endpoint whose calls all go to one server, for a series of calls that share a prompt (a greedy
+   * walk's): that server's prompt cache then keeps the prompt between them. Absent on a single server.
+   */
+  session?(): ModelEndpoint;
 }
 
 /**
@@ -93,6 +98,17 @@ export class EndpointError extends Error {
     readonly unreachable = false,
   ) {
     super(message);
+  }
+}
+
+/**
+ * A call the endpoint cannot make because the model would see no text at all (Ollama answers an
+ * empty raw prompt by loading the model, with no generation): what the model does with no context
+ * cannot be read there, and value functions bound it instead.
+ */
+export class EmptyContextError extends EndpointError {
+  constructor(who: string) {
+    super(`${who} cannot generate from an empty prompt (it answers one by loading the model).`, false);
   }
 }
 
@@ -127,19 +143,19 @@ export function missingLogprobsError(who: string): EndpointError {
 }
 
 /**
- * Returns a generation whose caller needs its log-probabilities, or throws: a model that ended its
- * answer at once (Ollama lists nothing for the end of an answer) cannot do otherwise at temperature
- * 0, so that is final; any other answer without them is the retryable fault above.
+ * Returns a generation whose caller needs its log-probabilities, or throws the retryable fault above.
+ * A model that ended its answer at once (Ollama lists nothing for the end of an answer) is returned
+ * as it is, without tokens: it cannot do otherwise at temperature 0, and the caller bounds the answer
+ * token it did not give (see endedAtOnce).
  */
 export function withRequiredLogprobs(generation: Generation, options: GenerateOptions, who: string): Generation {
-  if (!options.requireLogprobs || generation.tokens) return generation;
-  if (generation.text === '' && generation.finishReason === 'stop') {
-    throw new EndpointError(
-      `${who} ended its answer at once under this prompt and lists no log-probabilities for the answer it did not give, so the answer's log-probability cannot be read there. Choose --value similarity, or an endpoint that echoes prompt log-probabilities (vLLM).`,
-      false,
-    );
-  }
+  if (!options.requireLogprobs || generation.tokens || endedAtOnce(generation)) return generation;
   throw missingLogprobsError(who);
+}
+
+/** The model chose the end of its answer as the first token: nothing generated, nothing listed. */
+export function endedAtOnce(generation: Generation): boolean {
+  return generation.text === '' && generation.finishReason !== 'length' && (generation.tokens?.length ?? 0) === 0;
 }
 
 /** Classifies a network-level failure (no HTTP status). */

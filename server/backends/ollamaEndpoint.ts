@@ -1,5 +1,6 @@
 import { Ollama, type ChatResponse, type GenerateResponse, type Logprob, type Message } from 'ollama';
 import {
+  EmptyContextError,
   EndpointError,
   errorForNetwork,
   errorForStatus,
@@ -84,6 +85,8 @@ export class OllamaEndpoint implements ModelEndpoint {
       ...(options.topLogprobs === undefined ? {} : { logprobs: true, top_logprobs: options.topLogprobs }),
     };
     if (this.raw) {
+      // Ollama answers an empty prompt with a model-load response that carries no generation.
+      if (prompt + (options.prefix ?? '') === '') throw new EmptyContextError(`Ollama at ${this.url} (model ${this.model})`);
       const response: GenerateResponse = await this.call(options.signal, (client) =>
         client.generate({ ...common, prompt: prompt + (options.prefix ?? ''), raw: true }),
       );

@@ -88,21 +88,22 @@ export class OpenAiEndpoint implements ModelEndpoint {
       if (!choice) throw new EndpointError(`${this.url} returned no completion.`, true);
       return this.checked({ text: choice.text, tokens: completionTokens(choice.logprobs), finishReason: choice.finish_reason }, options);
     }
-    if (options.prefix) {
-      throw new EndpointError(
-        `${this.url} speaks the chat API, which cannot continue a forced answer; use a completions endpoint or another value function.`,
-        false,
-      );
-    }
+    // A forced answer is a final assistant message for the server to continue: vLLM and SGLang need
+    // the two fields below; servers that do not know them may ignore them or refuse the request,
+    // and the set-up's probe tells which (see probeForcedPrefix).
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: 'user', content: prompt }];
+    if (options.prefix) messages.push({ role: 'assistant', content: options.prefix });
+    const continuation = options.prefix ? { continue_final_message: true, add_generation_prompt: false } : {};
     const response = await this.call(signal, () =>
       this.client.chat.completions.create(
         {
           model: this.model,
-          messages: [{ role: 'user', content: prompt }],
+          messages,
           max_completion_tokens: options.maxTokens,
           temperature: 0,
           seed: this.seed,
           ...(options.topLogprobs === undefined ? {} : { logprobs: true, top_logprobs: options.topLogprobs }),
+          ...continuation,
         },
         { signal },
       ),

@@ -1,4 +1,5 @@
 import type { CallKeyParts, CallParameterValue } from '../cache/cacheKey';
+import { maskValueOf } from '../value/valueFunction';
 import type { ValueSource } from './valueSource';
 
 /** Where stored calls live; scoring only needs to key them, look them up and add to them. */
@@ -16,7 +17,15 @@ export interface ScoredValue {
   readonly cached: boolean;
   /** Milliseconds the model took (0 from the store). */
   readonly modelMs: number;
+  /** The value is an upper bound of the exact one (see MaskValue); the store remembers it. */
+  readonly bounded: boolean;
 }
+
+/**
+ * The parameter that keys a value's companion entry, present (as 1) where the value is only an upper
+ * bound. A separate entry keeps the store's format (one finite number per key) and its guarantees.
+ */
+const BOUND_MARK = 'upperBound';
 
 /**
  * Scores masked prompts through a value source, answering from the call store when it holds the
@@ -33,12 +42,21 @@ export function cachedScorer(source: ValueSource, store: CallStore | undefined) 
     const parts: CallKeyParts = { ...source.keyParts, parameters: { ...source.keyParts.parameters, ...extra }, text };
     const key = store?.keyOf(parts);
     const stored = key === undefined ? undefined : store?.get(key);
-    if (stored !== undefined) return { value: stored, cached: true, modelMs: 0 };
+    const boundKey = (): string | undefined => store?.keyOf({ ...parts, parameters: { ...parts.parameters, [BOUND_MARK]: true } });
+    if (stored !== undefined) {
+      const mark = boundKey();
+      return { value: stored, cached: true, modelMs: 0, bounded: mark !== undefined && store?.get(mark) === 1 };
+    }
     const started = Date.now();
-    const value = await source.score(text, mask, signal);
+    const { value, bounded } = maskValueOf(await source.score(text, mask, signal));
     const modelMs = Date.now() - started;
-    if (key !== undefined) await store?.set(key, value);
-    return { value, cached: false, modelMs };
+    if (key !== undefined && store) {
+      const mark = bounded ? boundKey() : undefined;
+      // The mark is written first: a crash between the two writes leaves a mark without a value, never a bound read as exact.
+      if (mark !== undefined) await store.set(mark, 1);
+      await store.set(key, value);
+    }
+    return { value, cached: false, modelMs, bounded };
   };
 }
 

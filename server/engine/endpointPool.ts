@@ -75,12 +75,33 @@ export class EndpointPool implements ModelEndpoint {
     return this.dispatch((endpoint, attempt) => endpoint.embed(texts, attempt), signal);
   }
 
+  /** The member with the most free capacity now, for every call of a series (a greedy walk's). */
+  session(): ModelEndpoint {
+    if (this.members.length === 1) return this;
+    const member = this.leastLoaded();
+    return {
+      kind: this.kind,
+      url: member.endpoint.url,
+      model: this.model,
+      listModels: (signal) => this.scheduled(member, (endpoint, attempt) => endpoint.listModels(attempt), signal),
+      modelDigest: (signal) => this.scheduled(member, (endpoint, attempt) => endpoint.modelDigest(attempt), signal),
+      generate: (prompt, options) =>
+        this.scheduled(member, (endpoint, attempt) => endpoint.generate(prompt, { ...options, signal: attempt }), options.signal),
+      embed: (texts, signal) => this.scheduled(member, (endpoint, attempt) => endpoint.embed(texts, attempt), signal),
+      version: (signal) => this.scheduled(member, (endpoint, attempt) => endpoint.version(attempt), signal),
+    };
+  }
+
   /** Stops every call still in flight or waiting to retry; later calls fail at once. */
   close(): void {
     this.lifetime.abort(new Error('The model endpoints were closed.'));
   }
 
   private dispatch<T>(call: (endpoint: ModelEndpoint, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.scheduled(this.leastLoaded(), call, signal);
+  }
+
+  private leastLoaded(): { endpoint: ModelEndpoint; scheduler: CallScheduler } {
     let best = this.members[0] as { endpoint: ModelEndpoint; scheduler: CallScheduler };
     let bestLoad = Number.POSITIVE_INFINITY;
     for (const member of this.members) {
@@ -91,7 +112,7 @@ export class EndpointPool implements ModelEndpoint {
         best = member;
       }
     }
-    return this.scheduled(best, call, signal);
+    return best;
   }
 
   private scheduled<T>(

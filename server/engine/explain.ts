@@ -121,13 +121,26 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   let modelCalls = 0;
   let cachedCalls = 0;
   let modelMs = 0;
+  /** Masks whose value is an upper bound, not exact (see MaskValue). */
+  const boundedKeys = new Set<string>();
+  const requestsBefore = request.source.scoringRequests?.();
+  // A failed score of the empty prompt or of the noise probe stops the recovery at once, not after it.
+  const failFast = new AbortController();
+  let earlyFailure: { readonly error: unknown } | undefined;
+  const failEarly = (error: unknown): void => {
+    if (request.signal?.aborted || earlyFailure) return;
+    earlyFailure = { error };
+    failFast.abort(error);
+  };
+  const signal = request.signal ? AbortSignal.any([request.signal, failFast.signal]) : failFast.signal;
 
   const score = cachedScorer(request.source, request.cache);
   const scoreText = async (text: string, mask: Uint8Array, extra: Record<string, number> = {}): Promise<number> => {
-    const result = await score(text, mask, request.signal, extra);
+    const result = await score(text, mask, signal, extra);
     if (result.cached) cachedCalls += 1;
     else modelCalls += 1;
     modelMs += result.modelMs;
+    if (result.bounded && Object.keys(extra).length === 0) boundedKeys.add(maskKey(mask));
     return result.value;
   };
 
@@ -135,7 +148,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   const queued = Math.max(request.concurrency, request.source.preferredConcurrency ?? 0);
   const evaluate: MaskEvaluator = async (masks) => {
     const values = await runPool(masks.length, queued, async (index) => {
-      request.signal?.throwIfAborted();
+      signal.throwIfAborted();
       const mask = masks[index] as Uint8Array;
       const key = maskKey(mask);
       const known = scored.get(key);
@@ -208,7 +221,14 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
         ...(recovered.diagnostics.surrogate ? { surrogate: recovered.diagnostics.surrogate } : {}),
       },
       noiseFloor,
-      calls: { model: modelCalls, cached: cachedCalls, masks: scored.size, setup: request.source.setupCalls },
+      calls: {
+        model: modelCalls,
+        cached: cachedCalls,
+        masks: scored.size,
+        setup: request.source.setupCalls,
+        bounded: boundedKeys.size,
+        ...(requestsBefore === undefined ? {} : { requests: (request.source.scoringRequests?.() ?? requestsBefore) - requestsBefore }),
+      },
       timing: { totalMs: Date.now() - started, modelMs, recoveryMs: recovered.diagnostics.computeMs + (Date.now() - indexStarted) },
       partial,
     };
@@ -218,9 +238,9 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   // round instead of after its last fit, where they would keep the model idle but for a few calls.
   const edges = evaluate([new Uint8Array(n)]);
   const noise = noiseRepeats > 0 ? measureNoise(request.text, fullMask(n), noiseRepeats, scoreText) : Promise.resolve(null);
-  // Failures surface where they are awaited; these handlers only keep an early one from going unhandled.
-  edges.catch(() => undefined);
-  noise.catch(() => undefined);
+  // A failure here stops the recovery at once (the run's first masks show whether scoring works at all).
+  edges.catch(failEarly);
+  noise.catch(failEarly);
   // The latest round's fit: what a cancel shows when a fit of every scored mask would keep it waiting.
   let latestPartial: Recovery | undefined;
   let recovered: Recovery;
@@ -240,7 +260,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
         },
       },
       {
-        ...(request.signal ? { signal: request.signal } : {}),
+        signal,
         onProgress: (progress) => {
           if (!progress.partial) return;
           latestPartial = progress.partial;
@@ -249,6 +269,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       },
     );
   } catch (error) {
+    if (earlyFailure) throw earlyFailure.error;
     if (!request.signal?.aborted || !request.partialOnAbort) throw error;
     return partialFromScored(error);
   }

@@ -148,7 +148,9 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
     valueFunction: { name: valueFunction.name, reason: valueFunction.reason },
     target: valueFunction.target,
     callsPerMask: valueFunction.callsPerMask,
+    ...(valueFunction.callsVary ? { callsVary: true } : {}),
     setupCalls,
+    scoringRequests: () => pool.requestsSent - setupCalls + (probe?.requestsSent ?? 0),
     keyParts: {
       backend: options.backend,
       endpointKind,

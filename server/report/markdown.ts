@@ -25,6 +25,8 @@ export function formatMarkdown(explanation: Explanation): string {
   lines.push(
     `- Calls: ${explanation.calls.model} model, ${explanation.calls.cached} cached, ${explanation.calls.masks} masks${setupCalls(explanation)}; ${Math.round(explanation.timing.totalMs)} ms`,
   );
+  const cost = describeRequests(explanation);
+  if (cost) lines.push(`- ${cost}`);
   if (explanation.sampling) lines.push(`- Sampling: ${escapeMarkdown(describeSampling(explanation.sampling))}`);
   if (explanation.sampling?.surrogate) lines.push(`- Surrogate: ${describeSurrogate(explanation.sampling.surrogate)}`);
   if (explanation.noiseFloor !== null) {
@@ -80,6 +82,24 @@ function quote(explanation: Explanation, index: number): string {
 
 function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]<>()#+!|~]/gu, (character) => `\\${character}`);
+}
+
+/**
+ * What the scoring cost in requests where it varies by mask (the greedy walk), and how many values
+ * are only upper bounds: both say how far to trust and what the run paid.
+ */
+export function describeRequests(explanation: Explanation): string | undefined {
+  const { requests, bounded, model } = explanation.calls;
+  const parts: string[] = [];
+  if (requests !== undefined && model > 0 && requests !== model) {
+    parts.push(`${requests} model requests for ${model} masks (${(requests / model).toFixed(2)} per mask)`);
+  }
+  if (bounded !== undefined && bounded > 0) {
+    parts.push(
+      `${bounded} of ${explanation.calls.masks} mask values are upper bounds (an answer token was outside the alternatives the endpoint lists); the fit treats them as censored`,
+    );
+  }
+  return parts.length > 0 ? `Scoring: ${parts.join('; ')}` : undefined;
 }
 
 /** The set-up's calls, which the cache never answers: a fully cached rerun still makes them. */

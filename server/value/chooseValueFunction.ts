@@ -1,5 +1,6 @@
 import { EndpointError, isRetryableStatus, type Generation, type ModelEndpoint } from '../backends/modelEndpoint';
-import { tokenizeAnswer, ValueSetupError, type ValueFunction, type ValueFunctionChoice } from './valueFunction';
+import { tokenizeAnswer, ValueSetupError, type AnswerTokens, type ValueFunction, type ValueFunctionChoice } from './valueFunction';
+import { greedyWalkLogprob, type WalkResult } from './greedyWalk';
 import { answerSimilarity, echoLogprob, labelLogprob, tokenwiseLogprob } from './valueFunctions';
 
 export { ValueSetupError } from './valueFunction';
@@ -13,6 +14,8 @@ export interface ValueSetup {
   readonly target?: string;
   readonly maxAnswerTokens: number;
   readonly signal?: AbortSignal;
+  /** Receives every greedy walk (the cost counters), where the value function walks. */
+  readonly onWalk?: (walk: WalkResult) => void;
 }
 
 /** Ollama returns log-probabilities for generated tokens since this version. */
@@ -70,11 +73,36 @@ export async function chooseValueFunction(setup: ValueSetup): Promise<ValueFunct
     const answer = setup.target
       ? await tokenizeAnswer(endpoint, prompt, setup.target, setup.maxAnswerTokens, signal)
       : { text: answerText, tokens: generated.tokens.map((token) => token.token) };
-    return tokenwiseLogprob(
+    const how = choice === 'auto' ? 'the endpoint returns log-probabilities of generated tokens only' : 'chosen by the user';
+    const bound = `a token outside the top ${TOP_LOGPROBS} counts at an upper bound, and the fit treats that mask's value as censored`;
+    const prefix = await probeForcedPrefix(endpoint, prompt, answer, signal);
+    if (prefix === 'continued') {
+      return greedyWalkLogprob(
+        endpoint,
+        answer,
+        TOP_LOGPROBS,
+        `${how}: the answer's log-probability by a greedy walk (one call per mask, plus one where the model's answer leaves the explained one; ${bound})`,
+        setup.onWalk,
+      );
+    }
+    if (prefix === 'continued-one-token') {
+      return tokenwiseLogprob(
+        endpoint,
+        answer,
+        TOP_LOGPROBS,
+        `${how}: the answer's log-probability token by token, because the endpoint continues a forced answer for one token but not for longer generations (${answer.tokens.length} calls per mask; ${bound})`,
+      );
+    }
+    if (choice === 'logprob') {
+      throw new ValueSetupError(
+        `${describe(endpoint)} does not continue a forced answer prefix (${prefix.observed}), so the answer's log-probability can be read for its first token only. Use --raw for a completion model, an endpoint that echoes prompt log-probabilities (vLLM), or --value similarity.`,
+      );
+    }
+    return answerSimilarity(
       endpoint,
-      answer,
-      TOP_LOGPROBS,
-      `${choice === 'auto' ? 'the endpoint returns log-probabilities of generated tokens only' : 'chosen by the user'}: the answer's log-probability token by token (${answer.tokens.length} calls per mask; a token outside the top ${TOP_LOGPROBS} counts at the smallest listed log-probability)`,
+      answerText,
+      setup.maxAnswerTokens,
+      `the endpoint does not continue a forced answer prefix (${prefix.observed}), so the value is the embedding similarity of each regenerated answer to the original`,
     );
   }
   if (choice === 'logprob')
@@ -85,6 +113,47 @@ export async function chooseValueFunction(setup: ValueSetup): Promise<ValueFunct
     setup.maxAnswerTokens,
     `the endpoint returns no log-probabilities (${hint}), so the value is the embedding similarity of each regenerated answer to the original`,
   );
+}
+
+/**
+ * Whether the endpoint continues a forced answer prefix, checked once on the full prompt before any
+ * mask is scored: forced to start with the answer's first token, it must go on with the answer's
+ * next tokens (at temperature 0 it answered exactly these from the full prompt). A server that
+ * ignores the prefix starts the answer again; one that refuses it (a chat API that cannot continue
+ * an assistant message) answers with an error. Longer generations are tried first (the greedy
+ * walk's calls), then a single token (the token-by-token method's).
+ */
+async function probeForcedPrefix(
+  endpoint: ModelEndpoint,
+  prompt: string,
+  answer: AnswerTokens,
+  signal: AbortSignal | undefined,
+): Promise<'continued' | 'continued-one-token' | { readonly observed: string }> {
+  // A one-token answer never forces a prefix.
+  if (answer.tokens.length < 2) return 'continued';
+  const first = answer.tokens[0] as string;
+  const rest = answer.text.slice(first.length);
+  const attempt = async (maxTokens: number): Promise<{ readonly continued: boolean; readonly observed: string }> => {
+    try {
+      const generation = await endpoint.generate(prompt, {
+        maxTokens,
+        topLogprobs: TOP_LOGPROBS,
+        prefix: first,
+        ...(signal ? { signal } : {}),
+      });
+      const text = generation.text;
+      const continued = text.length > 0 && (rest.startsWith(text) || text.startsWith(rest));
+      return { continued, observed: `forced to start with ${JSON.stringify(first)}, it answered ${JSON.stringify(text.slice(0, 40))}` };
+    } catch (error) {
+      if (!(error instanceof EndpointError) || error.retryable || error.unreachable) throw error;
+      return { continued: false, observed: `a forced prefix was refused: ${error.message}` };
+    }
+  };
+  const longer = await attempt(Math.min(4, answer.tokens.length - 1));
+  if (longer.continued) return 'continued';
+  const single = await attempt(1);
+  if (single.continued) return 'continued-one-token';
+  return { observed: longer.observed };
 }
 
 /** The answer to explain: the user's target, else the one generated from the full prompt. */

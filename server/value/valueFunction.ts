@@ -9,6 +9,25 @@ export class ValueSetupError extends Error {
   override readonly name = 'ValueSetupError';
 }
 
+/**
+ * A masked prompt's value where it may be inexact: `bounded` says it is only an upper bound of the
+ * exact value (an answer token's log-probability was not among the alternatives the endpoint
+ * listed, or the endpoint could not be asked at that position). The fit treats such values as
+ * censored: the exact value lies at or below them.
+ */
+export interface MaskValue {
+  readonly value: number;
+  readonly bounded: boolean;
+}
+
+/** What scoring one masked prompt gives: a plain number is exact. */
+export type Scored = number | MaskValue;
+
+/** A score as a MaskValue (a plain number is exact). */
+export function maskValueOf(scored: Scored): MaskValue {
+  return typeof scored === 'number' ? { value: scored, bounded: false } : scored;
+}
+
 /** What is measured on every masked prompt. */
 export interface ValueFunction {
   readonly name: ValueFunctionName;
@@ -16,11 +35,16 @@ export interface ValueFunction {
   readonly reason: string;
   /** The answer (or label) whose value is explained. */
   readonly target: string;
-  /** Model calls one masked prompt costs. */
+  /**
+   * Model calls one masked prompt costs: exact for fixed methods; for the greedy walk the least
+   * (one), since each divergence from the answer adds one. The cost preview measures the real mean.
+   */
   readonly callsPerMask: number;
+  /** True where callsPerMask is a least, not a fixed count (it depends on how the model answers each mask). */
+  readonly callsVary?: boolean;
   /** Everything besides the prompt that determines a value: part of every cache key. */
   readonly parameters: Readonly<Record<string, string | number | boolean | null>>;
-  score(prompt: string, signal?: AbortSignal): Promise<number>;
+  score(prompt: string, signal?: AbortSignal): Promise<Scored>;
 }
 
 /** Tokens of the answer, as the endpoint splits them, found once under the full prompt. */
@@ -35,12 +59,30 @@ export interface AnswerTokens {
  * upper bound, stated in the value function's reason.
  */
 export function logprobOf(position: TokenLogprob, token: string): number {
-  if (position.token === token) return position.logprob;
+  return readLogprob(position, token).value;
+}
+
+/**
+ * `token`'s log-probability at one position, exact when the endpoint listed it. Otherwise the
+ * tightest upper bound the listing gives: the token is less likely than every listed one, and no
+ * more likely than the probability the listed ones leave over.
+ */
+export function readLogprob(position: TokenLogprob, token: string): MaskValue {
+  if (position.token === token) return { value: position.logprob, bounded: false };
   const listed = position.top.find((candidate) => candidate.token === token);
-  if (listed) return listed.logprob;
+  if (listed) return { value: listed.logprob, bounded: false };
   let lowest = position.logprob;
-  for (const candidate of position.top) lowest = Math.min(lowest, candidate.logprob);
-  return lowest;
+  // The chosen token may also appear among the alternatives: count each distinct token once.
+  const mass = new Map<string, number>([[position.token, Math.exp(position.logprob)]]);
+  for (const candidate of position.top) {
+    lowest = Math.min(lowest, candidate.logprob);
+    mass.set(candidate.token, Math.exp(candidate.logprob));
+  }
+  let listedMass = 0;
+  for (const probability of mass.values()) listedMass += probability;
+  const leftOver = listedMass < 1 ? Math.log(1 - listedMass) : Number.NEGATIVE_INFINITY;
+  // Rounding can make the listed mass reach 1; then the smallest listed one is the only bound.
+  return { value: Number.isFinite(leftOver) ? Math.min(lowest, leftOver) : lowest, bounded: true };
 }
 
 /**

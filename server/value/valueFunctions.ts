@@ -1,5 +1,6 @@
-import { missingLogprobsError, type ModelEndpoint } from '../backends/modelEndpoint';
-import { logprobOf, type AnswerTokens, type ValueFunction } from './valueFunction';
+import { EmptyContextError, endedAtOnce, missingLogprobsError, type Generation, type ModelEndpoint } from '../backends/modelEndpoint';
+import { AT_END_OF_TEXT_BOUND, WITHOUT_CONTEXT_BOUND } from './greedyWalk';
+import { readLogprob, type AnswerTokens, type MaskValue, type ValueFunction } from './valueFunction';
 
 /**
  * Exact log-probability of the answer under a masked prompt, in one call per mask, from an endpoint
@@ -19,6 +20,7 @@ export function echoLogprob(endpoint: ModelEndpoint, answer: AnswerTokens, reaso
       const echoed = await continuationLogprobs(prompt, answer.text, signal, true);
       if (!echoed) throw missingLogprobsError(endpoint.url);
       let total = 0;
+      let bounded = false;
       for (let i = 0; i < echoed.logprobs.length; i += 1) {
         const value = echoed.logprobs[i];
         if (typeof value === 'number') {
@@ -27,18 +29,11 @@ export function echoLogprob(endpoint: ModelEndpoint, answer: AnswerTokens, reaso
         }
         // A token with nothing before it (the answer's first token after an empty prompt) has no
         // echoed log-probability; generating one token from the same prompt gives it.
-        const generation = await endpoint.generate(prompt, {
-          maxTokens: 1,
-          topLogprobs: 20,
-          prefix: echoed.tokens.slice(0, i).join(''),
-          requireLogprobs: true,
-          ...(signal ? { signal } : {}),
-        });
-        const position = generation.tokens?.[0];
-        if (!position) throw missingLogprobsError(endpoint.url);
-        total += logprobOf(position, echoed.tokens[i] ?? '');
+        const read = await nextTokenLogprob(endpoint, prompt, echoed.tokens.slice(0, i).join(''), echoed.tokens[i] ?? '', 20, signal);
+        total += read.value;
+        bounded ||= read.bounded;
       }
-      return total;
+      return bounded ? { value: total, bounded } : total;
     },
   };
 }
@@ -47,7 +42,9 @@ export function echoLogprob(endpoint: ModelEndpoint, answer: AnswerTokens, reaso
  * The answer's log-probability token by token: for token i, the masked prompt with the answer's
  * first i tokens forced as a prefix generates one token, and token i's log-probability is read from
  * the returned top alternatives. One call per answer token and mask (they run in parallel); exact
- * while the answer token is among the returned alternatives, otherwise bounded by the smallest one.
+ * while the answer token is among the returned alternatives, otherwise an upper bound (the greedy
+ * walk reads the same values in fewer calls; this is for endpoints that continue a forced prefix
+ * for one token only).
  */
 export function tokenwiseLogprob(endpoint: ModelEndpoint, answer: AnswerTokens, topLogprobs: number, reason: string): ValueFunction {
   const prefixes = answer.tokens.map((_, i) => answer.tokens.slice(0, i).join(''));
@@ -56,25 +53,46 @@ export function tokenwiseLogprob(endpoint: ModelEndpoint, answer: AnswerTokens, 
     reason,
     target: answer.text,
     callsPerMask: answer.tokens.length,
-    parameters: { method: 'tokenwise', tokens: answer.tokens.join('\u0000'), top: topLogprobs },
+    parameters: { method: 'tokenwise', tokens: answer.tokens.join('\u0000'), top: topLogprobs, bounds: 2 },
     async score(prompt, signal) {
       const values = await Promise.all(
-        answer.tokens.map(async (token, i) => {
-          const generation = await endpoint.generate(prompt, {
-            maxTokens: 1,
-            topLogprobs,
-            prefix: prefixes[i],
-            requireLogprobs: true,
-            ...(signal ? { signal } : {}),
-          });
-          const position = generation.tokens?.[0];
-          if (!position) throw missingLogprobsError(endpoint.url);
-          return logprobOf(position, token);
-        }),
+        answer.tokens.map(async (token, i) => nextTokenLogprob(endpoint, prompt, prefixes[i] ?? '', token, topLogprobs, signal)),
       );
-      return values.reduce((sum, value) => sum + value, 0);
+      return { value: values.reduce((sum, entry) => sum + entry.value, 0), bounded: values.some((entry) => entry.bounded) };
     },
   };
+}
+
+/**
+ * `token`'s log-probability as the next token after `prompt` and a forced `prefix`: exact when the
+ * endpoint lists it, else an upper bound; bounded too where the model ends its answer there or the
+ * endpoint cannot be asked without context (see greedyWalk.ts).
+ */
+export async function nextTokenLogprob(
+  endpoint: ModelEndpoint,
+  prompt: string,
+  prefix: string,
+  token: string,
+  topLogprobs: number,
+  signal?: AbortSignal,
+): Promise<MaskValue> {
+  let generation: Generation;
+  try {
+    generation = await endpoint.generate(prompt, {
+      maxTokens: 1,
+      topLogprobs,
+      prefix,
+      requireLogprobs: true,
+      ...(signal ? { signal } : {}),
+    });
+  } catch (error) {
+    if (error instanceof EmptyContextError) return { value: WITHOUT_CONTEXT_BOUND, bounded: true };
+    throw error;
+  }
+  const position = generation.tokens?.[0];
+  if (position) return readLogprob(position, token);
+  if (endedAtOnce(generation)) return { value: AT_END_OF_TEXT_BOUND, bounded: true };
+  throw missingLogprobsError(endpoint.url);
 }
 
 /** Log-probability of a given label (e.g. "Yes") as the first generated token. */
@@ -94,14 +112,17 @@ export function labelLogprob(endpoint: ModelEndpoint, label: string, topLogprobs
         ...(signal ? { signal } : {}),
       });
       const position = generation.tokens?.[0];
-      if (!position) throw missingLogprobsError(endpoint.url);
+      if (!position) {
+        if (endedAtOnce(generation)) return { value: AT_END_OF_TEXT_BOUND, bounded: true };
+        throw missingLogprobsError(endpoint.url);
+      }
       const candidates = [{ token: position.token, logprob: position.logprob }, ...position.top];
       const found = candidates.filter((candidate) => matches(candidate.token));
       if (found.length > 0) {
         // A label may appear as several tokens (" Yes", "Yes"): their probabilities add up.
         return Math.log(found.reduce((sum, candidate) => sum + Math.exp(candidate.logprob), 0));
       }
-      return logprobOf(position, label);
+      return readLogprob(position, label);
     },
   };
 }

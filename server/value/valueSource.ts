@@ -4,6 +4,7 @@
  */
 import type { Choice } from '../../protocol/explanation';
 import type { CallKeyParts } from '../cache/cacheKey';
+import type { Scored } from './valueFunction';
 
 /**
  * Where values come from, as the engine sees it: a scorer for masked prompts, what it measures, and
@@ -15,8 +16,12 @@ export interface ValueSource {
   readonly valueFunction: Choice;
   /** The answer or label explained, where there is one. */
   readonly target: string | null;
-  /** Model calls one masked prompt costs. */
+  /** Model calls one masked prompt costs (the least, where `callsVary`). */
   readonly callsPerMask: number;
+  /** True where the calls per mask depend on how the model answers each mask (the greedy walk). */
+  readonly callsVary?: boolean;
+  /** Model requests made to score masks so far (set-up calls excluded), where the backend counts requests. */
+  scoringRequests?(): number;
   /**
    * Calls the set-up made before any mask was scored (listing models, reading the model's digest,
    * generating the answer to the full prompt, probing what the endpoint returns), retries included.
@@ -31,7 +36,8 @@ export interface ValueSource {
    * its own queue (the llama backend's prefix reuse) wants to see a whole round of masks.
    */
   readonly preferredConcurrency?: number;
-  score(text: string, mask: Uint8Array, signal?: AbortSignal): Promise<number>;
+  /** The value of a masked prompt: a plain number is exact, a MaskValue may be an upper bound. */
+  score(text: string, mask: Uint8Array, signal?: AbortSignal): Promise<Scored>;
   /** A line on what the scoring cost so far, where the backend measures it (the llama backend's prefix reuse). */
   usage?(): string;
   close(): Promise<void>;

@@ -57,12 +57,18 @@ function assertPlanted(terms: Map<string, number>, scale = 1): void {
 }
 
 describe('backends against a fake model server, through the real clients', () => {
-  it('Ollama: measures the answer token by token and finds the planted interactions', async () => {
+  it('Ollama: walks the answer greedily, one request per mask where the model keeps to it, and finds the planted interactions', async () => {
     const server = await fake();
     const { explanation, terms } = await explain(['--backend', 'ollama', '--endpoint', server.url, '--cache', freshCache()]);
     assertPlanted(terms);
     assert.equal(explanation.valueFunction.name, 'logprob');
-    assert.match(explanation.valueFunction.reason, /token by token \(5 calls per mask/u);
+    assert.match(explanation.valueFunction.reason, /greedy walk/u);
+    // The planted model always answers with the explained answer: no divergence, one request per mask.
+    assert.equal(explanation.calls.requests, explanation.calls.model);
+    assert.equal(explanation.calls.bounded, 0);
+    const chats = server.requests.filter((request) => request.path === '/api/chat').length;
+    // Besides one per mask: the answer to the full prompt and the check that the server continues a forced prefix.
+    assert.equal(chats, explanation.calls.model + 2, `${chats} chat requests`);
     assert.equal(explanation.target, PLANTED.answer);
     assert.match(explanation.model, /^ollama fake-llm:1b at /u);
     assert.equal(explanation.algorithm.name, 'exact');

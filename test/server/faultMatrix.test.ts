@@ -273,7 +273,7 @@ for (const backend of ['ollama', 'openai'] as const) {
 
 describe('fault matrix: faults that outlast the retries', () => {
   it('answers without log-probabilities from mid-run on: stops in one line, keeps what it stored, never switches', async () => {
-    const server = await fake({ fault: fromNthOn('/api/chat', 40, { kind: 'noLogprobs' }) });
+    const server = await fake({ fault: fromNthOn('/api/chat', 12, { kind: 'noLogprobs' }) });
     const cache = freshCache();
     const result = await run(explainArgs('ollama', server.url, cache, ['--retries', '1']));
     assert.equal(result.code, 1);

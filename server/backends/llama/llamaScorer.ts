@@ -54,6 +54,8 @@ export interface LlamaValueSource extends ValueSource {
   readonly settings: PoolSettings;
   /** Milliseconds the model took to load. */
   readonly loadMs: number;
+  /** Exact values: always a plain number. */
+  score(text: string, mask: Uint8Array, signal?: AbortSignal): Promise<number>;
   /** Per-answer-token log-probabilities under `text` (what `score` sums). */
   tokenLogprobs(text: string, signal?: AbortSignal): Promise<Float64Array>;
   /** Tokens evaluated so far, with and without prefix reuse. */

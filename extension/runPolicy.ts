@@ -33,13 +33,23 @@ export function needsCostPreview(settings: Pick<Settings, 'budget' | 'confirmThr
   return remote || settings.budget > settings.confirmThreshold;
 }
 
+/** What the preview's sample measured, where the calls per mask vary (the greedy walk) or tokens are counted. */
+function measuredRate(estimate: CostEstimate): string {
+  const sample = estimate.sample;
+  if (!sample) return '';
+  const parts: string[] = [];
+  if (sample.requestsPerMask !== null) parts.push(`${sample.requestsPerMask.toFixed(1)} per masked prompt`);
+  if (sample.tokensPerMask !== null) parts.push(`${Math.round(sample.tokensPerMask)} prompt tokens each`);
+  return parts.length > 0 ? `; ${parts.join(', ')}, measured on ${sample.masks}` : '';
+}
+
 /** The cost preview, in one sentence a person can decide on. */
 export function previewMessage(estimate: CostEstimate): string {
   const seconds = Math.max(1, Math.round(estimate.estimatedMs / 1000));
   const time = seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
   return (
     `SPEX will explain ${estimate.features} features with ${estimate.algorithm}: up to ${estimate.plannedMasks} masked prompts, ` +
-    `${estimate.plannedCalls} model calls (${estimate.valueFunction.name}), about ${time}` +
+    `${estimate.plannedCalls} model calls (${estimate.valueFunction.name}${measuredRate(estimate)}), about ${time}` +
     `${estimate.remote ? ', sent to a remote endpoint' : ''}. Continue?`
   );
 }

@@ -121,11 +121,22 @@ export interface CostEstimate {
   readonly plannedCalls: number;
   readonly valueFunction: { readonly name: string; readonly reason: string };
   readonly estimatedMs: number;
+  /**
+   * What scoring a few masks measured before the estimate (the run's first masks, kept in the cache):
+   * requests and prompt tokens per mask where the backend counts them, and how many values are bounds.
+   */
+  readonly sample?: {
+    readonly masks: number;
+    readonly cached: number;
+    readonly requestsPerMask: number | null;
+    readonly tokensPerMask: number | null;
+    readonly bounded: number;
+  };
   /** True when the endpoint is not on this machine, so prompt text would leave it. */
   readonly remote: boolean;
 }
 
-/** extension → server: the cost preview of an explanation (one probe call, no masks scored). */
+/** extension → server: the cost preview of an explanation (a few of the run's first masks scored and cached). */
 export const EstimateCostRequest = new RequestType<Pick<ExplainTextParams, 'text' | 'options'>, CostEstimate, void>('spex/estimate');
 
 export interface VerifyMaskParams {

@@ -88,12 +88,15 @@ async function explain(command: ExplainCommand): Promise<number> {
       budget: command.budget,
       maxOrder: command.maxOrder,
       concurrency: command.concurrency,
+      masking: command.masking,
+      seed: command.seed,
+      ...(cache ? { cache } : {}),
       signal: controller.signal,
     };
     if (command.dryRun) {
       const preview = await previewCost(common);
       process.stdout.write(
-        `${JSON.stringify({ features: preview.features, algorithm: preview.plan.algorithm, reason: preview.plan.reason, plannedMasks: preview.plannedMasks, plannedCalls: preview.plannedCalls, valueFunction: preview.valueFunction, estimatedSeconds: Math.round(preview.estimatedMs / 100) / 10 }, null, 2)}\n`,
+        `${JSON.stringify({ features: preview.features, algorithm: preview.plan.algorithm, reason: preview.plan.reason, plannedMasks: preview.plannedMasks, plannedCalls: preview.plannedCalls, valueFunction: preview.valueFunction, estimatedSeconds: Math.round(preview.estimatedMs / 100) / 10, sample: preview.sample }, null, 2)}\n`,
       );
       return EXIT_OK;
     }
@@ -101,12 +104,9 @@ async function explain(command: ExplainCommand): Promise<number> {
       ...common,
       targetR2: command.targetR2,
       plateau: command.plateau,
-      masking: command.masking,
       index: command.index,
       order: command.order,
       top: command.top,
-      seed: command.seed,
-      ...(cache ? { cache } : {}),
       ...(showProgress
         ? {
             onProgress: ({ done, planned, cached }) =>

@@ -9,7 +9,8 @@ import { interactionIndex } from '../recovery/indices';
 import type { IndexName } from '../recovery/indexNames';
 import { EMPTY_KEY, indicesOf, keyOfSorted } from '../recovery/interactionKey';
 import { CompiledFourier } from '../recovery/expansion';
-import { fullMask, maskKey } from '../recovery/masks';
+import { distinctUniformMasks, fullMask, maskKey } from '../recovery/masks';
+import { seededRandom } from '../recovery/random';
 import { planRecovery, type RecoveryPlan } from '../recovery/plan';
 import type { Spectrum } from '../recovery/spectrum';
 import type { AlgorithmChoice, MaskEvaluator, Recovery } from '../recovery/types';
@@ -371,41 +372,100 @@ function strongest(spectrum: Spectrum, top: number): Interaction[] {
   return top > 0 ? terms.slice(0, top) : terms;
 }
 
-/** The plan and cost of an explanation, known before any masked prompt is scored. */
+/** The plan and cost of an explanation, estimated from a few masks scored before the run. */
 export interface CostPreview {
   readonly features: number;
   readonly plan: RecoveryPlan;
   readonly valueFunction: ValueSource['valueFunction'];
-  /** Masks and model calls at most (calls = masks × calls per mask, plus the noise probe). */
+  /** Masks the run scores at most (the plan's, the empty prompt and the noise probe's repeats). */
   readonly plannedMasks: number;
+  /** Model calls: masks × the calls per mask measured on the sample (fixed methods: their count). */
   readonly plannedCalls: number;
-  /** From one timed score of the full prompt, divided by the concurrency. */
+  /** From the sample's time, at the run's concurrency. */
   readonly estimatedMs: number;
+  /** What scoring the sample measured. */
+  readonly sample: PreviewSample;
 }
 
+export interface PreviewSample {
+  /** Masks scored for the preview (the full prompt and the first masks the run will ask for). */
+  readonly masks: number;
+  /** Of them, answered by the cache (they cost nothing and say nothing about time). */
+  readonly cached: number;
+  /** Model requests per mask scored by the model, where the backend counts requests. */
+  readonly requestsPerMask: number | null;
+  /** Prompt tokens the model evaluated per mask, where the backend counts them (the llama backend). */
+  readonly tokensPerMask: number | null;
+  /** Masks whose value is only an upper bound. */
+  readonly bounded: number;
+}
+
+/** Masks a preview scores: enough to see the calls per mask vary, few enough to answer in seconds. */
+export const PREVIEW_MASKS = 8;
+
+/**
+ * Previews an explanation's cost by scoring a few masks first: the full prompt and the first masks
+ * the run itself will draw (ProxySPEX's first round, same seed), through the cache where there is
+ * one, so that a run after the preview pays for none of them again. Calls per mask, tokens per mask
+ * and time come from what the sample cost.
+ */
 export async function previewCost(
   request: Pick<
     ExplainRequest,
-    'text' | 'granularity' | 'pin' | 'source' | 'algorithm' | 'budget' | 'maxOrder' | 'concurrency' | 'noiseRepeats' | 'signal'
+    | 'text'
+    | 'granularity'
+    | 'pin'
+    | 'masking'
+    | 'source'
+    | 'cache'
+    | 'algorithm'
+    | 'budget'
+    | 'maxOrder'
+    | 'concurrency'
+    | 'noiseRepeats'
+    | 'seed'
+    | 'signal'
   >,
 ): Promise<CostPreview> {
   const { features } = segmentForExplanation(request.text, request.granularity, request.pin);
-  const plan = planRecovery({
-    featureCount: features.length,
-    budget: request.budget,
-    maxOrder: request.maxOrder,
-    algorithm: request.algorithm,
-  });
-  const probeStarted = Date.now();
-  await request.source.score(request.text, fullMask(features.length), request.signal);
-  const perMaskMs = Date.now() - probeStarted;
+  const n = features.length;
+  const plan = planRecovery({ featureCount: n, budget: request.budget, maxOrder: request.maxOrder, algorithm: request.algorithm });
   const plannedMasks = plan.masks + 2 + (request.noiseRepeats ?? 3);
+  const full = fullMask(n);
+  const sampleMasks = [
+    full,
+    ...distinctUniformMasks(n, Math.min(PREVIEW_MASKS, plan.masks) - 1, seededRandom(request.seed), new Set([maskKey(full)])),
+  ];
+  const { source } = request;
+  const score = cachedScorer(source, request.cache);
+  const requestsBefore = source.scoringRequests?.();
+  const tokensBefore = source.tokensEvaluated?.();
+  let cached = 0;
+  let bounded = 0;
+  const started = Date.now();
+  await runPool(sampleMasks.length, Math.max(1, request.concurrency), async (index) => {
+    const mask = sampleMasks[index] as Uint8Array;
+    const result = await score(applyMask(request.text, features, mask, request.masking), mask, request.signal);
+    if (result.cached) cached += 1;
+    if (result.bounded) bounded += 1;
+  });
+  const elapsedMs = Date.now() - started;
+  const fromModel = sampleMasks.length - cached;
+  const perModelMask = (before: number | undefined, after: number | undefined): number | null =>
+    before === undefined || after === undefined || fromModel === 0 ? null : (after - before) / fromModel;
+  const requestsPerMask = perModelMask(requestsBefore, source.scoringRequests?.());
+  const tokensPerMask = perModelMask(tokensBefore, source.tokensEvaluated?.());
+  const callsPerMask = source.callsVary && requestsPerMask !== null ? requestsPerMask : source.callsPerMask;
+  // The sample kept min(concurrency, its size) masks in flight; the run keeps `concurrency` in flight.
+  const inFlight = Math.min(Math.max(1, request.concurrency), Math.max(1, fromModel));
+  const msPerMask = fromModel > 0 ? ((elapsedMs / fromModel) * inFlight) / Math.max(1, request.concurrency) : 0;
   return {
-    features: features.length,
+    features: n,
     plan,
-    valueFunction: request.source.valueFunction,
+    valueFunction: source.valueFunction,
     plannedMasks,
-    plannedCalls: plannedMasks * request.source.callsPerMask,
-    estimatedMs: Math.round((plannedMasks * perMaskMs) / Math.max(1, request.concurrency)),
+    plannedCalls: Math.round(plannedMasks * callsPerMask),
+    estimatedMs: Math.round(plannedMasks * msPerMask),
+    sample: { masks: sampleMasks.length, cached, requestsPerMask, tokensPerMask, bounded },
   };
 }

@@ -118,12 +118,17 @@ export class ExplainService {
     const prompt = checkText(text);
     const config = resolveExplainConfig(options, this.settings);
     const source = await this.source(config, prompt, signal);
+    // The preview's masks are the run's first ones: scored through the cache, the run pays for them once.
+    const cache = await this.openCache();
     try {
       const preview = await previewCost({
         text: prompt,
         granularity: config.granularity,
         pin: config.pin,
+        masking: config.masking,
+        seed: config.seed,
         source,
+        cache,
         algorithm: config.algorithm,
         budget: config.budget,
         maxOrder: config.maxOrder,
@@ -138,6 +143,7 @@ export class ExplainService {
         plannedCalls: preview.plannedCalls,
         valueFunction: preview.valueFunction,
         estimatedMs: preview.estimatedMs,
+        sample: preview.sample,
         remote: isRemote(config),
       };
     } finally {

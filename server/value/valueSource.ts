@@ -22,6 +22,8 @@ export interface ValueSource {
   readonly callsVary?: boolean;
   /** Model requests made to score masks so far (set-up calls excluded), where the backend counts requests. */
   scoringRequests?(): number;
+  /** Prompt tokens the model evaluated so far, where the backend counts them (the llama backend). */
+  tokensEvaluated?(): number;
   /**
    * Calls the set-up made before any mask was scored (listing models, reading the model's digest,
    * generating the answer to the full prompt, probing what the endpoint returns), retries included.

@@ -288,12 +288,11 @@ function signalAfter(child: ChildProcess, server: FakeModelServer, calls: number
 }
 
 describe('reports and previews', () => {
-  it('previews the cost without scoring any mask', async () => {
+  it('previews the cost from the first masks of the run, which then takes them from the cache', async () => {
     const server = await fake();
-    const result = await runCli(
-      ['explain', '-', '--backend', 'openai', '--endpoint', server.openaiBaseURL, '--dry-run', '--budget', '100', '--no-cache'],
-      { input: PROMPT },
-    );
+    const cache = freshCache();
+    const args = ['explain', '-', '--backend', 'openai', '--endpoint', server.openaiBaseURL, '--budget', '100', '--cache', cache];
+    const result = await runCli([...args, '--dry-run'], { input: PROMPT });
     assert.equal(result.code, 0, result.stderr);
     const preview = JSON.parse(result.stdout) as {
       features: number;
@@ -301,12 +300,21 @@ describe('reports and previews', () => {
       plannedMasks: number;
       plannedCalls: number;
       valueFunction: { name: string };
+      sample: { masks: number; cached: number; requestsPerMask: number | null; tokensPerMask: number | null; bounded: number };
     };
     assert.equal(preview.features, 8);
     assert.equal(preview.algorithm, 'proxyspex');
     assert.ok(preview.plannedMasks <= 105);
     assert.equal(preview.valueFunction.name, 'logprob');
-    assert.ok(server.requestCount('/v1/completions') < 10);
+    // Echoed log-probabilities: one request per mask, measured on the sample.
+    assert.deepEqual(preview.sample, { masks: 8, cached: 0, requestsPerMask: 1, tokensPerMask: null, bounded: 0 });
+    assert.equal(preview.plannedCalls, preview.plannedMasks);
+    const echoes = (): number =>
+      server.requests.filter((request) => request.path === '/v1/completions' && (request.body as { echo?: boolean }).echo === true).length;
+    assert.ok(echoes() >= 8 && echoes() < 12, `${echoes()} echo requests`);
+    const run = await runCli([...args, '--format', 'json'], { input: PROMPT });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as Explanation).calls.cached, 8);
   });
 
   it('writes a self-contained HTML report that escapes prompt text', async () => {

@@ -178,6 +178,7 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
     loadMs: setup.loadMs,
     tokenLogprobs,
     stats: () => ({ ...stats }),
+    tokensEvaluated: () => stats.evaluatedTokens,
     usage: () =>
       stats.calls === 0
         ? 'no prompts evaluated'

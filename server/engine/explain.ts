@@ -15,6 +15,7 @@ import { planRecovery, type RecoveryPlan } from '../recovery/plan';
 import type { Spectrum } from '../recovery/spectrum';
 import type { AlgorithmChoice, MaskEvaluator, Recovery } from '../recovery/types';
 import { cachedScorer, type CallStore } from './cachedScorer';
+import { refitCensored } from './censoredRefit';
 import { fitFromSamplesInWorker, recoverInWorker } from './recoveryThread';
 import { runPool } from './runPool';
 import type { ValueSource } from './valueSource';
@@ -277,6 +278,19 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   const [emptyValue] = await edges;
   const [fullValue] = await evaluate([fullMask(n)]);
   const noiseFloor = await noise;
+  if (boundedKeys.size > 0) {
+    const censored = await refitCensored(
+      recovered,
+      {
+        masks: scoredMasks,
+        values: Float64Array.from(scoredMasks, (mask) => scored.get(maskKey(mask)) as number),
+        bounded: Uint8Array.from(scoredMasks, (mask) => (boundedKeys.has(maskKey(mask)) ? 1 : 0)),
+      },
+      { featureCount: n, maxOrder: plan.maxOrder, seed: request.seed },
+      signal,
+    );
+    if (censored) recovered = censored.recovery;
+  }
   return report(recovered, false, fullValue as number, emptyValue as number, noiseFloor);
 
   /**

@@ -1,0 +1,74 @@
+import { CompiledFourier } from '../recovery/expansion';
+import type { Recovery } from '../recovery/types';
+import { fitFromSamplesInWorker } from './recoveryThread';
+
+/** Scored masks where some values are only upper bounds of the exact ones (see MaskValue). */
+export interface CensoredSamples {
+  readonly masks: readonly Uint8Array[];
+  readonly values: Float64Array;
+  /** 1 where the value is an upper bound. */
+  readonly bounded: Uint8Array;
+}
+
+/** Fewer exact values than this cannot say where the bounded ones lie. */
+const MIN_EXACT_VALUES = 16;
+
+export interface CensoredRefit {
+  readonly recovery: Recovery;
+  /** Bounded values replaced by a prediction below them. */
+  readonly lowered: number;
+}
+
+/**
+ * Refits a recovery whose samples include upper bounds, treating them as censored: the exact value
+ * lies at or below each bound, and a bound taken as the value pulls the fit up exactly where the
+ * answer was least likely (an answer token the model would not have listed). A fit on the exact
+ * values alone predicts each bounded mask; the bound is replaced by that prediction where it is
+ * lower (it is the better guess that the bound allows), and kept where it is not; the final fit then
+ * uses every mask. The recovery's sampling diagnostics are kept; its expansion and held-out figures
+ * are the refit's. Undefined where there are too few exact values to predict from.
+ */
+export async function refitCensored(
+  recovered: Recovery,
+  samples: CensoredSamples,
+  options: { readonly featureCount: number; readonly maxOrder: number; readonly seed: number },
+  signal?: AbortSignal,
+): Promise<CensoredRefit | undefined> {
+  const exactRows: number[] = [];
+  const boundedRows: number[] = [];
+  samples.bounded.forEach((flag, row) => (flag ? boundedRows : exactRows).push(row));
+  if (boundedRows.length === 0 || exactRows.length < MIN_EXACT_VALUES) return undefined;
+  const fitOptions = { featureCount: options.featureCount, maxOrder: options.maxOrder, seed: options.seed };
+  const fromExact = await fitFromSamplesInWorker(
+    exactRows.map((row) => samples.masks[row] as Uint8Array),
+    Float64Array.from(exactRows, (row) => samples.values[row] as number),
+    fitOptions,
+    signal,
+  );
+  const predictor = new CompiledFourier(fromExact.fourier);
+  const values = Float64Array.from(samples.values);
+  let lowered = 0;
+  for (const row of boundedRows) {
+    const predicted = predictor.evaluate(samples.masks[row] as Uint8Array);
+    if (predicted < (values[row] as number)) {
+      values[row] = predicted;
+      lowered += 1;
+    }
+  }
+  const refit = await fitFromSamplesInWorker(samples.masks, values, fitOptions, signal);
+  return {
+    lowered,
+    recovery: {
+      fourier: refit.fourier,
+      diagnostics: {
+        ...recovered.diagnostics,
+        heldOutR2: refit.diagnostics.heldOutR2,
+        heldOutMasks: refit.diagnostics.heldOutMasks,
+        supportSize: refit.diagnostics.supportSize,
+        ...(refit.diagnostics.surrogate ? { surrogate: refit.diagnostics.surrogate } : {}),
+        computeMs: recovered.diagnostics.computeMs + fromExact.diagnostics.computeMs + refit.diagnostics.computeMs,
+        reason: `${recovered.diagnostics.reason}; refit treating ${boundedRows.length} bounded values as censored (${lowered} lowered to a fit of the exact ones)`,
+      },
+    },
+  };
+}

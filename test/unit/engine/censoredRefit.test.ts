@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Explanation } from '../../../protocol/explanation';
+import { explainText, type ExplainRequest } from '../../../server/engine/explain';
+import { CompiledFourier } from '../../../server/recovery/expansion';
+import { keyOfSorted } from '../../../server/recovery/interactionKey';
+import { uniformMask } from '../../../server/recovery/masks';
+import { seededRandom } from '../../../server/recovery/random';
+import type { MaskValue } from '../../../server/value/valueFunction';
+import type { ValueSource } from '../../../server/value/valueSource';
+
+const N = 16;
+const WEIGHTS = Array.from({ length: N }, (_, i) => ((i * 7) % 5) - 2);
+
+/** The planted truth: an additive part and two pairs. */
+function truth(mask: Uint8Array): number {
+  let value = -20;
+  for (let i = 0; i < N; i += 1) value += (WEIGHTS[i] as number) * (mask[i] as number);
+  return value + 3 * (mask[1] as number) * (mask[2] as number) - 2 * (mask[4] as number) * (mask[9] as number);
+}
+
+/** About a fifth of the masks get an upper bound 0.5–3.5 above the truth, marked as such (or not). */
+function boundedSource(marked: boolean): ValueSource {
+  return {
+    model: 'test bounded',
+    valueFunction: { name: 'planted', reason: 'a planted function with some values only bounded' },
+    target: null,
+    callsPerMask: 1,
+    setupCalls: 0,
+    keyParts: { backend: 'test', model: 'bounded', valueFunction: 'planted', parameters: {} },
+    score: (_text: string, mask: Uint8Array): Promise<number | MaskValue> => {
+      let hash = 0;
+      for (let i = 0; i < N; i += 1) hash = (hash * 31 + (mask[i] as number) * (i + 1)) % 1009;
+      const exact = truth(mask);
+      if (hash % 5 !== 0) return Promise.resolve(exact);
+      const bound = exact + 0.5 + (hash % 7) / 2;
+      return Promise.resolve(marked ? { value: bound, bounded: true } : bound);
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+const request: Omit<ExplainRequest, 'source'> = {
+  text: Array.from({ length: N }, (_, i) => `w${i}`).join(' '),
+  granularity: 'word',
+  masking: { kind: 'remove' },
+  algorithm: 'proxyspex',
+  budget: 600,
+  maxOrder: 2,
+  index: 'fourier',
+  order: 2,
+  top: 0,
+  seed: 5,
+  concurrency: 4,
+  noiseRepeats: 0,
+};
+
+/** R² of the explanation's expansion against the truth on fresh uniform masks. */
+function r2AgainstTruth(explanation: Explanation): number {
+  const surrogate = new CompiledFourier(new Map(explanation.fourier.map((term) => [keyOfSorted(term.features), term.value])));
+  const random = seededRandom(99);
+  const masks = Array.from({ length: 2000 }, () => uniformMask(N, random));
+  const exact = masks.map(truth);
+  const mean = exact.reduce((sum, value) => sum + value, 0) / exact.length;
+  let residual = 0;
+  let total = 0;
+  masks.forEach((mask, i) => {
+    residual += (surrogate.evaluate(mask) - (exact[i] as number)) ** 2;
+    total += ((exact[i] as number) - mean) ** 2;
+  });
+  return 1 - residual / total;
+}
+
+describe('bounded values are fitted as censored', () => {
+  it('recovers the planted function better than taking the bounds as values', async () => {
+    const censored = await explainText({ ...request, source: boundedSource(true) });
+    const naive = await explainText({ ...request, source: boundedSource(false) });
+    assert.ok((censored.calls.bounded ?? 0) > 60, `${censored.calls.bounded} bounded masks`);
+    assert.equal(naive.calls.bounded, 0);
+    assert.match(censored.algorithm.reason, /bounded values as censored/u);
+    const withCensoring = r2AgainstTruth(censored);
+    const without = r2AgainstTruth(naive);
+    assert.ok(withCensoring > without + 0.02, `R² ${withCensoring.toFixed(4)} censored, ${without.toFixed(4)} naive`);
+    assert.ok(withCensoring >= 0.97, `R² ${withCensoring.toFixed(4)} censored`);
+  });
+});

@@ -45,6 +45,11 @@ export interface ExplainRequest {
   readonly seed: number;
   /** Masks scored at once (the backend's scheduler bounds the calls behind them). */
   readonly concurrency: number;
+  /**
+   * Fit bounded values as censored (default true; see censoredRefit.ts). Benchmarks turn it off to
+   * measure what it changes.
+   */
+  readonly censorBounds?: boolean;
   /** Scores of the full prompt taken to measure the noise floor (default 3; 0 skips it). */
   readonly noiseRepeats?: number;
   readonly signal?: AbortSignal;
@@ -278,7 +283,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   const [emptyValue] = await edges;
   const [fullValue] = await evaluate([fullMask(n)]);
   const noiseFloor = await noise;
-  if (boundedKeys.size > 0) {
+  if (boundedKeys.size > 0 && request.censorBounds !== false) {
     const censored = await refitCensored(
       recovered,
       {

@@ -5,6 +5,7 @@ import { OllamaEndpoint } from '../backends/ollamaEndpoint';
 import { OpenAiEndpoint } from '../backends/openaiEndpoint';
 import { BackendError } from '../backends/scorer';
 import { chooseValueFunction } from '../value/chooseValueFunction';
+import type { WalkResult } from '../value/greedyWalk';
 import type { ValueFunction, ValueFunctionChoice } from '../value/valueFunction';
 import type { ExplainConfig } from '../lsp/explainConfig';
 import type { ValueSource } from '../value/valueSource';
@@ -36,6 +37,10 @@ export interface SourceOptions {
   /** The full, unmasked prompt (the value function is set up on it). */
   readonly prompt: string;
   readonly signal?: AbortSignal;
+  /** HTTP backends: how generated-token log-probabilities are read (see ValueSetup); benchmarks compare them. */
+  readonly logprobMethod?: 'walk' | 'tokenwise';
+  /** HTTP backends: receives every greedy walk (benchmarks count calls per mask). */
+  readonly onWalk?: (walk: WalkResult) => void;
 }
 
 export const DEFAULT_OPENAI_ENDPOINT = 'http://127.0.0.1:8000/v1';
@@ -136,6 +141,8 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
       maxAnswerTokens: options.maxAnswerTokens,
       ...(options.target === undefined ? {} : { target: options.target }),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.logprobMethod ? { logprobMethod: options.logprobMethod } : {}),
+      ...(options.onWalk ? { onWalk: options.onWalk } : {}),
     });
   } catch (error) {
     pool.close();

@@ -16,6 +16,11 @@ export interface ValueSetup {
   readonly signal?: AbortSignal;
   /** Receives every greedy walk (the cost counters), where the value function walks. */
   readonly onWalk?: (walk: WalkResult) => void;
+  /**
+   * How log-probabilities of generated tokens are read: the greedy walk (default, where the endpoint
+   * continues a forced prefix) or token by token (the cost benchmark compares the two).
+   */
+  readonly logprobMethod?: 'walk' | 'tokenwise';
 }
 
 /** Ollama returns log-probabilities for generated tokens since this version. */
@@ -76,7 +81,7 @@ export async function chooseValueFunction(setup: ValueSetup): Promise<ValueFunct
     const how = choice === 'auto' ? 'the endpoint returns log-probabilities of generated tokens only' : 'chosen by the user';
     const bound = `a token outside the top ${TOP_LOGPROBS} counts at an upper bound, and the fit treats that mask's value as censored`;
     const prefix = await probeForcedPrefix(endpoint, prompt, answer, signal);
-    if (prefix === 'continued') {
+    if (prefix === 'continued' && setup.logprobMethod !== 'tokenwise') {
       return greedyWalkLogprob(
         endpoint,
         answer,
@@ -85,12 +90,14 @@ export async function chooseValueFunction(setup: ValueSetup): Promise<ValueFunct
         setup.onWalk,
       );
     }
-    if (prefix === 'continued-one-token') {
+    if (prefix === 'continued' || prefix === 'continued-one-token') {
+      const why =
+        prefix === 'continued' ? 'as asked' : 'because the endpoint continues a forced answer for one token but not for longer generations';
       return tokenwiseLogprob(
         endpoint,
         answer,
         TOP_LOGPROBS,
-        `${how}: the answer's log-probability token by token, because the endpoint continues a forced answer for one token but not for longer generations (${answer.tokens.length} calls per mask; ${bound})`,
+        `${how}: the answer's log-probability token by token, ${why} (${answer.tokens.length} calls per mask; ${bound})`,
       );
     }
     if (choice === 'logprob') {

@@ -4,6 +4,7 @@ import { chooseValueFunction, ValueSetupError } from '../../../server/value/choo
 import { AT_END_OF_TEXT_BOUND, walkAnswer } from '../../../server/value/greedyWalk';
 import { maskValueOf } from '../../../server/value/valueFunction';
 import { tokenwiseLogprob } from '../../../server/value/valueFunctions';
+import { cachedScorer } from '../../../server/engine/cachedScorer';
 import { END, ToyLanguageModel } from '../../helpers/toyLanguageModel';
 
 const WORDS = ['Once', 'the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'dog', 'ran', 'home', 'big', 'red', 'ball', 'sun', 'was'];
@@ -119,5 +120,48 @@ describe('choosing the greedy walk', () => {
     const auto = await chooseValueFunction({ endpoint: model, choice: 'auto', prompt: 'the cat sat on', maxAnswerTokens: 8 });
     assert.equal(auto.name, 'similarity');
     assert.match(auto.reason, /does not continue a forced answer prefix/u);
+  });
+});
+
+describe('a walk cancelled midway', () => {
+  it('stores nothing for the mask it was walking', async () => {
+    const model = new ToyLanguageModel({ vocabulary: VOCABULARY });
+    const tokens = await greedyAnswer(model, 'the cat sat', 8);
+    const answer = { text: tokens.join(''), tokens };
+    const prompt = maskedPrompts(40, 11).find((candidate) => expectedCalls(model, candidate, tokens) >= 3);
+    assert.ok(prompt !== undefined, 'no seeded prompt diverges twice');
+    const controller = new AbortController();
+    // The second call of the walk is where the cancel lands: the first call's tokens are read by then.
+    const generate = model.generate.bind(model);
+    let calls = 0;
+    model.generate = (text, options) => {
+      calls += 1;
+      if (calls === 2) controller.abort(new Error('cancelled'));
+      options.signal?.throwIfAborted();
+      return generate(text, options);
+    };
+    const source = {
+      model: 'toy',
+      valueFunction: { name: 'logprob', reason: 'test' },
+      target: answer.text,
+      callsPerMask: 1,
+      setupCalls: 0,
+      keyParts: { backend: 'toy', model: 'toy', valueFunction: 'logprob', parameters: {} },
+      score: async (text: string, _mask: Uint8Array, signal?: AbortSignal) => {
+        const walk = await walkAnswer(model, answer, text, 20, signal);
+        return { value: walk.value, bounded: walk.bounded };
+      },
+      close: () => Promise.resolve(),
+    };
+    const stored = new Map<string, number>();
+    const store = {
+      keyOf: (parts: { text: string }) => parts.text,
+      get: (key: string) => stored.get(key),
+      set: (key: string, value: number) => void stored.set(key, value),
+    };
+    const score = cachedScorer(source, store);
+    await assert.rejects(score(prompt, new Uint8Array(1), controller.signal), /cancelled/u);
+    assert.equal(calls, 2);
+    assert.equal(stored.size, 0);
   });
 });

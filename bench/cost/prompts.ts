@@ -46,9 +46,10 @@ export const STORY_WORKLOAD: CostWorkload = {
     'Her mom came to push her high in the sky. Lily laughed and felt very happy. ' +
     'Then a little bird flew down to the tree. The bird sang a pretty song for Lily. ' +
     'Lily wanted to give the bird some food. She ran home and got some bread. ' +
-    'The bird ate the bread and sang again. Lily and the bird were friends forever.',
+    'The bird ate the bread and sang again. Lily and the bird were friends forever.\nThe next day, Lily',
   granularity: 'sentence',
-  pin: [],
+  // The story goes on from a pinned cue: a story that ends invites a new one, whose first token is "<s>".
+  pin: ['\\nThe next day, Lily$'],
   answerTokens: 24,
   budget: 500,
 };

@@ -81,7 +81,11 @@ export class OllamaEndpoint implements ModelEndpoint {
     const common = {
       model: this.model,
       stream: false as const,
-      options: { temperature: 0, seed: this.seed, num_predict: options.maxTokens },
+      // Ollama (to 0.13 at least) applies a repetition penalty of 1.1 before its greedy pick on many
+      // models: without 1 here, "temperature 0" is not the most likely token. Prompts longer than the
+      // context are cut silently unless truncation is refused; a refused one is a clear 400 instead.
+      options: { temperature: 0, seed: this.seed, num_predict: options.maxTokens, repeat_penalty: 1 },
+      truncate: false,
       ...(options.topLogprobs === undefined ? {} : { logprobs: true, top_logprobs: options.topLogprobs }),
     };
     if (this.raw) {

@@ -210,6 +210,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       noiseFloor,
       calls: { model: modelCalls, cached: cachedCalls, masks: scored.size, setup: request.source.setupCalls },
       timing: { totalMs: Date.now() - started, modelMs, recoveryMs: recovered.diagnostics.computeMs + (Date.now() - indexStarted) },
+      ...(request.source.device ? { device: request.source.device() } : {}),
       partial,
     };
   };

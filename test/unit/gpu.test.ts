@@ -16,6 +16,7 @@ import { LlamaBackendError, selectLlamaRuntime, setLlamaImporter, type LlamaModu
 import { resolveModelFile } from '../../server/backends/llama/modelFile';
 import { MemoryPeak } from '../../server/backends/llama/modelPlacement';
 import { acquireModel, releaseAllModels } from '../../server/backends/llama/modelRegistry';
+import { PLATFORM_TARGETS, targetPackages, type PlatformTarget } from '../../scripts/packagePlatform';
 import { parseCommandLine, UsageError, type ExplainCommand } from '../../server/cli/args';
 import { ConfigError, resolveExplainConfig } from '../../server/lsp/explainConfig';
 import { formatHtml } from '../../server/report/html';
@@ -388,5 +389,29 @@ describe('--gpu and spex.gpu', () => {
     };
     assert.equal(manifest.version, LLAMA_PACKAGE_VERSION);
     assert.deepEqual(allBinaryPackageNames().sort(), Object.keys(manifest.optionalDependencies).sort());
+  });
+});
+
+describe('the platform packages', () => {
+  it('each ships the binaries of its own platform: Metal on Apple Silicon, the CPU build and Vulkan on Linux and Windows, never CUDA', () => {
+    const shipped = Object.fromEntries(
+      (Object.keys(PLATFORM_TARGETS) as PlatformTarget[]).map((target) => [target, targetPackages(target).map((binary) => binary.name)]),
+    );
+    assert.deepEqual(shipped, {
+      'darwin-arm64': ['@node-llama-cpp/mac-arm64-metal'],
+      'linux-x64': ['@node-llama-cpp/linux-x64', '@node-llama-cpp/linux-x64-vulkan'],
+      'win32-x64': ['@node-llama-cpp/win-x64', '@node-llama-cpp/win-x64-vulkan'],
+    });
+    for (const target of Object.keys(PLATFORM_TARGETS) as PlatformTarget[]) {
+      for (const binary of targetPackages(target)) assert.equal(`${binary.platform}-${binary.arch}`, target);
+    }
+    const manifest = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+      optionalDependencies: Record<string, string>;
+    };
+    assert.equal(manifest.scripts['package:platforms'], 'tsx scripts/packagePlatform.ts');
+    for (const target of Object.keys(PLATFORM_TARGETS))
+      assert.equal(manifest.scripts[`package:${target}`], `tsx scripts/packagePlatform.ts ${target}`);
+    assert.equal(manifest.optionalDependencies['node-llama-cpp'], LLAMA_PACKAGE_VERSION);
   });
 });

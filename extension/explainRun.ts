@@ -6,6 +6,7 @@ import {
   type WorkDoneProgressEnd,
   type WorkDoneProgressReport,
 } from 'vscode-languageclient/node';
+import { describeDevice } from '../protocol/device';
 import type { Explanation } from '../protocol/explanation';
 import { describeVerdict, hasFindings, verdictOf } from '../protocol/verdict';
 import { EstimateCostRequest, ExplainTextRequest, type CostEstimate, type ExplainTextResult } from '../protocol/server';
@@ -137,7 +138,7 @@ export async function explainRange(editor: vscode.TextEditor, range: vscode.Rang
     const { explanation } = result;
     const verdict = verdictOf(explanation);
     dependencies.output.info(
-      `Explained ${explanation.features.length} features with ${explanation.algorithm.name} (${explanation.valueFunction.name}): ${explanation.calls.model} model calls, ${explanation.calls.cached} cached, ${describeVerdict(verdict)}, ${Math.round(explanation.timing.totalMs)} ms${explanation.sampling ? `; sampling stopped: ${explanation.sampling.stoppedBecause}` : ''}.`,
+      `Explained ${explanation.features.length} features with ${explanation.algorithm.name} (${explanation.valueFunction.name}): ${explanation.calls.model} model calls, ${explanation.calls.cached} cached, ${describeVerdict(verdict)}, ${Math.round(explanation.timing.totalMs)} ms${explanation.sampling ? `; sampling stopped: ${explanation.sampling.stoppedBecause}` : ''}${explanation.device ? `; llama on ${describeDevice(explanation.device)}` : ''}.`,
     );
     if (result.cancelled)
       void vscode.window.showInformationMessage(

@@ -1,3 +1,4 @@
+import { GPU_CHOICES, type GpuChoice } from '../protocol/device';
 import type { IndexName } from '../protocol/explanation';
 import { isIndexName } from '../protocol/explanation';
 import type { Granularity } from '../protocol/features';
@@ -36,6 +37,8 @@ export interface Settings {
   readonly concurrency: number;
   /** llama backend: llama.cpp threads per worker (0 = chosen from the CPU cores). */
   readonly threads: number;
+  /** llama backend: the GPU to run the model on (auto: detected, else the CPU with the reason). */
+  readonly gpu: GpuChoice;
   /** llama backend: seconds an unused model stays loaded in the server. */
   readonly llamaIdleTimeout: number;
   readonly timeout: number;
@@ -67,6 +70,7 @@ export const DEFAULT_SETTINGS: Settings = {
   top: 50,
   concurrency: 4,
   threads: 0,
+  gpu: 'auto',
   llamaIdleTimeout: 300,
   timeout: 60000,
   cacheSizeCap: 256,
@@ -150,6 +154,7 @@ const CHECKS: { [K in keyof Settings]: readonly [Accept<Settings[K]>, string] } 
   top: [integerBetween(0, 100_000), 'a whole number from 0 to 100,000'],
   concurrency: [integerBetween(1, 256), 'a whole number from 1 to 256'],
   threads: [integerBetween(0, 1024), 'a whole number of threads from 0 (automatic) to 1,024'],
+  gpu: [oneOf(GPU_CHOICES), `one of ${GPU_CHOICES.join(', ')}`],
   llamaIdleTimeout: [integerBetween(1, 86_400), 'a number of seconds from 1 to 86,400'],
   timeout: [integerBetween(100, 3_600_000), 'a number of milliseconds from 100 to 3,600,000'],
   cacheSizeCap: [integerBetween(1, 100_000), 'a number of megabytes from 1 to 100,000'],

@@ -4,6 +4,7 @@ import type { Feature, Granularity, PinnedSpan } from './features';
 export const EXPLANATION_SCHEMA_VERSION = 1;
 
 import type { IndexName } from '../server/recovery/indexNames';
+import type { ComputeDevice } from './device';
 import type { FitVerdict } from './verdict';
 
 // The index names are defined by the numeric core that computes them; the protocol only carries them.
@@ -136,6 +137,11 @@ export interface Explanation {
     readonly requests?: number;
   };
   readonly timing: { readonly totalMs: number; readonly modelMs: number; readonly recoveryMs: number };
+  /**
+   * Where an in-process backend ran the model (the llama backend: CPU or GPU, layers offloaded,
+   * memory used); absent for HTTP endpoints and exec scorers, and from explanations written before it existed.
+   */
+  readonly device?: ComputeDevice;
   /** True when the run was cancelled and this is what it had so far. */
   readonly partial: boolean;
 }

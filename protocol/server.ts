@@ -4,6 +4,7 @@
  * Method names carry the `spex/` prefix; requests are named VerbNounRequest.
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { GpuChoice } from './device';
 import type { Explanation, IndexName } from './explanation';
 import type { Feature, Granularity, PinnedSpan } from './features';
 
@@ -67,6 +68,8 @@ export interface ExplainOptions {
   readonly concurrency?: number;
   /** llama backend: llama.cpp threads per worker (0 = chosen from the CPU cores). */
   readonly threads?: number;
+  /** llama backend: the GPU to run the model on (auto = node-llama-cpp's detection, off = the CPU). */
+  readonly gpu?: GpuChoice;
   /** Per-call timeout in milliseconds. */
   readonly timeout?: number;
   readonly retries?: number;

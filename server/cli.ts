@@ -7,6 +7,7 @@ import './backends/llama/threadPool';
 import { constants } from 'node:fs';
 import { access, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { describeDevice } from '../protocol/device';
 import { MaskingError } from './ablation/mask';
 import { segmentText, SegmentationError } from './ablation/segment';
 import { EndpointError } from './backends/modelEndpoint';
@@ -71,6 +72,9 @@ async function explain(command: ExplainCommand): Promise<number> {
     if (!apiKey) throw new UsageError(`The environment variable ${command.apiKeyEnv} named by --api-key-env is not set.`);
   }
   const source = await createValueSource(sourceOptionsFor(command, text, controller.signal, apiKey));
+  // Why the llama backend is not (wholly) on a GPU, said before the run rather than after it, like a cache warning.
+  const device = source.device?.();
+  if (device?.note !== undefined) process.stderr.write(`spex: llama on ${describeDevice(device)}\n`);
   let cache: CallCache | undefined;
   try {
     cache = command.noCache

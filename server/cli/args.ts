@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { GPU_CHOICES } from '../../protocol/device';
 import type { Granularity } from '../../protocol/features';
 import { isGranularity } from '../../protocol/features';
 import { parseMasking, type Masking } from '../ablation/mask';
@@ -89,6 +90,9 @@ Report:
 Running:
   --concurrency N       model calls in flight per endpoint; llama: workers, at most one per core (default: 4)
   --threads N           llama backend: llama.cpp threads per worker, 0 = cores ÷ workers      (default: 0)
+  --gpu G               llama backend: auto | off | metal | cuda | vulkan                    (default: auto)
+                        auto: the GPU node-llama-cpp detects, if its prebuilt binary is installed,
+                        else the CPU (it says why); a model too big for the GPU is split with the CPU
   --timeout MS          per-call timeout in milliseconds                             (default: 60000)
   --retries N           retries of a failed call (429, 5xx, timeout), with backoff   (default: 6)
   --cache DIR           call cache directory        (default: $SPEX_CACHE_DIR or the user cache dir)
@@ -151,6 +155,7 @@ const OPTIONS = {
   seed: { type: 'string', default: '0' },
   concurrency: { type: 'string', default: '4' },
   threads: { type: 'string', default: '0' },
+  gpu: { type: 'string' },
   timeout: { type: 'string', default: '60000' },
   retries: { type: 'string', default: '6' },
   cache: { type: 'string' },
@@ -219,6 +224,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  if (values.gpu !== undefined && backend !== 'llama')
+    throw new UsageError('--gpu goes with --backend llama (an Ollama or OpenAI-compatible server chooses its own GPU).');
   if (values.cache !== undefined && values['no-cache']) throw new UsageError('--cache and --no-cache contradict each other.');
   return {
     kind: 'explain',
@@ -247,6 +254,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     seed: integer('--seed', values.seed, 0, 2 ** 32 - 1),
     concurrency: integer('--concurrency', values.concurrency, 1, 1024),
     threads: integer('--threads', values.threads, 0, 1024),
+    gpu: oneOf('--gpu', values.gpu ?? 'auto', GPU_CHOICES),
     llamaIdleTimeoutS: DEFAULT_LLAMA_IDLE_TIMEOUT_S,
     timeoutMs: integer('--timeout', values.timeout, 1, 86_400_000),
     retries: integer('--retries', values.retries, 0, 100),

@@ -237,6 +237,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
         ...(requestsBefore === undefined ? {} : { requests: (request.source.scoringRequests?.() ?? requestsBefore) - requestsBefore }),
       },
       timing: { totalMs: Date.now() - started, modelMs, recoveryMs: recovered.diagnostics.computeMs + (Date.now() - indexStarted) },
+      ...(request.source.device ? { device: request.source.device() } : {}),
       partial,
     };
   };

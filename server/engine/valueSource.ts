@@ -1,3 +1,4 @@
+import type { GpuChoice } from '../../protocol/device';
 import { ExecScorer } from '../backends/exec';
 import { createLlamaValueSource } from '../backends/llama/llamaScorer';
 import type { ModelEndpoint } from '../backends/modelEndpoint';
@@ -28,6 +29,8 @@ export interface SourceOptions {
   readonly concurrency: number;
   /** llama backend: llama.cpp threads per worker (0 = choose from the cores). */
   readonly threads?: number;
+  /** llama backend: the GPU to run on (the CPU when absent). */
+  readonly gpu?: GpuChoice;
   /** llama backend: how long an unused model stays loaded. */
   readonly idleTimeoutMs?: number;
   readonly timeoutMs: number;
@@ -56,6 +59,7 @@ export function sourceOptionsFor(config: ExplainConfig, prompt: string, signal: 
     maxAnswerTokens: config.maxAnswerTokens,
     concurrency: config.concurrency,
     threads: config.threads,
+    gpu: config.gpu,
     idleTimeoutMs: config.llamaIdleTimeoutS * 1000,
     timeoutMs: config.timeoutMs,
     retries: config.retries,
@@ -80,6 +84,7 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
       concurrency: options.concurrency,
       threads: options.threads ?? 0,
       prompt: options.prompt,
+      ...(options.gpu === undefined ? {} : { gpu: options.gpu }),
       ...(options.target === undefined ? {} : { target: options.target }),
       ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
       ...(options.signal ? { signal: options.signal } : {}),

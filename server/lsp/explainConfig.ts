@@ -1,3 +1,4 @@
+import { GPU_CHOICES, type GpuChoice } from '../../protocol/device';
 import type { ExplainOptions } from '../../protocol/server';
 import type { Granularity } from '../../protocol/features';
 import { isGranularity } from '../../protocol/features';
@@ -36,6 +37,8 @@ export interface ExplainConfig {
   readonly concurrency: number;
   /** llama backend: llama.cpp threads per worker; 0 chooses from the CPU cores. */
   readonly threads: number;
+  /** llama backend: the GPU to run on (auto: node-llama-cpp's detection, else the CPU with the reason). */
+  readonly gpu: GpuChoice;
   /** llama backend: seconds an unused model stays loaded (the spex.llamaIdleTimeout setting). */
   readonly llamaIdleTimeoutS: number;
   readonly timeoutMs: number;
@@ -151,6 +154,7 @@ const OPTIONS: Record<keyof ExplainOptions, { check: Check; setting?: string }> 
   seed: { check: integer(0, 2 ** 32 - 1) },
   concurrency: { check: integer(1, 1024) },
   threads: { check: integer(0, 1024) },
+  gpu: { check: oneOf(...GPU_CHOICES) },
   timeout: { check: integer(1, 86_400_000) },
   retries: { check: integer(0, 100) },
 };
@@ -218,6 +222,7 @@ export function resolveExplainConfig(options: unknown, settings: Readonly<Record
     seed: pick('seed', 0),
     concurrency: pick('concurrency', 4),
     threads: pick('threads', 0),
+    gpu: pick<GpuChoice>('gpu', 'auto'),
     llamaIdleTimeoutS: idleTimeout(settings['llamaIdleTimeout']),
     timeoutMs: pick('timeout', 60_000),
     retries: pick('retries', 6),

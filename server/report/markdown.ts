@@ -1,3 +1,4 @@
+import { describeDevice } from '../../protocol/device';
 import { describeSurrogate, type Explanation } from '../../protocol/explanation';
 import { hasFindings, verdictOf } from '../../protocol/verdict';
 import { describeSampling } from './sampling';
@@ -16,6 +17,7 @@ export function formatMarkdown(explanation: Explanation): string {
     '',
   );
   lines.push(`- Model: ${escapeMarkdown(explanation.model)}`);
+  if (explanation.device) lines.push(`- Device: ${escapeMarkdown(describeDevice(explanation.device))}`);
   if (explanation.target !== null) lines.push(`- Answer explained: “${escapeMarkdown(shortText(explanation.target, 200))}”`);
   lines.push(`- Value function: ${explanation.valueFunction.name} (${escapeMarkdown(explanation.valueFunction.reason)})`);
   lines.push(`- Algorithm: ${explanation.algorithm.name} (${escapeMarkdown(explanation.algorithm.reason)})`);

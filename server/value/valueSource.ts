@@ -2,6 +2,7 @@
  * The contract between the engine and every backend. It lives below both, so that backends never
  * import the engine: the engine builds sources from backends, and backends only implement this.
  */
+import type { ComputeDevice } from '../../protocol/device';
 import type { Choice } from '../../protocol/explanation';
 import type { CallKeyParts } from '../cache/cacheKey';
 import type { Scored } from './valueFunction';
@@ -42,5 +43,7 @@ export interface ValueSource {
   score(text: string, mask: Uint8Array, signal?: AbortSignal): Promise<Scored>;
   /** A line on what the scoring cost so far, where the backend measures it (the llama backend's prefix reuse). */
   usage?(): string;
+  /** Where an in-process backend runs the model (the llama backend's device, layers and memory). */
+  device?(): ComputeDevice;
   close(): Promise<void>;
 }

@@ -63,7 +63,7 @@ describe('the model registry', { skip: tinyModelSkip() }, () => {
   it("applies a chat template once around the user text, so that only the user's text changes between masks", async () => {
     const module = await loadLlamaModule();
     const file = await resolveModelFile(TINY_MODEL_PATH);
-    await withModel(file, ({ model }: { model: LlamaModel }) => {
+    await withModel(file, 'off', ({ model }: { model: LlamaModel }) => {
       const template =
         '{{ bos_token }}{% for message in messages %}<|{{ message.role }}|>\n{{ message.content }}\n{% endfor %}' +
         '{% if add_generation_prompt %}<|assistant|>\n{% endif %}';

@@ -1,34 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { ExplainTextRequest, GetVersionRequest } from '../../protocol/server';
+import { freshCheckout } from '../helpers/freshCheckout';
 import { repoPath } from '../helpers/paths';
 import { zipEntries, type ZipEntry } from '../helpers/zipEntries';
-
-/**
- * A copy of the checkout as a newcomer's clone has it: every file git tracks or would track, and no
- * build output (no dist/, no out/), with this checkout's installed node_modules linked in. Packaging
- * there proves `npm run package` works from a clean clone, not only after another step made out/.
- */
-function freshCheckout(into: string): string {
-  const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repoPath(), encoding: 'utf8' });
-  assert.equal(listed.status, 0, `the package test copies the checkout with git ls-files: ${listed.stderr}`);
-  const checkout = path.join(into, 'checkout');
-  for (const file of listed.stdout.split('\0')) {
-    // node_modules may itself be a link (a worktree sharing another checkout's), which git lists as a file;
-    // shared/ (where a checkout keeps the test model) is no part of the package and is never copied.
-    if (file === '' || file === 'node_modules' || file.startsWith('shared/') || !existsSync(repoPath(file))) continue;
-    mkdirSync(path.dirname(path.join(checkout, file)), { recursive: true });
-    copyFileSync(repoPath(file), path.join(checkout, file));
-  }
-  symlinkSync(realpathSync(repoPath('node_modules')), path.join(checkout, 'node_modules'), 'junction');
-  return checkout;
-}
 
 /** vsce renames a few well-known files inside the package. */
 const RENAMED: Record<string, string> = { 'README.md': 'readme.md', 'CHANGELOG.md': 'changelog.md', LICENSE: 'LICENSE.txt' };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -19,7 +19,6 @@ import { LOGPROB_FLOOR, logprobOf } from '../../server/backends/llama/workerPool
 import { parseCommandLine, UsageError, type ExplainCommand } from '../../server/cli/args';
 import { ConfigError, resolveExplainConfig } from '../../server/lsp/explainConfig';
 import { isRemote } from '../../server/lsp/explainService';
-import { repoPath } from '../helpers/paths';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'spex-llama-unit-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -210,26 +209,5 @@ describe('llama backend arithmetic and settings', () => {
     assert.throws(() => resolveExplainConfig({}, { llamaIdleTimeout: 0 }), ConfigError);
     assert.throws(() => resolveExplainConfig({ threads: 1.5 }, {}), ConfigError);
     assert.equal(isRemote({ backend: 'llama', endpoints: ['https://far.example/v1'] }), false);
-  });
-});
-
-describe('the linux-x64 platform package', () => {
-  const allowed = (file: string): string[] =>
-    readFileSync(repoPath(file), 'utf8')
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line.startsWith('!'));
-
-  it('ships everything the neutral package ships, plus node-llama-cpp with only its linux-x64 binary', () => {
-    const platform = allowed('.vscodeignore-linux-x64');
-    for (const line of allowed('.vscodeignore')) assert.ok(platform.includes(line), `.vscodeignore-linux-x64 allows ${line}`);
-    assert.ok(platform.includes('!node_modules/@node-llama-cpp/linux-x64/**'));
-    assert.ok(!platform.some((line) => /linux-x64-(cuda|vulkan)/u.test(line)));
-    const manifest = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as {
-      scripts: Record<string, string>;
-      optionalDependencies: Record<string, string>;
-    };
-    assert.match(manifest.scripts['package:linux-x64'] ?? '', /--target linux-x64 --ignoreFile \.vscodeignore-linux-x64/u);
-    assert.equal(manifest.optionalDependencies['node-llama-cpp'], '3.21.1');
   });
 });

@@ -1,3 +1,4 @@
+import { describeDevice } from '../../protocol/device';
 import { describeSurrogate, sampledMasks, type Explanation, type Sampling } from '../../protocol/explanation';
 import { verdictOf } from '../../protocol/verdict';
 import type { ShowSegmentationMessage } from '../../protocol/webview';
@@ -50,6 +51,7 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
   parts.facts.replaceChildren(
     fact('Target', explanation.target === null ? '(none: the value function has no answer text)' : `“${explanation.target}”`),
     fact('Model', explanation.model),
+    ...(explanation.device ? [fact('Device', describeDevice(explanation.device))] : []),
     fact('Value', explanation.valueFunction.name, explanation.valueFunction.reason),
     fact('Algorithm', explanation.algorithm.name, explanation.algorithm.reason),
     fact(

@@ -6,12 +6,14 @@
  */
 import { availableParallelism } from 'node:os';
 import type { LlamaModel, Token } from 'node-llama-cpp';
+import { describeDevice, type ComputeDevice, type GpuChoice } from '../../../protocol/device';
 import type { ValueSource } from '../../value/valueSource';
 import { ValueSetupError } from '../../value/chooseValueFunction';
 import type { ValueFunctionChoice } from '../../value/valueFunction';
 import { promptFormatFor, type PromptFormat } from './chatTemplate';
-import { LlamaBackendError } from './loader';
+import { LlamaBackendError, selectLlamaRuntime } from './loader';
 import { resolveModelFile, type ModelFile } from './modelFile';
+import { MemoryPeak, type ModelPlacement } from './modelPlacement';
 import { setModelIdleTimeout, withModel, type LoadedModel } from './modelRegistry';
 import { emptyStats, type EvaluationStats, type PoolSettings } from './workerPool';
 
@@ -28,6 +30,8 @@ export interface LlamaSourceOptions {
   readonly concurrency: number;
   /** llama.cpp threads per worker; 0 chooses (cores ÷ workers, at least 1). */
   readonly threads: number;
+  /** The GPU to run on (see gpuRuntime.ts); the CPU when absent (the CLI and the server default to auto). */
+  readonly gpu?: GpuChoice;
   /** The full, unmasked prompt. */
   readonly prompt: string;
   /** How long the model stays loaded when unused; unchanged when absent. */
@@ -60,6 +64,8 @@ export interface LlamaValueSource extends ValueSource {
   tokenLogprobs(text: string, signal?: AbortSignal): Promise<Float64Array>;
   /** Tokens evaluated so far, with and without prefix reuse. */
   stats(): EvaluationStats;
+  /** The device, the layers offloaded and the most memory llama.cpp held so far. */
+  device(): ComputeDevice;
 }
 
 /**
@@ -87,6 +93,7 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
   if (options.idleTimeoutMs !== undefined) setModelIdleTimeout(options.idleTimeoutMs);
   const file = await resolveModelFile(options.model, options.ollamaStore);
   const settings = { ...poolSettingsFor(options.concurrency, options.threads), prefixReuse: options.prefixReuse ?? true };
+  const gpu = options.gpu ?? 'off';
   const formats = new WeakMap<LlamaModel, PromptFormat>();
   const formatOf = (loaded: LoadedModel): PromptFormat => {
     let format = formats.get(loaded.model);
@@ -97,7 +104,7 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
     return format;
   };
 
-  const setup = await withModel(file, async (loaded) => {
+  const setup = await withModel(file, gpu, async (loaded) => {
     loaded.pool.configure(settings);
     const format = formatOf(loaded);
     const prompt = format.tokens(options.prompt);
@@ -132,14 +139,26 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
       answerText: options.target ?? loaded.model.detokenize(answer),
       tokens: answer.map((id, i) => ({ id, text: tokenText(loaded.model, answer, i), logprob: values[i] as number })),
       loadMs: loaded.loadMs,
+      placement: loaded.placement,
+      memory: new MemoryPeak(loaded.llama),
     };
   });
+  // The memory once the set-up has made its context; later samples follow the workers' contexts.
+  await setup.memory.sample();
+  let placement: ModelPlacement = setup.placement;
+  // Why this GPU choice runs where it does (the runtime is resolved once per choice; this takes it again).
+  const { note } = await selectLlamaRuntime(gpu);
+  const device = (): ComputeDevice => setup.memory.device(placement, note);
 
   const stats = emptyStats();
   const tokenLogprobs = (text: string, signal?: AbortSignal): Promise<Float64Array> =>
-    withModel(file, async (loaded) => {
+    withModel(file, gpu, async (loaded) => {
       loaded.pool.configure(settings);
-      return loaded.pool.answerLogprobs(formatOf(loaded).tokens(text), setup.answer, stats, signal);
+      // A model unloaded while idle and loaded again may sit differently (with less free GPU memory).
+      placement = loaded.placement;
+      const values = await loaded.pool.answerLogprobs(formatOf(loaded).tokens(text), setup.answer, stats, signal);
+      setup.memory.sampleNowAndThen();
+      return values;
     });
   const isLabel = options.value === 'label';
   const name = isLabel ? 'label' : 'logprob';
@@ -167,7 +186,7 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
       model: file.name,
       modelDigest: file.digest,
       valueFunction: name,
-      parameters: { method: 'exact', answer: setup.answer.join(','), template: setup.format.digest },
+      parameters: { method: 'exact', answer: setup.answer.join(','), template: setup.format.digest, ...deviceKeyPart(setup.placement) },
       target: setup.answerText,
     },
     preferredConcurrency: QUEUE_DEPTH,
@@ -179,10 +198,12 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
     tokenLogprobs,
     stats: () => ({ ...stats }),
     tokensEvaluated: () => stats.evaluatedTokens,
+    device,
     usage: () =>
-      stats.calls === 0
+      `llama on ${describeDevice(device())}; ` +
+      (stats.calls === 0
         ? 'no prompts evaluated'
-        : `prefix reuse evaluated ${stats.evaluatedTokens} of ${stats.noReuseTokens} tokens (${((100 * stats.evaluatedTokens) / stats.noReuseTokens).toFixed(1)}%) over ${stats.calls} prompts`,
+        : `prefix reuse evaluated ${stats.evaluatedTokens} of ${stats.noReuseTokens} tokens (${((100 * stats.evaluatedTokens) / stats.noReuseTokens).toFixed(1)}%) over ${stats.calls} prompts`),
     async score(text, _mask, signal) {
       const values = await tokenLogprobs(text, signal);
       let total = 0;
@@ -192,6 +213,14 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
     // The model is shared and released by the registry's idle timer, not by one explanation.
     close: () => Promise.resolve(),
   };
+}
+
+/**
+ * Values computed on a GPU (or split between a GPU and the CPU) round differently from the CPU's, so
+ * they are cached apart; CPU keys are unchanged, so caches written before GPU support stay valid.
+ */
+function deviceKeyPart(placement: ModelPlacement): { device?: string } {
+  return placement.device === 'cpu' ? {} : { device: `${placement.device} ${placement.gpuLayers}/${placement.totalLayers}` };
 }
 
 /** The text token `index` adds to the answer (a lone token's text loses the space a tokenizer folds into it). */

@@ -1,18 +1,33 @@
 /**
- * The models this process has loaded, keyed by file: each is loaded once and shared by every
- * explanation (and every what-if check) that names it, with one worker pool. A model is held only
- * while something scores with it; once idle for the idle timeout it is unloaded, and the next use
- * loads it again. The server unloads everything when it stops.
+ * The models this process has loaded, keyed by file and runtime: each is loaded once per llama.cpp
+ * binary and placement (the CPU, or a GPU) and shared by every explanation (and every what-if check)
+ * that names it with that GPU choice, with one worker pool. A change of GPU choice between
+ * explanations never reuses a model loaded on the other device. A model is held only while something
+ * scores with it; once idle for the idle timeout it is unloaded, and the next use loads it again. The
+ * server unloads everything when it stops.
  */
 import type { Llama, LlamaModel } from 'node-llama-cpp';
-import { firstLine, LlamaBackendError, llamaRuntime, loadLlamaModule, takeLlamaErrors, type LlamaModule } from './loader';
+import { deviceKindName, type GpuChoice } from '../../../protocol/device';
+import {
+  firstLine,
+  LlamaBackendError,
+  loadLlamaModule,
+  selectLlamaRuntime,
+  takeLlamaErrors,
+  type LlamaModule,
+  type LlamaRuntime,
+} from './loader';
 import { checkGgufFile, type ModelFile } from './modelFile';
+import { placementOf, type ModelPlacement } from './modelPlacement';
 import { WorkerPool } from './workerPool';
 
 export interface LoadedModel {
   readonly module: LlamaModule;
   readonly llama: Llama;
+  readonly runtime: LlamaRuntime;
   readonly model: LlamaModel;
+  /** The device it runs on and the layers offloaded. */
+  readonly placement: ModelPlacement;
   readonly pool: WorkerPool;
   /** Milliseconds llama.cpp took to load the file (when it was loaded, not at each use). */
   readonly loadMs: number;
@@ -25,6 +40,7 @@ export interface ModelLease {
 }
 
 interface Entry {
+  readonly file: ModelFile;
   readonly loading: Promise<LoadedModel>;
   users: number;
   timer: NodeJS.Timeout | undefined;
@@ -41,17 +57,21 @@ export function setModelIdleTimeout(milliseconds: number): void {
   idleTimeoutMs = Math.max(0, milliseconds);
 }
 
-function keyOf(file: ModelFile): string {
-  return `${file.path}\u0000${file.digest}`;
+function keyOf(file: ModelFile, runtime: LlamaRuntime): string {
+  return `${runtime.key}\u0000${file.path}\u0000${file.digest}`;
 }
 
-/** Loads `file` (or joins its load in progress, or takes the loaded model) and holds it until released. */
-export async function acquireModel(file: ModelFile): Promise<ModelLease> {
-  const key = keyOf(file);
+/**
+ * Loads `file` on the runtime of the GPU choice (or joins its load in progress, or takes the loaded
+ * model) and holds it until released.
+ */
+export async function acquireModel(file: ModelFile, gpu: GpuChoice = 'off'): Promise<ModelLease> {
+  const runtime = await selectLlamaRuntime(gpu);
+  const key = keyOf(file, runtime);
   let entry = entries.get(key);
   if (!entry) {
-    const loading = load(file);
-    entry = { loading, users: 0, timer: undefined };
+    const loading = load(file, runtime);
+    entry = { file, loading, users: 0, timer: undefined };
     entries.set(key, entry);
     // A failed load is forgotten at once, so a fixed file can be tried again.
     loading.catch(() => {
@@ -87,9 +107,9 @@ export async function acquireModel(file: ModelFile): Promise<ModelLease> {
   };
 }
 
-/** Runs `task` with the model loaded, releasing it afterwards. */
-export async function withModel<T>(file: ModelFile, task: (loaded: LoadedModel) => Promise<T>): Promise<T> {
-  const lease = await acquireModel(file);
+/** Runs `task` with the model loaded on the runtime of the GPU choice, releasing it afterwards. */
+export async function withModel<T>(file: ModelFile, gpu: GpuChoice, task: (loaded: LoadedModel) => Promise<T>): Promise<T> {
+  const lease = await acquireModel(file, gpu);
   try {
     return await task(lease.loaded);
   } finally {
@@ -99,7 +119,7 @@ export async function withModel<T>(file: ModelFile, task: (loaded: LoadedModel) 
 
 /** The files of the models loaded now (or loading). */
 export function loadedModelFiles(): string[] {
-  return [...entries.keys()].map((key) => key.split('\u0000')[0] as string);
+  return [...entries.values()].map((entry) => entry.file.path);
 }
 
 /** Unloads every model at once (server shutdown, the end of a test or benchmark). */
@@ -116,21 +136,31 @@ async function unloadEntry(key: string, entry: Entry): Promise<void> {
   await loaded.model.dispose();
 }
 
-async function load(file: ModelFile): Promise<LoadedModel> {
+async function load(file: ModelFile, runtime: LlamaRuntime): Promise<LoadedModel> {
   const module = await loadLlamaModule();
   await checkGgufFile(module, file);
-  const llama = await llamaRuntime();
+  const { llama } = runtime;
+  const vram = runtime.device === 'cpu' ? { total: 0, free: 0 } : await llama.getVramState();
   const started = performance.now();
   takeLlamaErrors();
   let model: LlamaModel;
   try {
-    model = await llama.loadModel({ modelPath: file.path, gpuLayers: 0 });
+    // On a GPU, 'auto' offloads as many layers as its free memory holds; a model too big is split with the CPU.
+    model = await llama.loadModel({ modelPath: file.path, gpuLayers: runtime.gpuLayers });
   } catch (error) {
     const logged = takeLlamaErrors();
+    const reason = logged.length > 0 ? logged.join('; ') : firstLine(error);
+    if (error instanceof module.InsufficientMemoryError) {
+      throw new LlamaBackendError(
+        `llama.cpp could not load ${file.path}: not enough memory (${reason}). Close other programs using the ` +
+          `${runtime.device === 'cpu' ? 'RAM' : `${deviceKindName(runtime.device)} GPU`} or choose a smaller model${runtime.device === 'cpu' ? '' : ', or --gpu off'}.`,
+      );
+    }
     throw new LlamaBackendError(
-      `llama.cpp could not load ${file.path}: ${logged.length > 0 ? logged.join('; ') : firstLine(error)}. ` +
+      `llama.cpp could not load ${file.path}: ${reason}. ` +
         'The file may be truncated or corrupted, or its architecture may be newer than the llama.cpp in node-llama-cpp; download it again or try another model.',
     );
   }
-  return { module, llama, model, pool: new WorkerPool(model), loadMs: performance.now() - started };
+  const placement = await placementOf(runtime, model, vram);
+  return { module, llama, runtime, model, placement, pool: new WorkerPool(model), loadMs: performance.now() - started };
 }

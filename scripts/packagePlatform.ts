@@ -1,0 +1,216 @@
+/**
+ * Builds the platform .vsix files: the extension plus node-llama-cpp and one platform's prebuilt
+ * llama.cpp binaries, for the llama backend.
+ *
+ *   tsx scripts/packagePlatform.ts [darwin-arm64] [linux-x64] [win32-x64]   (all three by default)
+ *
+ * Everything comes from npm: node-llama-cpp and its dependencies from this checkout's node_modules
+ * (installed by npm ci from package-lock.json), and each platform's binary packages as npm tarballs
+ * (`npm pack`, checked against package-lock.json's sha512), because npm installs only this machine's
+ * platform. Nothing is downloaded from anywhere else, and nothing at run time. Tarballs are kept in
+ * out/npm-binaries/ (or $SPEX_NPM_BINARIES); npm's own cache makes a second fetch local.
+ *
+ * Each target is staged in out/platform/<target>/ as the extension's folder will look once installed
+ * (dist/, the manifest, node_modules/ with node-llama-cpp, its dependencies and that platform's binary
+ * packages only), then `vsce package --target` packs it into out/spex-explain-<target>.vsix.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { binaryPackageFor, LLAMA_PACKAGE_VERSION, type BinaryPackage } from '../server/backends/llama/binaryPackages';
+
+/**
+ * The binaries each platform package ships. CUDA is left out: its packages are 181 MB (Linux) and
+ * 150 MB (Windows) unpacked, plus 357 MB and 368 MB of fallback kernels, and need the CUDA runtime
+ * installed besides; Vulkan runs on NVIDIA, AMD and Intel GPUs through their ordinary drivers.
+ */
+export const PLATFORM_TARGETS = {
+  'darwin-arm64': { platform: 'darwin', arch: 'arm64', gpus: ['metal'] },
+  'linux-x64': { platform: 'linux', arch: 'x64', gpus: [false, 'vulkan'] },
+  'win32-x64': { platform: 'win32', arch: 'x64', gpus: [false, 'vulkan'] },
+} as const;
+export type PlatformTarget = keyof typeof PLATFORM_TARGETS;
+
+/** The binary packages a target ships. */
+export function targetPackages(target: PlatformTarget): BinaryPackage[] {
+  const { platform, arch, gpus } = PLATFORM_TARGETS[target];
+  return gpus.map((gpu) => {
+    const binary = binaryPackageFor(platform, arch, gpu);
+    if (!binary) throw new Error(`node-llama-cpp has no ${String(gpu)} binary for ${target}.`);
+    return binary;
+  });
+}
+
+/** Import libraries of the Windows builds: for linking against the addon, never loaded at run time. */
+const BUILD_ONLY_FILES = /\.(lib|exp)$/u;
+
+const root = path.resolve(__dirname, '..');
+const out = path.join(root, 'out');
+
+function main(): void {
+  const requested = process.argv.slice(2);
+  const unknown = requested.filter((name) => !(name in PLATFORM_TARGETS));
+  if (unknown.length > 0) {
+    console.error(`Unknown target ${unknown.join(', ')}; targets: ${Object.keys(PLATFORM_TARGETS).join(', ')}.`);
+    process.exit(2);
+  }
+  const targets = (requested.length > 0 ? requested : Object.keys(PLATFORM_TARGETS)) as PlatformTarget[];
+  const started = Date.now();
+  // One production build serves every target (vsce's own prepublish step would rebuild per target).
+  execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--production'], { cwd: root, stdio: 'inherit' });
+  const tarballs = process.env['SPEX_NPM_BINARIES'] ?? path.join(out, 'npm-binaries');
+  for (const target of targets) {
+    const vsix = packageTarget(target, tarballs);
+    const unpacked = folderBytes(path.join(out, 'platform', target));
+    console.log(`${path.relative(root, vsix)}: ${megabytes(statSync(vsix).size)} (${megabytes(unpacked)} unpacked)`);
+  }
+  console.log(`Packaged ${targets.join(', ')} in ${Math.round((Date.now() - started) / 1000)} s.`);
+}
+
+function packageTarget(target: PlatformTarget, tarballs: string): string {
+  const stage = path.join(out, 'platform', target);
+  rmSync(stage, { recursive: true, force: true });
+  mkdirSync(stage, { recursive: true });
+  const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
+  // The bundles in dist/ contain every dependency but node-llama-cpp, and the scripts are the
+  // checkout's, not the extension's: the staged manifest keeps only what the installed extension is.
+  delete manifest['scripts'];
+  delete manifest['devDependencies'];
+  delete manifest['dependencies'];
+  writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const allowed = allowList();
+  for (const file of allowed.filter((entry) => entry !== 'package.json')) {
+    mkdirSync(path.dirname(path.join(stage, file)), { recursive: true });
+    cpSync(path.join(root, file), path.join(stage, file));
+  }
+  // The allow-list of the neutral package, plus every file staged under node_modules/.
+  writeFileSync(
+    path.join(stage, '.vscodeignore'),
+    [
+      '# Generated by scripts/packagePlatform.ts from .vscodeignore.',
+      '**',
+      ...allowed.map((file) => `!${file}`),
+      '!node_modules/**',
+      '',
+    ].join('\n'),
+  );
+  for (const folder of dependencyClosure(path.join(root, 'node_modules', 'node-llama-cpp'))) {
+    cpSync(folder, path.join(stage, path.relative(root, folder)), {
+      recursive: true,
+      // Nested dependencies are staged as packages of their own; llama.cpp's source bundle (34 MB) only builds from source, which SPEX never does.
+      filter: (source) => {
+        const relative = path.relative(folder, source);
+        return !relative.split(path.sep).includes('node_modules') && relative !== path.join('llama', 'gitRelease.bundle');
+      },
+    });
+  }
+  for (const binary of targetPackages(target)) {
+    const tarball = fetchTarball(binary.name, tarballs);
+    const destination = path.join(stage, 'node_modules', ...binary.name.split('/'));
+    mkdirSync(destination, { recursive: true });
+    execFileSync('tar', ['-xzf', tarball, '-C', destination, '--strip-components=1'], { stdio: 'inherit' });
+    removeFiles(destination, BUILD_ONLY_FILES);
+  }
+  const vsix = path.join(out, `spex-explain-${target}.vsix`);
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--target', target, '--out', vsix],
+    {
+      cwd: stage,
+      stdio: 'inherit',
+    },
+  );
+  return vsix;
+}
+
+/** The checkout's allow-list: every `!path` of .vscodeignore (which starts by excluding everything). */
+function allowList(): string[] {
+  return readFileSync(path.join(root, '.vscodeignore'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('!'))
+    .map((line) => line.slice(1));
+}
+
+/**
+ * A package's folder and those of its dependencies, transitively, resolved as Node resolves them
+ * (the nearest node_modules up from the requiring package). Optional dependencies are left out:
+ * node-llama-cpp's are its binary packages, which come from the target's tarballs instead.
+ */
+function dependencyClosure(start: string): string[] {
+  const seen = new Set<string>();
+  const visit = (folder: string): void => {
+    if (seen.has(folder)) return;
+    seen.add(folder);
+    const { dependencies = {} } = JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const name of Object.keys(dependencies)) visit(resolvePackage(folder, name));
+  };
+  visit(start);
+  return [...seen];
+}
+
+function resolvePackage(from: string, name: string): string {
+  for (let folder = from; ; folder = path.dirname(folder)) {
+    const candidate = path.join(folder, 'node_modules', ...name.split('/'));
+    if (existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (folder === root || path.dirname(folder) === folder)
+      throw new Error(`${name}, a dependency of ${from}, is not installed: run npm ci.`);
+  }
+}
+
+/**
+ * The npm tarball of a binary package at the pinned version, from the staging folder or `npm pack`
+ * (npm's registry and cache only), checked against package-lock.json's sha512.
+ */
+function fetchTarball(name: string, folder: string): string {
+  const expected = lockedIntegrity(name);
+  const file = path.join(folder, `${name.replace(/^@/u, '').replace('/', '-')}-${LLAMA_PACKAGE_VERSION}.tgz`);
+  if (existsSync(file) && integrityOf(file) === expected) return file;
+  mkdirSync(folder, { recursive: true });
+  execFileSync('npm', ['pack', `${name}@${LLAMA_PACKAGE_VERSION}`, '--pack-destination', folder, '--prefer-offline', '--silent'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    shell: process.platform === 'win32',
+  });
+  const actual = existsSync(file) ? integrityOf(file) : 'nothing';
+  if (actual !== expected)
+    throw new Error(`npm pack ${name}@${LLAMA_PACKAGE_VERSION} gave ${actual}, but package-lock.json pins ${expected}.`);
+  return file;
+}
+
+function lockedIntegrity(name: string): string {
+  const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string; integrity?: string }>;
+  };
+  const entry = lock.packages[`node_modules/${name}`];
+  if (entry?.version !== LLAMA_PACKAGE_VERSION || !entry.integrity)
+    throw new Error(`package-lock.json does not pin ${name}@${LLAMA_PACKAGE_VERSION} with an integrity hash.`);
+  return entry.integrity;
+}
+
+function integrityOf(file: string): string {
+  return `sha512-${createHash('sha512').update(readFileSync(file)).digest('base64')}`;
+}
+
+function removeFiles(folder: string, pattern: RegExp): void {
+  for (const entry of readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && pattern.test(entry.name)) rmSync(path.join(entry.parentPath, entry.name));
+  }
+}
+
+function folderBytes(folder: string): number {
+  let total = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += statSync(path.join(entry.parentPath, entry.name)).size;
+  }
+  return total;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+if (require.main === module) main();

@@ -105,12 +105,18 @@ export function labelLogprob(endpoint: ModelEndpoint, label: string, topLogprobs
     callsPerMask: 1,
     parameters: { top: topLogprobs },
     async score(prompt, signal) {
-      const generation = await endpoint.generate(prompt, {
-        maxTokens: 1,
-        topLogprobs,
-        requireLogprobs: true,
-        ...(signal ? { signal } : {}),
-      });
+      let generation: Generation;
+      try {
+        generation = await endpoint.generate(prompt, {
+          maxTokens: 1,
+          topLogprobs,
+          requireLogprobs: true,
+          ...(signal ? { signal } : {}),
+        });
+      } catch (error) {
+        if (error instanceof EmptyContextError) return { value: WITHOUT_CONTEXT_BOUND, bounded: true };
+        throw error;
+      }
       const position = generation.tokens?.[0];
       if (!position) {
         if (endedAtOnce(generation)) return { value: AT_END_OF_TEXT_BOUND, bounded: true };

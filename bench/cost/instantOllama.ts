@@ -1,15 +1,15 @@
 /**
  * An Ollama-API server that answers every generation at once with the same one-token answer and its
  * log-probabilities, for measuring what SPEX itself spends per model call. It runs as a child process
- * of the cost benchmark (so its CPU is not the measured process's), answers from bodies serialised
- * once, and does not parse requests: the clients' JSON is not its business here.
+ * of the cost benchmark (so its CPU is not the measured process's) and spends as little as it can, since
+ * it shares the machine's cores with what it measures: whole HTTP answers made once, requests read no
+ * further than their request line and Content-Length (the clients' JSON is not its business here).
  *
  * Over IPC it takes `{ kind: 'report' }` and answers with the generation calls since the last report,
  * their arrival times and the watched process's CPU at each (see `watch`), then forgets them.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 
 const INSTANT_MODEL = 'instant:1b';
 const DIGEST = 'a'.repeat(64);
@@ -68,7 +68,6 @@ const BODIES: Record<string, Buffer> = {
     capabilities: ['completion'],
   }),
 };
-const HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
 let calls = 0;
 let times: number[] = [];
@@ -110,27 +109,55 @@ function watch(pid: number): void {
   watched = { stat: openSync(`/proc/${pid}/stat`, 'r'), schedstat: openSync(`/proc/${pid}/task/${pid}/schedstat`, 'r') };
 }
 
-function answer(request: IncomingMessage, response: ServerResponse): void {
-  const path = request.url ?? '/';
-  const body = BODIES[path];
-  // The body is drained, unread: the answer does not depend on it.
-  request.resume();
-  request.once('end', () => {
-    if (body === undefined) {
-      response.writeHead(404, HEADERS).end('{"error":"not found"}');
-      return;
+/** A whole HTTP/1.1 answer, status line to body, made once per route. */
+function httpAnswer(status: string, body: Buffer): Buffer {
+  return Buffer.concat([
+    Buffer.from(`HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${body.length}\r\n\r\n`, 'latin1'),
+    body,
+  ]);
+}
+
+const ANSWERS = new Map(Object.entries(BODIES).map(([path, body]) => [path, httpAnswer('200 OK', body)]));
+const NOT_FOUND = httpAnswer('404 Not Found', Buffer.from('{"error":"not found"}'));
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+/**
+ * Serves one connection: HTTP/1.1 requests one after another (keep-alive), each answered as soon as
+ * its body has arrived. Node's own HTTP server would cost this process several times the CPU per
+ * request; the requests here come from two known clients, with a Content-Length or no body.
+ */
+function serve(socket: Socket): void {
+  socket.setNoDelay(true);
+  let pending: Buffer = Buffer.alloc(0);
+  socket.on('error', () => socket.destroy());
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    for (;;) {
+      const headEnd = pending.indexOf(HEADER_END);
+      if (headEnd < 0) return;
+      const head = pending.toString('latin1', 0, headEnd);
+      const length = /\r\ncontent-length: *(\d+)/iu.exec(head);
+      const bodyLength = length ? Number(length[1]) : 0;
+      if (/\r\ntransfer-encoding:/iu.test(head)) {
+        socket.destroy();
+        return;
+      }
+      const end = headEnd + HEADER_END.length + bodyLength;
+      if (pending.length < end) return;
+      pending = pending.subarray(end);
+      const path = head.slice(head.indexOf(' ') + 1, head.indexOf(' ', head.indexOf(' ') + 1));
+      if (path === '/api/chat' || path === '/api/generate') {
+        calls += 1;
+        times.push(performance.timeOrigin + performance.now());
+        recordCpu();
+      }
+      socket.write(ANSWERS.get(path) ?? NOT_FOUND);
     }
-    if (path === '/api/chat' || path === '/api/generate') {
-      calls += 1;
-      times.push(performance.timeOrigin + performance.now());
-      recordCpu();
-    }
-    response.writeHead(200, { ...HEADERS, 'content-length': body.length }).end(body);
   });
 }
 
 function main(): void {
-  const server = createServer({ keepAliveTimeout: 60_000 }, answer);
+  const server = createServer(serve);
   server.listen(0, '127.0.0.1', () => {
     const { port } = server.address() as AddressInfo;
     process.send?.({ kind: 'listening', url: `http://127.0.0.1:${port}` } satisfies InstantMessage);

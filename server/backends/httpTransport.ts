@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
 /**
@@ -26,6 +27,21 @@ export class HttpTransport {
   /** fetch's signature; bound, so it can be handed to a client as it is. */
   readonly fetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => this.send(input, init);
 
+  /** Parsed request URLs by their text: the clients send to the same few URLs over and over. */
+  private readonly targets = new Map<string, Target>();
+
+  private targetOf(input: string | URL): Target {
+    const text = typeof input === 'string' ? input : input.href;
+    let target = this.targets.get(text);
+    if (target === undefined) {
+      const url = typeof input === 'string' ? new URL(input) : input;
+      target = { options: urlToHttpOptions(url), host: url.host, href: url.href };
+      if (this.targets.size >= MAX_TARGETS) this.targets.clear();
+      this.targets.set(text, target);
+    }
+    return target;
+  }
+
   /** Closes every pooled connection; requests after this open new ones. */
   close(): void {
     this.agents['http:'].destroy();
@@ -35,18 +51,19 @@ export class HttpTransport {
   private send(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
     const signal = init.signal ?? undefined;
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    let url: URL;
+    let target: Target;
     try {
       if (input instanceof Request) return globalThis.fetch(input, init);
-      url = typeof input === 'string' ? new URL(input) : input;
+      target = this.targetOf(input);
     } catch (error) {
       return Promise.reject(new TypeError('fetch failed', { cause: error }));
     }
     const body = requestBody(init.body);
-    const protocol = url.protocol;
-    if (body === unsupported || (protocol !== 'http:' && protocol !== 'https:')) return globalThis.fetch(input, init);
-    const headers = plainHeaders(init.headers);
-    if (body !== undefined) headers['content-length'] = String(body.length);
+    const protocol = target.options.protocol;
+    // Credentials in the URL are refused by fetch itself; other protocols are fetch's business.
+    if (body === unsupported || (protocol !== 'http:' && protocol !== 'https:') || target.options.auth)
+      return globalThis.fetch(input, init);
+    const headers = rawHeaders(target.host, init.headers, body);
     const client = protocol === 'https:' ? https : http;
     return new Promise<Response>((resolve, reject) => {
       let request: http.ClientRequest | undefined;
@@ -67,7 +84,7 @@ export class HttpTransport {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        request = client.request(url, { method: init.method ?? 'GET', headers, agent: this.agents[protocol] });
+        request = client.request({ ...target.options, method: init.method ?? 'GET', headers, agent: this.agents[protocol] });
       } catch (error) {
         fail(error);
         return;
@@ -94,7 +111,7 @@ export class HttpTransport {
             fail(error);
             return;
           }
-          if (settle()) resolve(new BufferedResponse(url.href, status, response.statusMessage ?? '', response.rawHeaders, bytes));
+          if (settle()) resolve(new BufferedResponse(target.href, status, response.statusMessage ?? '', response.rawHeaders, bytes));
         });
       });
       request.end(body);
@@ -115,14 +132,33 @@ function requestBody(body: RequestInit['body']): Buffer | undefined | typeof uns
   return unsupported;
 }
 
-function plainHeaders(headers: RequestInit['headers']): Record<string, string> {
-  const plain: Record<string, string> = {};
-  if (headers === undefined) return plain;
-  if (headers instanceof Headers) headers.forEach((value, name) => (plain[name] = value));
-  else if (Array.isArray(headers)) for (const [name, value] of headers) plain[(name as string).toLowerCase()] = value as string;
-  else
-    for (const [name, value] of Object.entries(headers)) plain[name.toLowerCase()] = typeof value === 'string' ? value : value.join(', ');
-  return plain;
+/** A request URL as node:http takes it, parsed once. */
+interface Target {
+  readonly options: ReturnType<typeof urlToHttpOptions>;
+  /** The Host header: host name and port as the URL gives them. */
+  readonly host: string;
+  readonly href: string;
+}
+
+const MAX_TARGETS = 256;
+
+/**
+ * The request's headers as node:http's flat list of names and values, which it writes without
+ * building a header map first (it still checks every name and value). Host and Content-Length are
+ * the transport's to set, as fetch's are.
+ */
+function rawHeaders(host: string, headers: RequestInit['headers'], body: Buffer | undefined): string[] {
+  const raw = ['host', host];
+  const add = (name: string, value: string): void => {
+    const lower = name.toLowerCase();
+    if (lower !== 'host' && lower !== 'content-length') raw.push(lower, value);
+  };
+  if (headers instanceof Headers) headers.forEach((value, name) => add(name, value));
+  else if (Array.isArray(headers)) for (const [name, value] of headers) add(name as string, value as string);
+  else if (headers !== undefined)
+    for (const [name, value] of Object.entries(headers)) add(name, typeof value === 'string' ? value : value.join(', '));
+  if (body !== undefined) raw.push('content-length', String(body.length));
+  return raw;
 }
 
 function isRedirect(status: number): boolean {

@@ -101,8 +101,10 @@ export class HttpTransport {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('error', fail);
-        // 'close' before 'end' is an answer cut off mid-body.
-        response.once('close', () => fail(new Error('The connection closed before the whole answer arrived.')));
+        // 'close' before 'end' is an answer cut off mid-body; after it, the usual end (no error is made for it).
+        response.once('close', () => {
+          if (!settled) fail(new Error('The connection closed before the whole answer arrived.'));
+        });
         response.once('end', () => {
           let bytes: Buffer;
           try {

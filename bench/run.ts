@@ -12,13 +12,14 @@ import { applyMask } from '../server/ablation/mask';
 import { segmentText } from '../server/ablation/segment';
 import { exactMask, recoverExact } from '../server/recovery/exact';
 import { seededRandom } from '../server/recovery/random';
+import { costBenchmark } from './cost/index';
 import { engineBenchmark } from './engine';
 import { llamaBenchmark } from './llama';
 import { callsToR2, fitTimeAndMemory, indexSpeed, markdownTable, surrogateSpeed, timeMs } from './recovery';
 import { responsivenessBenchmark } from './responsiveness';
 import { webviewBenchmark } from './webview';
 
-const SECTIONS = ['basics', 'recovery', 'fit', 'surrogate', 'indices', 'engine', 'responsiveness', 'llama', 'webview'] as const;
+const SECTIONS = ['basics', 'recovery', 'fit', 'surrogate', 'indices', 'engine', 'responsiveness', 'llama', 'webview', 'cost'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function isSection(value: string): value is Section {
@@ -119,6 +120,9 @@ async function main(): Promise<void> {
         break;
       case 'llama':
         print(`## The llama backend on the tiny model\n\n${await llamaBenchmark({ log })}`);
+        break;
+      case 'cost':
+        print(`## What an explanation costs\n\n${await costBenchmark({ quick: options.quick, log })}`);
         break;
     }
     log(`[${section}] ${((performance.now() - sectionStarted) / 1000).toFixed(1)} s`);

@@ -8,6 +8,7 @@ import { constants } from 'node:fs';
 import { access, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeDevice } from '../protocol/device';
+import type { Explanation } from '../protocol/explanation';
 import { MaskingError } from './ablation/mask';
 import { segmentText, SegmentationError } from './ablation/segment';
 import { EndpointError } from './backends/modelEndpoint';
@@ -16,7 +17,8 @@ import { unreachableHelp } from './backends/unreachableHelp';
 import { CacheError, CallCache } from './cache/callCache';
 import { defaultCacheDirectory } from './cache/cacheDirectory';
 import { helpText, parseCommandLine, UsageError, wantsDebug, type ExplainCommand } from './cli/args';
-import { ExplainError, explainText, previewCost } from './engine/explain';
+import { ExplainError, explainText, previewCost, type ExplainProgress } from './engine/explain';
+import { PROGRESS_INTERVAL_MS, throttleLatest } from './engine/throttle';
 import { createValueSource, sourceOptionsFor } from './engine/valueSource';
 import { RecoveryError } from './recovery/types';
 import { formatCsv } from './report/csv';
@@ -104,21 +106,29 @@ async function explain(command: ExplainCommand): Promise<number> {
       );
       return EXIT_OK;
     }
-    const explanation = await explainText({
-      ...common,
-      targetR2: command.targetR2,
-      plateau: command.plateau,
-      index: command.index,
-      order: command.order,
-      top: command.top,
-      ...(showProgress
-        ? {
-            onProgress: ({ done, planned, cached }) =>
-              process.stderr.write(`\rspex: ${done}/≤${planned} masks scored (${cached} from the cache)`),
-          }
-        : {}),
-    });
-    if (showProgress) process.stderr.write('\n');
+    // At most ten redraws a second, the last one always drawn.
+    const progress = showProgress
+      ? throttleLatest<ExplainProgress>(
+          ({ done, planned, cached }) => process.stderr.write(`\rspex: ${done}/≤${planned} masks scored (${cached} from the cache)`),
+          PROGRESS_INTERVAL_MS,
+        )
+      : undefined;
+    let explanation: Explanation;
+    try {
+      explanation = await explainText({
+        ...common,
+        targetR2: command.targetR2,
+        plateau: command.plateau,
+        index: command.index,
+        order: command.order,
+        top: command.top,
+        ...(progress ? { onProgress: (update: ExplainProgress) => progress.push(update) } : {}),
+      });
+    } finally {
+      // The last state is drawn before anything else is written, a failure's message included.
+      progress?.flush();
+    }
+    if (progress) process.stderr.write('\n');
     const usage = source.usage?.();
     if (usage !== undefined && !command.quiet) process.stderr.write(`spex: ${usage}\n`);
     const report =

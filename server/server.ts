@@ -28,6 +28,8 @@ import {
   type ServerInitializationOptions,
 } from '../protocol/server';
 import { segmentText, SegmentationError } from './ablation/segment';
+import type { ExplainProgress } from './engine/explain';
+import { PROGRESS_INTERVAL_MS, throttleLatest } from './engine/throttle';
 import { CheckedMessageReader } from './lsp/checkedMessageReader';
 import { sendConsoleToLog } from './lsp/consoleToLog';
 import { toResponseError } from './lsp/errors';
@@ -122,15 +124,20 @@ connection.onRequest(ExplainTextRequest, async (params, token) => {
     ...(body.workDoneToken === undefined ? {} : { workDoneToken: body.workDoneToken }),
   };
   workDone.begin('SPEX: explaining', 0, 'preparing', true);
+  // One $/progress a mask would be thousands a second against a fast endpoint: at most ten, the last one always sent.
+  const progress = throttleLatest<ExplainProgress>(
+    ({ done, planned, cached, etaMs }) =>
+      workDone.report(
+        Math.min(99, Math.round((100 * done) / Math.max(1, planned))),
+        `${done}/≤${planned} masks, ${cached} cached, ≤${Math.ceil(etaMs / 1000)} s left`,
+      ),
+    PROGRESS_INTERVAL_MS,
+  );
   try {
     const result = await service.explain(params.text, params.options, {
       signal: controller.signal,
       onStarted: (id) => void connection.sendNotification(ExplanationChangedNotification, { id, explanation: null, ...echo }),
-      onProgress: ({ done, planned, cached, etaMs }) =>
-        workDone.report(
-          Math.min(99, Math.round((100 * done) / Math.max(1, planned))),
-          `${done}/≤${planned} masks, ${cached} cached, ≤${Math.ceil(etaMs / 1000)} s left`,
-        ),
+      onProgress: (update) => progress.push(update),
       onPartial: (id, explanation) => void connection.sendNotification(ExplanationChangedNotification, { id, explanation, ...echo }),
     });
     return { ...result, ...(body.documentUri ? { documentUri: body.documentUri } : {}), ...(body.range ? { range: body.range } : {}) };
@@ -142,6 +149,7 @@ connection.onRequest(ExplainTextRequest, async (params, token) => {
     else if (!controller.signal.aborted) connection.console.error(`spex/explain failed: ${response.message}`);
     throw response;
   } finally {
+    progress.flush();
     workDone.done();
   }
 });

@@ -40,18 +40,19 @@ export function applyMask(text: string, features: readonly Feature[], mask: Arra
   if (mask.length !== features.length) {
     throw new MaskingError(`The mask has ${mask.length} entries but there are ${features.length} features.`);
   }
-  let output = '';
+  const output = new MaskedText();
   let cursor = 0;
   let gapOpen = false;
   for (let i = 0; i < features.length; i += 1) {
     const feature = features[i] as Feature;
     const glue = text.slice(cursor, feature.start);
-    output = gapOpen ? joinAcrossGap(output, glue) : output + glue;
+    if (gapOpen) output.joinAcrossGap(glue, false);
+    else output.append(glue);
     if (mask[i] === 1) {
-      output += feature.text;
+      output.append(feature.text);
       gapOpen = false;
     } else if (masking.kind === 'placeholder') {
-      output += masking.text;
+      output.append(masking.text);
       gapOpen = false;
     } else {
       gapOpen = true;
@@ -59,23 +60,57 @@ export function applyMask(text: string, features: readonly Feature[], mask: Arra
     cursor = feature.end;
   }
   const tail = text.slice(cursor);
-  output = gapOpen ? joinAcrossGap(output, tail, true) : output + tail;
-  return output;
+  if (gapOpen) output.joinAcrossGap(tail, true);
+  else output.append(tail);
+  return output.toString();
 }
 
-function joinAcrossGap(before: string, after: string, atEnd = false): string {
-  // Scans from the join outwards: a regular expression anchored at the end of the output so far would
-  // rescan it on every gap and make masking quadratic in the prompt length.
-  const headEnd = before.length - trailingWhitespaceLength(before);
-  const restStart = leadingWhitespaceLength(after);
-  const head = before.slice(0, headEnd);
-  const trailing = before.slice(headEnd);
-  const leading = after.slice(0, restStart);
-  const rest = after.slice(restStart);
-  // Before anything is kept, the output so far is the text's own leading whitespace: it stays, and
-  // the gap's whitespace would only pad it. At the very end, `after` is the text's own trailing
-  // whitespace, which stays while the whitespace before the gap would only pad it.
-  if (head.length === 0) return before + (atEnd && rest.length === 0 ? leading : rest);
-  if (atEnd && rest.length === 0) return head + leading;
-  return head + (countLineBreaks(leading) > countLineBreaks(trailing) ? leading : trailing || leading) + rest;
+/**
+ * The masked text as it is built: the pieces up to its last non-whitespace character, and the
+ * whitespace after it kept apart, so that closing a gap never has to look back into (or copy) what
+ * was built before. Concatenating onto the whole text and scanning its end at every gap made each
+ * mask cost a copy of the text per removed feature.
+ */
+class MaskedText {
+  /** Pieces that end, together, in non-whitespace (or are empty: nothing but whitespace kept yet). */
+  private readonly head: string[] = [];
+  /** The whitespace at the very end. */
+  private trailing = '';
+
+  append(piece: string): void {
+    if (piece === '') return;
+    const trailing = trailingWhitespaceLength(piece);
+    if (trailing === piece.length) {
+      this.trailing += piece;
+      return;
+    }
+    if (this.trailing !== '') this.head.push(this.trailing);
+    this.head.push(trailing === 0 ? piece : piece.slice(0, piece.length - trailing));
+    this.trailing = trailing === 0 ? '' : piece.slice(piece.length - trailing);
+  }
+
+  /**
+   * Appends `after`, the text that followed removed features, as `applyMask` describes: the two
+   * whitespace runs meeting at the gap become the one with more line breaks; the text's own leading
+   * whitespace (nothing kept yet) and, `atEnd`, its own trailing whitespace stay as they are.
+   */
+  joinAcrossGap(after: string, atEnd: boolean): void {
+    const restStart = leadingWhitespaceLength(after);
+    const leading = after.slice(0, restStart);
+    const rest = after.slice(restStart);
+    if (this.head.length === 0) {
+      this.append(atEnd && rest.length === 0 ? leading : rest);
+      return;
+    }
+    if (atEnd && rest.length === 0) {
+      this.trailing = leading;
+      return;
+    }
+    this.trailing = countLineBreaks(leading) > countLineBreaks(this.trailing) ? leading : this.trailing || leading;
+    this.append(rest);
+  }
+
+  toString(): string {
+    return this.head.join('') + this.trailing;
+  }
 }

@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { defaultHttpTransport, type HttpTransport } from './httpTransport';
 import {
   EndpointError,
   errorForNetwork,
@@ -27,11 +28,15 @@ export interface OpenAiEndpointOptions {
    */
   readonly api?: 'completions' | 'chat';
   readonly seed?: number;
+  /** Where requests go out (default: the process's shared keep-alive transport). */
+  readonly transport?: HttpTransport;
 }
 
 /**
  * An OpenAI-compatible endpoint through the official `openai` client, with the client's own retries
- * off: the scheduler retries with backoff that honours Retry-After and adapts concurrency.
+ * off: the scheduler retries with backoff that honours Retry-After and adapts concurrency. One client
+ * per endpoint, over the keep-alive transport of httpTransport.ts; the client hands each request's
+ * signal to that transport itself.
  */
 export class OpenAiEndpoint implements ModelEndpoint {
   readonly kind = 'openai' as const;
@@ -48,7 +53,13 @@ export class OpenAiEndpoint implements ModelEndpoint {
     this.api = options.api ?? 'completions';
     this.seed = options.seed ?? 0;
     // Local servers need no key, but the client insists on one; a placeholder is not a secret.
-    this.client = new OpenAI({ baseURL: this.url, apiKey: options.apiKey ?? 'not-needed', maxRetries: 0, timeout: 24 * 3600 * 1000 });
+    this.client = new OpenAI({
+      baseURL: this.url,
+      apiKey: options.apiKey ?? 'not-needed',
+      maxRetries: 0,
+      timeout: 24 * 3600 * 1000,
+      fetch: (options.transport ?? defaultHttpTransport).fetch,
+    });
   }
 
   version(): Promise<string | undefined> {

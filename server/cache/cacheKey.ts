@@ -98,17 +98,40 @@ export class CallKeySecret {
  */
 export function callKey(parts: CallKeyParts, secret: CallKeySecret): string {
   if (!(secret instanceof CallKeySecret)) throw new TypeError("callKey: the second argument must be the cache's CallKeySecret.");
+  return secret.mac(`${KEY_ENCODING}\n${canonicalJson(keyMaterial(parts, requireString(parts.text, 'text')))}`);
+}
+
+/**
+ * `callKey` for many calls that differ only in their text (the masked prompts of one explanation):
+ * everything else is checked and encoded once, and each key costs one HMAC of the text spliced into
+ * that encoding. The keys are exactly `callKey`'s.
+ */
+export function callKeyer(parts: Omit<CallKeyParts, 'text'>, secret: CallKeySecret): (text: string) => string {
+  if (!(secret instanceof CallKeySecret)) throw new TypeError("callKeyer: the second argument must be the cache's CallKeySecret.");
+  const encoded = `${KEY_ENCODING}\n${canonicalJson(keyMaterial(parts, ''))}`;
+  // Object keys are sorted and every string is escaped, so the top-level text is the last `"text":""`
+  // (a parameter named text comes earlier, inside "parameters"; only "valueFunction" follows it).
+  const at = encoded.lastIndexOf(EMPTY_TEXT);
+  const before = encoded.slice(0, at + EMPTY_TEXT.length - 2);
+  const after = encoded.slice(at + EMPTY_TEXT.length);
+  return (text) => secret.mac(before + JSON.stringify(requireString(text, 'text')) + after);
+}
+
+const EMPTY_TEXT = '"text":""';
+
+/** What a key is the MAC of: every part, checked, under its own name, optional parts only where given. */
+function keyMaterial(parts: Omit<CallKeyParts, 'text'>, text: string): Record<string, unknown> {
   const material: Record<string, unknown> = {
     backend: requireString(parts.backend, 'backend'),
     model: requireString(parts.model, 'model'),
     parameters: canonicalParameters(parts.parameters),
-    text: requireString(parts.text, 'text'),
+    text,
     valueFunction: requireString(parts.valueFunction, 'valueFunction'),
   };
   if (parts.endpointKind !== undefined) material['endpointKind'] = requireString(parts.endpointKind, 'endpointKind');
   if (parts.modelDigest !== undefined) material['modelDigest'] = requireString(parts.modelDigest, 'modelDigest');
   if (parts.target !== undefined) material['target'] = requireString(parts.target, 'target');
-  return secret.mac(`${KEY_ENCODING}\n${canonicalJson(material)}`);
+  return material;
 }
 
 function requireString(value: unknown, name: string): string {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { statSync, writeSync } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ensureCacheDirectory } from './cacheDirectory';
 import { CacheError, describeError, errorCode } from './cacheErrors';
-import { callKey, type CallKeyParts, CallKeySecret } from './cacheKey';
+import { callKey, callKeyer, type CallKeyParts, CallKeySecret } from './cacheKey';
 import { loadOrCreateKeySecret } from './keySecretFile';
 
 export { CacheError } from './cacheErrors';
@@ -219,6 +220,11 @@ export class CallCache {
     return callKey(parts, this.secret);
   }
 
+  /** `keyOf` for calls that differ only in their text, cheaper per key (see `callKeyer`). */
+  keyerOf(parts: Omit<CallKeyParts, 'text'>): (text: string) => string {
+    return callKeyer(parts, this.secret);
+  }
+
   /**
    * Lines of the cache file that were torn or corrupted when it was opened; they were skipped (and,
    * where the file can be written, removed). Each costs at most one repeated model call. Told once
@@ -341,15 +347,18 @@ export class CallCache {
   }
 
   /**
-   * Adds a line to the next batch. Lines queued while a batch is being written go out together in
-   * the following one, so many concurrent `set` calls cost few write calls.
+   * Adds a line to the next batch. A batch is written once the current turn of the event loop is
+   * over, so the answers that arrived together go out in one write; lines queued while a batch is
+   * being written go out together in the following one. Many concurrent `set` calls cost few writes.
    */
   private enqueue(line?: string): Promise<void> {
     if (line !== undefined) this.pending.push(line);
-    this.batch ??= this.exclusive(() => {
-      this.batch = undefined;
-      return this.writePending();
-    });
+    this.batch ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      this.exclusive(() => {
+        this.batch = undefined;
+        return this.writePending();
+      }),
+    );
     return this.batch;
   }
 
@@ -397,13 +406,18 @@ export class CallCache {
     this.onWarning?.(message);
   }
 
-  /** Appends whole lines with one write, then checks that the file written to is still the cache file. */
+  /**
+   * Appends whole lines with one write, then checks that the file written to is still the cache file.
+   * Both are synchronous: a few lines into the page cache and a stat take microseconds, while each
+   * asynchronous file operation costs a trip through libuv's thread pool, about 60 µs of CPU, and a
+   * cold explanation appends a batch for nearly every model call. The rare paths stay asynchronous.
+   */
   private async append(text: string): Promise<void> {
     const filePath = this.requireFilePath();
     const data = Buffer.from(text, 'latin1');
     if (this.handle === undefined) await this.reopen();
-    await writeAll(this.requireHandle(), data);
-    const current = await statIfExists(filePath);
+    writeAllSync(this.requireHandle().fd, data);
+    const current = statIfExistsSync(filePath);
     if (current === undefined || current.ino !== this.identity?.ino || current.dev !== this.identity.dev) {
       // Another process compacted or cleared the file (or it was deleted) while this one had it open:
       // the lines went to the old file, so they are written again to the current one.
@@ -817,6 +831,16 @@ async function endsWithNewline(handle: FileHandle, size: number): Promise<boolea
   const last = Buffer.alloc(1);
   await handle.read(last, 0, 1, size - 1);
   return last[0] === 10;
+}
+
+function writeAllSync(fd: number, data: Buffer): void {
+  let offset = 0;
+  while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
+}
+
+function statIfExistsSync(filePath: string): { dev: number; ino: number; size: number } | undefined {
+  // throwIfNoEntry: false answers a missing file without the cost of an exception.
+  return statSync(filePath, { throwIfNoEntry: false });
 }
 
 async function statIfExists(filePath: string): Promise<{ dev: number; ino: number; size: number } | undefined> {

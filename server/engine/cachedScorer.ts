@@ -6,6 +6,8 @@ import type { ValueSource } from './valueSource';
 export interface CallStore {
   /** The call's key under the store's own secret (`CallCache.keyOf`). */
   keyOf(parts: CallKeyParts): string;
+  /** Keys of calls that differ only in their text, the same as `keyOf`'s but cheaper (`CallCache.keyerOf`). */
+  keyerOf?(parts: Omit<CallKeyParts, 'text'>): (text: string) => string;
   get(key: string): number | undefined;
   /** Must not reject for the disk's sake: a store that cannot write keeps the value in memory and says so itself. */
   set(key: string, value: number): Promise<void> | void;
@@ -33,14 +35,20 @@ const BOUND_MARK = 'upperBound';
  * (the noise probe's repeats).
  */
 export function cachedScorer(source: ValueSource, store: CallStore | undefined) {
+  // Every masked prompt of a run shares the source's key parts: they are encoded once, on first use.
+  let keyOfText: ((text: string) => string) | undefined;
+  const keyOf = (text: string, extra: Readonly<Record<string, CallParameterValue>>): string | undefined => {
+    if (store === undefined) return undefined;
+    if (store.keyerOf !== undefined && Object.keys(extra).length === 0) return (keyOfText ??= store.keyerOf(source.keyParts))(text);
+    return store.keyOf({ ...source.keyParts, parameters: { ...source.keyParts.parameters, ...extra }, text });
+  };
   return async (
     text: string,
     mask: Uint8Array,
     signal?: AbortSignal,
     extra: Readonly<Record<string, CallParameterValue>> = {},
   ): Promise<ScoredValue> => {
-    const parts: CallKeyParts = { ...source.keyParts, parameters: { ...source.keyParts.parameters, ...extra }, text };
-    const key = store?.keyOf(parts);
+    const key = keyOf(text, extra);
     const stored = key === undefined ? undefined : store?.get(key);
     const boundKey = (): string | undefined => store?.keyOf({ ...parts, parameters: { ...parts.parameters, [BOUND_MARK]: true } });
     if (stored !== undefined) {

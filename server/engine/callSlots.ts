@@ -40,6 +40,13 @@ export class CallSlots {
     }
   }
 
+  /** Takes a slot if one is free now, without waiting; true needs one release. */
+  tryAcquire(): boolean {
+    if (this.running >= this.currentLimit) return false;
+    this.running += 1;
+    return true;
+  }
+
   /** Takes a slot, waiting for one if all are taken; every acquire needs one release. */
   acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));

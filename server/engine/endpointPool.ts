@@ -120,8 +120,7 @@ export class EndpointPool implements ModelEndpoint {
     call: (endpoint: ModelEndpoint, signal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
   ): Promise<T> {
-    const combined = signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
-    return member.scheduler.run((attempt) => call(member.endpoint, attempt), combined);
+    return member.scheduler.run((attempt) => call(member.endpoint, attempt), signal, this.lifetime.signal);
   }
 }
 

@@ -1,5 +1,6 @@
 import { EndpointError } from '../backends/modelEndpoint';
 import { abortReason, CallSlots } from './callSlots';
+import { linkedSignal, type LinkedSignal } from './linkedSignal';
 
 export interface SchedulerOptions {
   /** Calls in flight at most (the ceiling adaptive concurrency climbs back to). */
@@ -70,52 +71,67 @@ export class CallScheduler {
     };
   }
 
-  /** Runs `task` with a slot, a per-attempt timeout and retries; `task` must honour the signal it gets. */
-  async run<T>(task: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /**
+   * Runs `task` with a slot, a per-attempt timeout and retries; `task` must honour the signal it gets.
+   * `lifetime` ends the call as `signal` does (a pool's close): the two are followed separately rather
+   * than combined up front, because a combined signal per call costs more than the rest of the
+   * scheduling, and only a wait (for a slot, or before a retry) needs one.
+   */
+  async run<T>(task: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal, lifetime?: AbortSignal): Promise<T> {
     const started = Date.now();
-    for (let attempt = 0; ; attempt += 1) {
-      signal?.throwIfAborted();
-      await this.slots.acquire(signal);
-      if (signal?.aborted) {
-        this.slots.release();
-        throw abortReason(signal);
+    const stopped = (): AbortSignal | undefined => (signal?.aborted ? signal : lifetime?.aborted ? lifetime : undefined);
+    let waits: LinkedSignal | undefined;
+    const forWaits = (): AbortSignal | undefined =>
+      lifetime === undefined ? signal : signal === undefined ? lifetime : (waits ??= linkedSignal([signal, lifetime])).signal;
+    try {
+      for (let attempt = 0; ; attempt += 1) {
+        stopped()?.throwIfAborted();
+        if (!this.slots.tryAcquire()) await this.slots.acquire(forWaits());
+        const stop = stopped();
+        if (stop) {
+          this.slots.release();
+          throw abortReason(stop);
+        }
+        const attemptSignal = linkedSignal([signal, lifetime], this.options.timeoutMs);
+        let failure: EndpointError;
+        try {
+          this.calls += 1;
+          const result = await task(attemptSignal.signal);
+          this.succeeded();
+          return result;
+        } catch (error) {
+          const cancelled = stopped();
+          if (cancelled) throw cancelled.reason instanceof Error ? cancelled.reason : error;
+          if (attemptSignal.timedOut) failure = new EndpointError(`A model call timed out after ${this.options.timeoutMs} ms.`, true);
+          else if (error instanceof EndpointError) failure = error;
+          else throw error;
+        } finally {
+          attemptSignal.dispose();
+          this.slots.release();
+        }
+        const restarting = failure.unreachable && this.answered;
+        if (!(failure.retryable || restarting) || attempt >= this.options.maxRetries) {
+          if (attempt === 0 && !restarting) throw failure;
+          const seconds = ((Date.now() - started) / 1000).toFixed(1);
+          // Help on starting a server fits only an endpoint that never answered.
+          throw new EndpointError(
+            `${failure.message.replace(/\.$/u, '')}${restarting ? ' after it had answered earlier in this run' : ''}; gave up after ${attempt + 1} attempt${attempt === 0 ? '' : 's'} in ${seconds} s.`,
+            false,
+            failure.status,
+            undefined,
+            failure.unreachable && !restarting,
+          );
+        }
+        if (failure.status === 429) {
+          this.rateLimited += 1;
+          this.slots.limit = Math.max(1, Math.floor(this.slots.limit / 2));
+        }
+        this.retries += 1;
+        const backoff = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** attempt) * (0.5 + this.options.random() / 2);
+        await this.options.sleep(Math.max(failure.retryAfterMs ?? 0, backoff), forWaits());
       }
-      const timeout = AbortSignal.timeout(this.options.timeoutMs);
-      const attemptSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
-      let failure: EndpointError;
-      try {
-        this.calls += 1;
-        const result = await task(attemptSignal);
-        this.succeeded();
-        return result;
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : error;
-        if (timeout.aborted) failure = new EndpointError(`A model call timed out after ${this.options.timeoutMs} ms.`, true);
-        else if (error instanceof EndpointError) failure = error;
-        else throw error;
-      } finally {
-        this.slots.release();
-      }
-      const restarting = failure.unreachable && this.answered;
-      if (!(failure.retryable || restarting) || attempt >= this.options.maxRetries) {
-        if (attempt === 0 && !restarting) throw failure;
-        const seconds = ((Date.now() - started) / 1000).toFixed(1);
-        // Help on starting a server fits only an endpoint that never answered.
-        throw new EndpointError(
-          `${failure.message.replace(/\.$/u, '')}${restarting ? ' after it had answered earlier in this run' : ''}; gave up after ${attempt + 1} attempt${attempt === 0 ? '' : 's'} in ${seconds} s.`,
-          false,
-          failure.status,
-          undefined,
-          failure.unreachable && !restarting,
-        );
-      }
-      if (failure.status === 429) {
-        this.rateLimited += 1;
-        this.slots.limit = Math.max(1, Math.floor(this.slots.limit / 2));
-      }
-      this.retries += 1;
-      const backoff = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** attempt) * (0.5 + this.options.random() / 2);
-      await this.options.sleep(Math.max(failure.retryAfterMs ?? 0, backoff), signal);
+    } finally {
+      waits?.dispose();
     }
   }
 

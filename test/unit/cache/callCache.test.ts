@@ -264,6 +264,33 @@ describe('CallCache', () => {
     assert.equal(reopened.damagedLines, 0);
   });
 
+  it('survives a writer killed mid-stream while it appends batches of many answers at once', async () => {
+    const directory = await tempDirectory();
+    const file = cacheFile(directory);
+    // 64 answers stored at once go out in one write (the answers one turn of the event loop brought).
+    const { child, exited, stderr } = writer(directory, 'batched', 'forever', 64);
+    await waitFor(
+      'the writer to store about a thousand lines',
+      async () => ((await fileSize(file)) > 100_000 ? true : undefined),
+      10_000,
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)} Writer stderr: ${stderr()}`);
+    });
+    child.kill('SIGKILL');
+    await exited;
+
+    const raw = await fs.readFile(file, 'latin1');
+    const lastNewline = raw.lastIndexOf('\n');
+    const completeEntries = raw.slice(0, lastNewline + 1).split('\n').length - 2;
+    const cache = await open(directory);
+    assert.equal(cache.damagedLines, raw.length - lastNewline - 1 > 0 ? 1 : 0);
+    assert.equal(cache.stats().entries, completeEntries);
+    // Batches are written in order, whole lines only: what survives is every answer up to the first one lost.
+    for (let i = 0; i < completeEntries; i++) assert.equal(cache.get(fixtureKey(cache, 'batched', i)), i, `entry ${i}`);
+    assert.equal(cache.get(fixtureKey(cache, 'batched', completeEntries)), undefined);
+    await cache.close();
+  });
+
   it('keeps every entry when two processes create the cache and append at once', async () => {
     const directory = await tempDirectory();
     const count = 3000;

@@ -50,7 +50,7 @@ export function cachedScorer(source: ValueSource, store: CallStore | undefined) 
   ): Promise<ScoredValue> => {
     const key = keyOf(text, extra);
     const stored = key === undefined ? undefined : store?.get(key);
-    const boundKey = (): string | undefined => store?.keyOf({ ...parts, parameters: { ...parts.parameters, [BOUND_MARK]: true } });
+    const boundKey = (): string | undefined => keyOf(text, { ...extra, [BOUND_MARK]: true });
     if (stored !== undefined) {
       const mark = boundKey();
       return { value: stored, cached: true, modelMs: 0, bounded: mark !== undefined && store?.get(mark) === 1 };

@@ -255,8 +255,14 @@ async function agreement(
     equal,
     largestDifference,
     valuesR2: rSquared(exactValues, walkValues),
-    censoredR2: rSquared(truth, fresh.map((mask) => censored.evaluate(mask))),
-    uncensoredR2: rSquared(truth, fresh.map((mask) => asValues.evaluate(mask))),
+    censoredR2: rSquared(
+      truth,
+      fresh.map((mask) => censored.evaluate(mask)),
+    ),
+    uncensoredR2: rSquared(
+      truth,
+      fresh.map((mask) => asValues.evaluate(mask)),
+    ),
   };
 }
 

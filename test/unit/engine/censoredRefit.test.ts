@@ -19,8 +19,8 @@ function truth(mask: Uint8Array): number {
   return value + 3 * (mask[1] as number) * (mask[2] as number) - 2 * (mask[4] as number) * (mask[9] as number);
 }
 
-/** About a fifth of the masks get an upper bound 0.5–3.5 above the truth, marked as such (or not). */
-function boundedSource(marked: boolean): ValueSource {
+/** About a fifth of the masks get an upper bound 0.5–3.5 above the truth (or `slack` above it), marked as such (or not). */
+function boundedSource(marked: boolean, slack?: number): ValueSource {
   return {
     model: 'test bounded',
     valueFunction: { name: 'planted', reason: 'a planted function with some values only bounded' },
@@ -33,7 +33,7 @@ function boundedSource(marked: boolean): ValueSource {
       for (let i = 0; i < N; i += 1) hash = (hash * 31 + (mask[i] as number) * (i + 1)) % 1009;
       const exact = truth(mask);
       if (hash % 5 !== 0) return Promise.resolve(exact);
-      const bound = exact + 0.5 + (hash % 7) / 2;
+      const bound = exact + (slack ?? 0.5 + (hash % 7) / 2);
       return Promise.resolve(marked ? { value: bound, bounded: true } : bound);
     },
     close: () => Promise.resolve(),
@@ -77,10 +77,30 @@ describe('bounded values are fitted as censored', () => {
     const naive = await explainText({ ...request, source: boundedSource(false) });
     assert.ok((censored.calls.bounded ?? 0) > 60, `${censored.calls.bounded} bounded masks`);
     assert.equal(naive.calls.bounded, 0);
-    assert.match(censored.algorithm.reason, /bounded values as censored/u);
+    assert.match(censored.algorithm.reason, /bounded values treated as censored/u);
     const withCensoring = r2AgainstTruth(censored);
     const without = r2AgainstTruth(naive);
     assert.ok(withCensoring > without + 0.02, `R² ${withCensoring.toFixed(4)} censored, ${without.toFixed(4)} naive`);
     assert.ok(withCensoring >= 0.97, `R² ${withCensoring.toFixed(4)} censored`);
+  });
+
+  it('keeps bounds that lie close to the exact values, and the exact transform where every mask was scored', async () => {
+    const exactRequest = { ...request, text: 'a b c d e f g h', algorithm: 'exact' as const, budget: 256 };
+    const eight = (mask: Uint8Array): number => truth(Uint8Array.from({ length: N }, (_, i) => (i < 8 ? (mask[i] as number) : 1)));
+    const tight: ValueSource = {
+      ...boundedSource(true, 0.01),
+      score: (_text: string, mask: Uint8Array) =>
+        Promise.resolve(mask[0] === 0 && mask[5] === 0 ? { value: eight(mask) + 0.01, bounded: true } : eight(mask)),
+    };
+    const explanation = await explainText({ ...exactRequest, source: tight });
+    assert.equal(explanation.calls.bounded, 64);
+    assert.equal(explanation.algorithm.name, 'exact');
+    assert.match(explanation.algorithm.reason, /64 bounded values treated as censored \(0 lowered/u);
+    // The exact transform of the values as scored: every bound kept, so each is reproduced.
+    const surrogate = new CompiledFourier(new Map(explanation.fourier.map((term) => [keyOfSorted(term.features), term.value])));
+    const mask = Uint8Array.from([0, 1, 1, 0, 1, 0, 1, 1]);
+    assert.ok(Math.abs(surrogate.evaluate(mask) - (eight(mask) + 0.01)) < 1e-9);
+    // Not called exact: some of its values were only bounds.
+    assert.notEqual(explanation.verdict?.level, 'exact');
   });
 });

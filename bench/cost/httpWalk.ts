@@ -52,10 +52,15 @@ interface AgreementRow {
   readonly valuesR2: number;
 }
 
-export async function httpWalkBenchmark(options: { readonly quick: boolean; readonly log: (line: string) => void }): Promise<string> {
+export async function httpWalkBenchmark(options: {
+  readonly quick: boolean;
+  readonly log: (line: string) => void;
+  /** The workloads to run (default all): a run of one while working on it. */
+  readonly workloads?: readonly CostWorkload[];
+}): Promise<string> {
   const methodRows: MethodRow[] = [];
   const agreementRows: AgreementRow[] = [];
-  for (const workload of COST_WORKLOADS) {
+  for (const workload of options.workloads ?? COST_WORKLOADS) {
     const budget = options.quick ? 100 : workload.budget;
     const server = await startRealModelOllama({ parallel: CONCURRENCY, threads: 1 });
     try {

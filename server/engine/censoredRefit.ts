@@ -11,6 +11,9 @@ export interface CensoredSamples {
   readonly bounded: Uint8Array;
 }
 
+/** How far below a bound, in the exact values' fit's held-out errors, a prediction must lie to replace it. */
+const MARGIN_IN_ERRORS = 3;
+
 /** Fewer exact values than this cannot say where the bounded ones lie. */
 const MIN_EXACT_VALUES = 16;
 
@@ -53,7 +56,9 @@ export async function refitCensored(
   // long) is better data than a prediction.
   const heldOutR2 = fromExact.diagnostics.heldOutR2;
   if (heldOutR2 === null || !Number.isFinite(heldOutR2)) return undefined;
-  const margin = Math.sqrt(Math.max(0, 1 - heldOutR2) * variance(exactRows.map((row) => samples.values[row] as number)));
+  // Bounded masks lie where the answer was least likely, away from most exact ones, so the fit errs
+  // more there than on the masks it held out: three times that error.
+  const margin = MARGIN_IN_ERRORS * Math.sqrt(Math.max(0, 1 - heldOutR2) * variance(exactRows.map((row) => samples.values[row] as number)));
   const values = Float64Array.from(samples.values);
   let lowered = 0;
   for (const row of boundedRows) {

@@ -67,6 +67,34 @@ export function describeSurrogate(surrogate: NonNullable<Sampling['surrogate']>)
     .join(', ');
 }
 
+/**
+ * Tokens a backend that runs the model in process (the llama backend) evaluated for an explanation's
+ * prompts, scored masks and noise probes alike: `evaluated` with prefix reuse, `whole` had every
+ * prompt been evaluated from its start, and `ideal` had every token a prompt shares with the one
+ * evaluated before it on the same worker been reused (the prompt's last token is always evaluated).
+ */
+export interface TokenCounts {
+  readonly prompts: number;
+  readonly evaluated: number;
+  readonly whole: number;
+  readonly ideal: number;
+}
+
+/**
+ * Token counts in words, e.g. "31.2 tokens evaluated per prompt over 503 prompts (18% of 171.4 whole,
+ * 1.04× the ideal 30.0)": one wording for the report and the command line.
+ */
+export function describeTokens(tokens: TokenCounts): string {
+  if (tokens.prompts === 0) return 'no prompts evaluated';
+  const per = (count: number): string => (count / tokens.prompts).toFixed(1);
+  const share = tokens.whole > 0 ? Math.round((100 * tokens.evaluated) / tokens.whole) : 100;
+  const ratio = tokens.ideal > 0 ? `${(tokens.evaluated / tokens.ideal).toFixed(2)}×` : '–';
+  return (
+    `${per(tokens.evaluated)} tokens evaluated per prompt over ${tokens.prompts} prompt${tokens.prompts === 1 ? '' : 's'} ` +
+    `(${share}% of ${per(tokens.whole)} whole, ${ratio} the ideal ${per(tokens.ideal)})`
+  );
+}
+
 export interface Explanation {
   readonly version: typeof EXPLANATION_SCHEMA_VERSION;
   /** The explained text; every feature offset points into it. */
@@ -122,9 +150,16 @@ export interface Explanation {
   /**
    * `model`: masked prompts scored by the model; `cached`: answered from the cache; `masks`: distinct
    * masks; `setup`: calls made before any mask (model list, digest, the answer's generation, probes),
-   * absent from explanations written before it was counted.
+   * absent from explanations written before it was counted; `tokens`: what the model evaluated, where
+   * the backend counts it (the llama backend), absent elsewhere.
    */
-  readonly calls: { readonly model: number; readonly cached: number; readonly masks: number; readonly setup?: number };
+  readonly calls: {
+    readonly model: number;
+    readonly cached: number;
+    readonly masks: number;
+    readonly setup?: number;
+    readonly tokens?: TokenCounts;
+  };
   readonly timing: { readonly totalMs: number; readonly modelMs: number; readonly recoveryMs: number };
   /** True when the run was cancelled and this is what it had so far. */
   readonly partial: boolean;

@@ -1,4 +1,4 @@
-import type { Explanation, Interaction, SamplingRound } from '../../protocol/explanation';
+import type { Explanation, Interaction, SamplingRound, TokenCounts } from '../../protocol/explanation';
 import { EXPLANATION_SCHEMA_VERSION } from '../../protocol/explanation';
 import { isNegligible } from '../../protocol/effects';
 import { hasFindings, verdictOf } from '../../protocol/verdict';
@@ -123,6 +123,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   let modelMs = 0;
 
   const score = cachedScorer(request.source, request.cache);
+  const tokensBefore = request.source.tokenCounts?.();
   const scoreText = async (text: string, mask: Uint8Array, extra: Record<string, number> = {}): Promise<number> => {
     const result = await score(text, mask, request.signal, extra);
     if (result.cached) cachedCalls += 1;
@@ -208,7 +209,13 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
         ...(recovered.diagnostics.surrogate ? { surrogate: recovered.diagnostics.surrogate } : {}),
       },
       noiseFloor,
-      calls: { model: modelCalls, cached: cachedCalls, masks: scored.size, setup: request.source.setupCalls },
+      calls: {
+        model: modelCalls,
+        cached: cachedCalls,
+        masks: scored.size,
+        setup: request.source.setupCalls,
+        ...tokensSince(tokensBefore, request.source.tokenCounts?.()),
+      },
       timing: { totalMs: Date.now() - started, modelMs, recoveryMs: recovered.diagnostics.computeMs + (Date.now() - indexStarted) },
       partial,
     };
@@ -386,5 +393,18 @@ export async function previewCost(
     plannedMasks,
     plannedCalls: plannedMasks * request.source.callsPerMask,
     estimatedMs: Math.round((plannedMasks * perMaskMs) / Math.max(1, request.concurrency)),
+  };
+}
+
+/** The tokens a source evaluated between two of its counts (the set-up's are not the explanation's). */
+function tokensSince(before: TokenCounts | undefined, after: TokenCounts | undefined): { tokens?: TokenCounts } {
+  if (!before || !after) return {};
+  return {
+    tokens: {
+      prompts: after.prompts - before.prompts,
+      evaluated: after.evaluated - before.evaluated,
+      whole: after.whole - before.whole,
+      ideal: after.ideal - before.ideal,
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { describeSurrogate, type Explanation } from '../../protocol/explanation';
+import { describeSurrogate, describeTokens, type Explanation } from '../../protocol/explanation';
 import { hasFindings, verdictOf } from '../../protocol/verdict';
 import { describeSampling } from './sampling';
 import { kindOf, shortText } from './spanText';
@@ -25,6 +25,7 @@ export function formatMarkdown(explanation: Explanation): string {
   lines.push(
     `- Calls: ${explanation.calls.model} model, ${explanation.calls.cached} cached, ${explanation.calls.masks} masks${setupCalls(explanation)}; ${Math.round(explanation.timing.totalMs)} ms`,
   );
+  if (explanation.calls.tokens) lines.push(`- Tokens: ${describeTokens(explanation.calls.tokens)}`);
   if (explanation.sampling) lines.push(`- Sampling: ${escapeMarkdown(describeSampling(explanation.sampling))}`);
   if (explanation.sampling?.surrogate) lines.push(`- Surrogate: ${describeSurrogate(explanation.sampling.surrogate)}`);
   if (explanation.noiseFloor !== null) {

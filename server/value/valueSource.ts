@@ -2,7 +2,7 @@
  * The contract between the engine and every backend. It lives below both, so that backends never
  * import the engine: the engine builds sources from backends, and backends only implement this.
  */
-import type { Choice } from '../../protocol/explanation';
+import type { Choice, TokenCounts } from '../../protocol/explanation';
 import type { CallKeyParts } from '../cache/cacheKey';
 
 /**
@@ -34,5 +34,7 @@ export interface ValueSource {
   score(text: string, mask: Uint8Array, signal?: AbortSignal): Promise<number>;
   /** A line on what the scoring cost so far, where the backend measures it (the llama backend's prefix reuse). */
   usage?(): string;
+  /** Tokens evaluated so far, where the backend counts them (the llama backend). */
+  tokenCounts?(): TokenCounts;
   close(): Promise<void>;
 }

@@ -6,10 +6,12 @@
  */
 import { availableParallelism } from 'node:os';
 import type { LlamaModel, Token } from 'node-llama-cpp';
+import { describeTokens, type TokenCounts } from '../../../protocol/explanation';
 import type { ValueSource } from '../../value/valueSource';
 import { ValueSetupError } from '../../value/chooseValueFunction';
 import type { ValueFunctionChoice } from '../../value/valueFunction';
 import { promptFormatFor, type PromptFormat } from './chatTemplate';
+import { blockRuleKey, DEFAULT_BLOCK_RULE, type BlockRule } from './blockPartition';
 import { LlamaBackendError } from './loader';
 import { resolveModelFile, type ModelFile } from './modelFile';
 import { setModelIdleTimeout, withModel, type LoadedModel } from './modelRegistry';
@@ -34,6 +36,8 @@ export interface LlamaSourceOptions {
   readonly idleTimeoutMs?: number;
   /** Keep shared prefixes in the KV cache (default true; benchmarks turn it off to compare). */
   readonly prefixReuse?: boolean;
+  /** Where evaluation blocks end (default DEFAULT_BLOCK_RULE; benchmarks compare others). */
+  readonly blockRule?: BlockRule;
   /** The Ollama model store to resolve names in (default $OLLAMA_MODELS or ~/.ollama/models). */
   readonly ollamaStore?: string;
   readonly signal?: AbortSignal;
@@ -56,8 +60,9 @@ export interface LlamaValueSource extends ValueSource {
   readonly loadMs: number;
   /** Per-answer-token log-probabilities under `text` (what `score` sums). */
   tokenLogprobs(text: string, signal?: AbortSignal): Promise<Float64Array>;
-  /** Tokens evaluated so far, with and without prefix reuse. */
+  /** Tokens evaluated so far, with and without prefix reuse, and the ideal. */
   stats(): EvaluationStats;
+  tokenCounts(): TokenCounts;
 }
 
 /**
@@ -84,7 +89,12 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
     throw new ValueSetupError('--value label needs the label to score, e.g. --target "Yes".');
   if (options.idleTimeoutMs !== undefined) setModelIdleTimeout(options.idleTimeoutMs);
   const file = await resolveModelFile(options.model, options.ollamaStore);
-  const settings = { ...poolSettingsFor(options.concurrency, options.threads), prefixReuse: options.prefixReuse ?? true };
+  const blockRule = options.blockRule ?? DEFAULT_BLOCK_RULE;
+  const settings: PoolSettings = {
+    ...poolSettingsFor(options.concurrency, options.threads),
+    prefixReuse: options.prefixReuse ?? true,
+    blockRule,
+  };
   const formats = new WeakMap<LlamaModel, PromptFormat>();
   const formatOf = (loaded: LoadedModel): PromptFormat => {
     let format = formats.get(loaded.model);
@@ -139,6 +149,12 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
       loaded.pool.configure(settings);
       return loaded.pool.answerLogprobs(formatOf(loaded).tokens(text), setup.answer, stats, signal);
     });
+  const tokenCounts = (): TokenCounts => ({
+    prompts: stats.calls,
+    evaluated: stats.evaluatedTokens,
+    whole: stats.noReuseTokens,
+    ideal: stats.idealTokens,
+  });
   const isLabel = options.value === 'label';
   const name = isLabel ? 'label' : 'logprob';
   const perToken = setup.tokens
@@ -165,7 +181,8 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
       model: file.name,
       modelDigest: file.digest,
       valueFunction: name,
-      parameters: { method: 'exact', answer: setup.answer.join(','), template: setup.format.digest },
+      // Batch shapes move the last bits of a value, so values decoded in other blocks are other values.
+      parameters: { method: 'exact', answer: setup.answer.join(','), template: setup.format.digest, blocks: blockRuleKey(blockRule) },
       target: setup.answerText,
     },
     preferredConcurrency: QUEUE_DEPTH,
@@ -176,10 +193,8 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
     loadMs: setup.loadMs,
     tokenLogprobs,
     stats: () => ({ ...stats }),
-    usage: () =>
-      stats.calls === 0
-        ? 'no prompts evaluated'
-        : `prefix reuse evaluated ${stats.evaluatedTokens} of ${stats.noReuseTokens} tokens (${((100 * stats.evaluatedTokens) / stats.noReuseTokens).toFixed(1)}%) over ${stats.calls} prompts`,
+    tokenCounts,
+    usage: () => describeTokens(tokenCounts()),
     async score(text, _mask, signal) {
       const values = await tokenLogprobs(text, signal);
       let total = 0;

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { describeBlockRule, DEFAULT_BLOCK_RULE } from '../server/backends/llama/blockPartition';
+import { runBenchChild } from './childProcess';
 import type { LlamaReport } from './llamaChild';
 import { markdownTable } from './recovery';
 
@@ -11,9 +12,18 @@ import { markdownTable } from './recovery';
  * (bench/llamaChild.ts) so that the peak RSS is the backend's own.
  */
 export async function llamaBenchmark(options: { readonly log: (line: string) => void }): Promise<string> {
-  const report = await runChild(options.log);
+  const report = await runBenchChild<LlamaReport>(path.join(__dirname, 'llamaChild.ts'), [], '[llama]', options.log);
   const scoring = markdownTable(
-    ['workload', 'prompt tokens (mean)', 'workers', 'prefix reuse', 'calls/s', 'tokens evaluated per call', 'share of no-reuse tokens'],
+    [
+      'workload',
+      'prompt tokens (mean)',
+      'workers',
+      'prefix reuse',
+      'calls/s',
+      'tokens evaluated per call',
+      'share of no-reuse tokens',
+      'ideal per call',
+    ],
     report.scoring.map((row) => {
       const without = report.scoring.find((other) => other.workload === row.workload && other.workers === row.workers && !other.reuse);
       return [
@@ -24,12 +34,13 @@ export async function llamaBenchmark(options: { readonly log: (line: string) => 
         row.callsPerSecond.toFixed(0),
         row.tokensPerCall.toFixed(1),
         without ? `${((100 * row.tokensPerCall) / without.tokensPerCall).toFixed(0)} %` : '',
+        row.idealTokensPerCall.toFixed(1),
       ];
     }),
-    'lrrlrrr',
+    'lrrlrrrr',
   );
   const explanations = markdownTable(
-    ['explanation', 'budget', 'masks scored', 'time', 'calls/s', 'tokens evaluated vs. no reuse', 'held-out R²'],
+    ['explanation', 'budget', 'masks scored', 'time', 'calls/s', 'tokens evaluated vs. no reuse', 'vs. the ideal', 'held-out R²'],
     report.explanations.map((row) => [
       `n = ${row.workload}`,
       String(row.budget),
@@ -37,6 +48,7 @@ export async function llamaBenchmark(options: { readonly log: (line: string) => 
       `${row.seconds.toFixed(1)} s`,
       row.callsPerSecond.toFixed(0),
       `${(100 * row.reuseShare).toFixed(0)} %`,
+      `${row.idealRatio.toFixed(2)}×`,
       row.heldOutR2 === null ? 'exact' : row.heldOutR2.toFixed(3),
     ]),
     1,
@@ -55,7 +67,9 @@ export async function llamaBenchmark(options: { readonly log: (line: string) => 
     `The tiny model (260K parameters, 512-token vocabulary) on the CPU, one llama.cpp thread per worker; ${report.scoring[0]?.calls ?? 0} random masks ` +
       `(each span kept with probability ½) per row, scored three times (the median rate is shown), answer of ${report.answerTokens} tokens generated at temperature 0. ` +
       'Without reuse every call evaluates its whole prompt and answer; with reuse, masks are taken in prefix order and only what follows ' +
-      'the shared prefix, in whole 16-token blocks, is evaluated. The values are the same either way (the llama tests check it).',
+      `the last block start at or before the shared prefix's end is evaluated (blocks ${describeBlockRule(DEFAULT_BLOCK_RULE)}). ` +
+      'The ideal reuses every token a prompt shares with the one the same worker evaluated before it. ' +
+      'The values are the same either way (the llama tests check it).',
     '',
     scoring,
     'Whole explanations (`explainText`, ProxySPEX at the default budget, concurrency 4):',
@@ -63,24 +77,4 @@ export async function llamaBenchmark(options: { readonly log: (line: string) => 
     explanations,
     memory,
   ].join('\n');
-}
-
-function runChild(log: (line: string) => void): Promise<LlamaReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'llamaChild.ts')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      for (const line of chunk.split('\n').filter((part) => part.startsWith('[llama]'))) log(line);
-    });
-    child.on('close', (code) => {
-      const last = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !last.startsWith('{')) reject(new Error(`The llama benchmark failed (exit ${code}):\n${stderr}`));
-      else resolve(JSON.parse(last) as LlamaReport);
-    });
-  });
 }

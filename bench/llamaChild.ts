@@ -27,6 +27,8 @@ export interface ScoringRow {
   readonly calls: number;
   readonly callsPerSecond: number;
   readonly tokensPerCall: number;
+  /** What reusing every shared token would evaluate per call, in the same order. */
+  readonly idealTokensPerCall: number;
 }
 
 export interface ExplainRow {
@@ -37,6 +39,8 @@ export interface ExplainRow {
   readonly seconds: number;
   readonly callsPerSecond: number;
   readonly reuseShare: number;
+  /** Tokens evaluated against the ideal reuse's. */
+  readonly idealRatio: number;
   readonly heldOutR2: number | null;
 }
 
@@ -105,6 +109,7 @@ async function scoringRow(workload: string, text: string, granularity: Granulari
     calls: texts.length,
     callsPerSecond: rates[Math.floor(RUNS / 2)] as number,
     tokensPerCall: (after.evaluatedTokens - before.evaluatedTokens) / calls,
+    idealTokensPerCall: (after.idealTokens - before.idealTokens) / calls,
   };
 }
 
@@ -149,6 +154,7 @@ async function explainRow(workload: string, text: string, granularity: Granulari
     seconds,
     callsPerSecond: explanation.calls.model / seconds,
     reuseShare: stats.evaluatedTokens / stats.noReuseTokens,
+    idealRatio: stats.evaluatedTokens / stats.idealTokens,
     heldOutR2: explanation.faithfulness.r2,
   };
 }

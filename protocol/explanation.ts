@@ -68,6 +68,34 @@ export function describeSurrogate(surrogate: NonNullable<Sampling['surrogate']>)
     .join(', ');
 }
 
+/**
+ * Tokens a backend that runs the model in process (the llama backend) evaluated for an explanation's
+ * prompts, scored masks and noise probes alike: `evaluated` with prefix reuse, `whole` had every
+ * prompt been evaluated from its start, and `ideal` had every token a prompt shares with the one
+ * evaluated before it on the same worker been reused (the prompt's last token is always evaluated).
+ */
+export interface TokenCounts {
+  readonly prompts: number;
+  readonly evaluated: number;
+  readonly whole: number;
+  readonly ideal: number;
+}
+
+/**
+ * Token counts in words, e.g. "31.2 tokens evaluated per prompt over 503 prompts (18% of 171.4 whole,
+ * 1.04× the ideal 30.0)": one wording for the report and the command line.
+ */
+export function describeTokens(tokens: TokenCounts): string {
+  if (tokens.prompts === 0) return 'no prompts evaluated';
+  const per = (count: number): string => (count / tokens.prompts).toFixed(1);
+  const share = tokens.whole > 0 ? Math.round((100 * tokens.evaluated) / tokens.whole) : 100;
+  const ratio = tokens.ideal > 0 ? `${(tokens.evaluated / tokens.ideal).toFixed(2)}×` : '–';
+  return (
+    `${per(tokens.evaluated)} tokens evaluated per prompt over ${tokens.prompts} prompt${tokens.prompts === 1 ? '' : 's'} ` +
+    `(${share}% of ${per(tokens.whole)} whole, ${ratio} the ideal ${per(tokens.ideal)})`
+  );
+}
+
 export interface Explanation {
   readonly version: typeof EXPLANATION_SCHEMA_VERSION;
   /** The explained text; every feature offset points into it. */
@@ -126,7 +154,8 @@ export interface Explanation {
    * absent from explanations written before it was counted; `bounded`: masks whose value is only an
    * upper bound of the exact one (an answer token outside the alternatives the endpoint listed);
    * `requests`: model requests the scoring made, where the backend counts them (a greedy walk makes
-   * one per mask plus one per divergence from the answer).
+   * one per mask plus one per divergence from the answer); `tokens`: what the model evaluated, where
+   * the backend counts it (the llama backend), absent elsewhere.
    */
   readonly calls: {
     readonly model: number;
@@ -135,6 +164,7 @@ export interface Explanation {
     readonly setup?: number;
     readonly bounded?: number;
     readonly requests?: number;
+    readonly tokens?: TokenCounts;
   };
   readonly timing: { readonly totalMs: number; readonly modelMs: number; readonly recoveryMs: number };
   /**

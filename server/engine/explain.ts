@@ -1,4 +1,4 @@
-import type { Explanation, Interaction, SamplingRound } from '../../protocol/explanation';
+import type { Explanation, Interaction, SamplingRound, TokenCounts } from '../../protocol/explanation';
 import { EXPLANATION_SCHEMA_VERSION } from '../../protocol/explanation';
 import { isNegligible } from '../../protocol/effects';
 import { hasFindings, verdictOf } from '../../protocol/verdict';
@@ -142,6 +142,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   const signal = request.signal ? AbortSignal.any([request.signal, failFast.signal]) : failFast.signal;
 
   const score = cachedScorer(request.source, request.cache);
+  const tokensBefore = request.source.tokenCounts?.();
   const scoreText = async (text: string, mask: Uint8Array, extra: Record<string, number> = {}): Promise<number> => {
     const result = await score(text, mask, signal, extra);
     if (result.cached) cachedCalls += 1;
@@ -235,6 +236,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
         setup: request.source.setupCalls,
         bounded: boundedKeys.size,
         ...(requestsBefore === undefined ? {} : { requests: (request.source.scoringRequests?.() ?? requestsBefore) - requestsBefore }),
+        ...tokensSince(tokensBefore, request.source.tokenCounts?.()),
       },
       timing: { totalMs: Date.now() - started, modelMs, recoveryMs: recovered.diagnostics.computeMs + (Date.now() - indexStarted) },
       ...(request.source.device ? { device: request.source.device() } : {}),
@@ -487,5 +489,18 @@ export async function previewCost(
     plannedCalls: Math.round(plannedMasks * callsPerMask),
     estimatedMs: Math.round(plannedMasks * msPerMask),
     sample: { masks: sampleMasks.length, cached, requestsPerMask, tokensPerMask, bounded },
+  };
+}
+
+/** The tokens a source evaluated between two of its counts (the set-up's are not the explanation's). */
+function tokensSince(before: TokenCounts | undefined, after: TokenCounts | undefined): { tokens?: TokenCounts } {
+  if (!before || !after) return {};
+  return {
+    tokens: {
+      prompts: after.prompts - before.prompts,
+      evaluated: after.evaluated - before.evaluated,
+      whole: after.whole - before.whole,
+      ideal: after.ideal - before.ideal,
+    },
   };
 }

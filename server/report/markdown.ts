@@ -1,5 +1,5 @@
 import { describeDevice } from '../../protocol/device';
-import { describeSurrogate, type Explanation } from '../../protocol/explanation';
+import { describeSurrogate, describeTokens, type Explanation } from '../../protocol/explanation';
 import { hasFindings, verdictOf } from '../../protocol/verdict';
 import { describeSampling } from './sampling';
 import { kindOf, shortText } from './spanText';
@@ -29,6 +29,7 @@ export function formatMarkdown(explanation: Explanation): string {
   );
   const cost = describeRequests(explanation);
   if (cost) lines.push(`- ${cost}`);
+  if (explanation.calls.tokens) lines.push(`- Tokens: ${describeTokens(explanation.calls.tokens)}`);
   if (explanation.sampling) lines.push(`- Sampling: ${escapeMarkdown(describeSampling(explanation.sampling))}`);
   if (explanation.sampling?.surrogate) lines.push(`- Surrogate: ${describeSurrogate(explanation.sampling.surrogate)}`);
   if (explanation.noiseFloor !== null) {

@@ -3,7 +3,7 @@
  * import the engine: the engine builds sources from backends, and backends only implement this.
  */
 import type { ComputeDevice } from '../../protocol/device';
-import type { Choice } from '../../protocol/explanation';
+import type { Choice, TokenCounts } from '../../protocol/explanation';
 import type { CallKeyParts } from '../cache/cacheKey';
 import type { Scored } from './valueFunction';
 
@@ -45,5 +45,7 @@ export interface ValueSource {
   usage?(): string;
   /** Where an in-process backend runs the model (the llama backend's device, layers and memory). */
   device?(): ComputeDevice;
+  /** Tokens evaluated so far, where the backend counts them (the llama backend). */
+  tokenCounts?(): TokenCounts;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { Explanation } from '../../protocol/explanation';
+import { describeTokens, type Explanation } from '../../protocol/explanation';
 import { repoPath } from '../helpers/paths';
 import { CLI_PATH, runCli, type CliResult } from '../helpers/runCli';
 import { STORY, TINY_MODEL_PATH, tinyModelSkip } from './tinyModel';
@@ -34,7 +34,12 @@ describe('spex explain --backend llama', { skip: tinyModelSkip() }, () => {
     assert.ok(explanation.target && explanation.target.length > 0);
     assert.equal(explanation.features.length, 10);
     assert.equal(explanation.noiseFloor, 0, 'temperature 0 and exact scoring: repeated scores agree');
-    assert.match(result.stderr, /prefix reuse evaluated \d+ of \d+ tokens/u);
+    // Every prompt the model scored is counted, with reuse below evaluating each whole and at or above the ideal.
+    const tokens = explanation.calls.tokens;
+    assert.ok(tokens, 'the llama backend counts the tokens it evaluates');
+    assert.equal(tokens.prompts, explanation.calls.model);
+    assert.ok(tokens.ideal <= tokens.evaluated && tokens.evaluated < tokens.whole, JSON.stringify(tokens));
+    assert.ok(result.stderr.includes(`spex: ${describeTokens(tokens)}\n`), result.stderr);
   });
 
   it('refuses --endpoint, which does not apply to an in-process model', async () => {

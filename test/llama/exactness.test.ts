@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import type { LlamaModel, Token } from 'node-llama-cpp';
+import type { ControlledEvaluateIndexOutput, ControlledEvaluateInputItem, LlamaModel, Token } from 'node-llama-cpp';
 import { applyMask } from '../../server/ablation/mask';
 import { segmentText } from '../../server/ablation/segment';
 import { llamaRuntime } from '../../server/backends/llama/loader';
 import { createLlamaValueSource, type LlamaValueSource } from '../../server/backends/llama/llamaScorer';
 import { releaseAllModels } from '../../server/backends/llama/modelRegistry';
-import { BLOCK, logprobOf } from '../../server/backends/llama/workerPool';
+import { blockStarts, breakTestFor, DEFAULT_BLOCK_RULE, FIXED_BLOCK_RULE } from '../../server/backends/llama/blockPartition';
+import { logprobOf } from '../../server/backends/llama/workerPool';
 import { seededRandom } from '../../server/recovery/random';
 import { STORY, TINY_MODEL_PATH, tinyModelSkip } from './tinyModel';
 
@@ -44,10 +45,10 @@ function workerContextSize(tokens: number): number {
 /**
  * The reference evaluation, independent of the backend: its own context, its own tokenization, one
  * evaluation of the whole sequence with no reuse. Returns, for each answer token, the softmax that
- * predicts it. `batches` chooses the batch shapes: 'blocks' evaluates in the backend's blocks of
- * BLOCK tokens on as many threads, so this CPU runs the very kernels the backend runs and the values
- * must agree bit for bit; 'whole' evaluates the sequence as one batch, so other kernels may run and
- * the values agree only to the kernel tolerance.
+ * predicts it. `batches` chooses the batch shapes: 'blocks' evaluates in the backend's blocks (the
+ * block rule's split of this very sequence, one batch each) on as many threads, so this CPU runs the
+ * very kernels the backend runs and the values must agree bit for bit; 'whole' evaluates the sequence
+ * as one batch, so other kernels may run and the values agree only to the kernel tolerance.
  */
 async function referenceDistributions(
   model: LlamaModel,
@@ -62,14 +63,22 @@ async function referenceDistributions(
     contextSize: workerContextSize(tokens.length),
     sequences: 1,
     threads,
-    batchSize: batches === 'blocks' ? BLOCK : workerContextSize(tokens.length),
+    batchSize: batches === 'blocks' ? DEFAULT_BLOCK_RULE.maxTokens : workerContextSize(tokens.length),
   });
   try {
-    const outputs = await context
-      .getSequence()
-      .controlledEvaluate(
-        tokens.slice(0, -1).map((token, i) => (i >= promptLength - 1 ? [token, { generateNext: { probabilities: true } }] : token)),
-      );
+    const sequence = context.getSequence();
+    const input: ControlledEvaluateInputItem[] = tokens
+      .slice(0, -1)
+      .map((token, i) => (i >= promptLength - 1 ? [token, { generateNext: { probabilities: true } }] : token));
+    const starts = batches === 'blocks' ? blockStarts(tokens, breakTestFor(model, DEFAULT_BLOCK_RULE.breaks), DEFAULT_BLOCK_RULE) : [0];
+    const outputs: (ControlledEvaluateIndexOutput | undefined)[] = [];
+    for (const [k, start] of starts.entries()) {
+      if (start >= input.length) break;
+      const end = Math.min(starts[k + 1] ?? input.length, input.length);
+      // Outputs come back sparse: index them by position, not by order.
+      const block = await sequence.controlledEvaluate(input.slice(start, end));
+      for (let i = start; i < end; i += 1) outputs[i] = block[i - start];
+    }
     return answer.map((_, k) => outputs[promptLength - 1 + k]?.next.probabilities as Map<Token, number>);
   } finally {
     await context.dispose();
@@ -92,9 +101,9 @@ function logSoftmax(distribution: ReadonlyMap<Token, number>, token: Token): num
   return logSoftmaxes(distribution).get(token) ?? Number.NEGATIVE_INFINITY;
 }
 
-/** Masked versions of STORY (1 = sentence kept), from a fixed seed. */
-function maskedStories(count: number, seed: number): string[] {
-  const { features } = segmentText(STORY, { granularity: 'sentence' });
+/** Masked versions of STORY (1 = span kept), from a fixed seed. */
+function maskedStories(count: number, seed: number, granularity: 'sentence' | 'word' = 'sentence'): string[] {
+  const { features } = segmentText(STORY, { granularity });
   const random = seededRandom(seed);
   return Array.from({ length: count }, () =>
     applyMask(
@@ -255,6 +264,50 @@ describe('the llama backend on the real model', { skip: tinyModelSkip() }, () =>
       many.map((values) => [...values]),
       one.map((values) => [...values]),
     );
+  });
+
+  it('decodes in blocks that follow the text: any order gives the bits of those blocks from scratch, reusing more than fixed blocks, whose bits differ', async () => {
+    // Word masks diverge inside sentences, sentence masks where blocks may start; one worker scores them
+    // one at a time in a shuffled order, so each is rewound after an unrelated predecessor.
+    const random = seededRandom(5);
+    const texts = [...maskedStories(24, 13, 'word'), ...maskedStories(12, 17)].sort(() => random() - 0.5);
+    const answer = source.answer.map((token) => token.id);
+    const scoreInOrder = async (
+      blockRule: typeof DEFAULT_BLOCK_RULE,
+    ): Promise<{ values: number[][]; stats: ReturnType<LlamaValueSource['stats']> }> => {
+      const one = await createLlamaValueSource({
+        model: TINY_MODEL_PATH,
+        raw: false,
+        value: 'auto',
+        maxAnswerTokens: 12,
+        concurrency: 1,
+        threads: 1,
+        prompt: STORY,
+        blockRule,
+      });
+      const values: number[][] = [];
+      for (const text of texts) values.push([...(await one.tokenLogprobs(text))]);
+      return { values, stats: one.stats() };
+    };
+    const content = await scoreInOrder(DEFAULT_BLOCK_RULE);
+    for (const [i, text] of texts.entries()) {
+      const blocks = await referenceDistributions(model, text, answer, 'blocks', 1);
+      assert.deepStrictEqual(
+        content.values[i],
+        blocks.map((distribution, k) => logprobOf(distribution, answer[k] as Token)),
+        `text ${i}`,
+      );
+    }
+    const fixed = await scoreInOrder(FIXED_BLOCK_RULE);
+    // The same prompts in the same order: the same ideal, and content-defined blocks come closer to it.
+    assert.equal(content.stats.idealTokens, fixed.stats.idealTokens);
+    assert.ok(
+      content.stats.evaluatedTokens < fixed.stats.evaluatedTokens,
+      `${content.stats.evaluatedTokens} vs ${fixed.stats.evaluatedTokens}`,
+    );
+    assert.ok(content.stats.idealTokens <= content.stats.evaluatedTokens);
+    // Batch shapes change the last bits on this CPU, so the comparisons above would catch a position decoded in another batch.
+    assert.notDeepStrictEqual(content.values, fixed.values);
   });
 
   it('tolerates kernel differences far smaller than a wrong token or a shifted position makes, at every answer position', async (t) => {

@@ -7,10 +7,12 @@
 import { availableParallelism } from 'node:os';
 import type { LlamaModel, Token } from 'node-llama-cpp';
 import { describeDevice, type ComputeDevice, type GpuChoice } from '../../../protocol/device';
+import { describeTokens, type TokenCounts } from '../../../protocol/explanation';
 import type { ValueSource } from '../../value/valueSource';
 import { ValueSetupError } from '../../value/chooseValueFunction';
 import type { ValueFunctionChoice } from '../../value/valueFunction';
 import { promptFormatFor, type PromptFormat } from './chatTemplate';
+import { blockRuleKey, DEFAULT_BLOCK_RULE, type BlockRule } from './blockPartition';
 import { LlamaBackendError, selectLlamaRuntime } from './loader';
 import { resolveModelFile, type ModelFile } from './modelFile';
 import { MemoryPeak, type ModelPlacement } from './modelPlacement';
@@ -38,6 +40,8 @@ export interface LlamaSourceOptions {
   readonly idleTimeoutMs?: number;
   /** Keep shared prefixes in the KV cache (default true; benchmarks turn it off to compare). */
   readonly prefixReuse?: boolean;
+  /** Where evaluation blocks end (default DEFAULT_BLOCK_RULE; benchmarks compare others). */
+  readonly blockRule?: BlockRule;
   /** The Ollama model store to resolve names in (default $OLLAMA_MODELS or ~/.ollama/models). */
   readonly ollamaStore?: string;
   readonly signal?: AbortSignal;
@@ -62,10 +66,11 @@ export interface LlamaValueSource extends ValueSource {
   score(text: string, mask: Uint8Array, signal?: AbortSignal): Promise<number>;
   /** Per-answer-token log-probabilities under `text` (what `score` sums). */
   tokenLogprobs(text: string, signal?: AbortSignal): Promise<Float64Array>;
-  /** Tokens evaluated so far, with and without prefix reuse. */
+  /** Tokens evaluated so far, with and without prefix reuse, and the ideal. */
   stats(): EvaluationStats;
   /** The device, the layers offloaded and the most memory llama.cpp held so far. */
   device(): ComputeDevice;
+  tokenCounts(): TokenCounts;
 }
 
 /**
@@ -92,7 +97,12 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
     throw new ValueSetupError('--value label needs the label to score, e.g. --target "Yes".');
   if (options.idleTimeoutMs !== undefined) setModelIdleTimeout(options.idleTimeoutMs);
   const file = await resolveModelFile(options.model, options.ollamaStore);
-  const settings = { ...poolSettingsFor(options.concurrency, options.threads), prefixReuse: options.prefixReuse ?? true };
+  const blockRule = options.blockRule ?? DEFAULT_BLOCK_RULE;
+  const settings: PoolSettings = {
+    ...poolSettingsFor(options.concurrency, options.threads),
+    prefixReuse: options.prefixReuse ?? true,
+    blockRule,
+  };
   const gpu = options.gpu ?? 'off';
   const formats = new WeakMap<LlamaModel, PromptFormat>();
   const formatOf = (loaded: LoadedModel): PromptFormat => {
@@ -160,6 +170,12 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
       setup.memory.sampleNowAndThen();
       return values;
     });
+  const tokenCounts = (): TokenCounts => ({
+    prompts: stats.calls,
+    evaluated: stats.evaluatedTokens,
+    whole: stats.noReuseTokens,
+    ideal: stats.idealTokens,
+  });
   const isLabel = options.value === 'label';
   const name = isLabel ? 'label' : 'logprob';
   const perToken = setup.tokens
@@ -186,7 +202,14 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
       model: file.name,
       modelDigest: file.digest,
       valueFunction: name,
-      parameters: { method: 'exact', answer: setup.answer.join(','), template: setup.format.digest, ...deviceKeyPart(setup.placement) },
+      // Batch shapes move the last bits of a value, so values decoded in other blocks are other values.
+      parameters: {
+        method: 'exact',
+        answer: setup.answer.join(','),
+        template: setup.format.digest,
+        blocks: blockRuleKey(blockRule),
+        ...deviceKeyPart(setup.placement),
+      },
       target: setup.answerText,
     },
     preferredConcurrency: QUEUE_DEPTH,
@@ -198,12 +221,9 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
     tokenLogprobs,
     stats: () => ({ ...stats }),
     tokensEvaluated: () => stats.evaluatedTokens,
+    tokenCounts,
     device,
-    usage: () =>
-      `llama on ${describeDevice(device())}; ` +
-      (stats.calls === 0
-        ? 'no prompts evaluated'
-        : `prefix reuse evaluated ${stats.evaluatedTokens} of ${stats.noReuseTokens} tokens (${((100 * stats.evaluatedTokens) / stats.noReuseTokens).toFixed(1)}%) over ${stats.calls} prompts`),
+    usage: () => `llama on ${describeDevice(device())}; ${describeTokens(tokenCounts())}`,
     async score(text, _mask, signal) {
       const values = await tokenLogprobs(text, signal);
       let total = 0;

@@ -10,13 +10,26 @@
  *
  * Reuse never changes a value, on any CPU and any quantisation: llama.cpp's kernels may round
  * differently for different batch shapes, so every position is always evaluated in the same batch,
- * whatever came before. Contexts decode in batches of BLOCK tokens, evaluation always starts at a
- * multiple of BLOCK, and only whole blocks are kept: position p is evaluated in block ⌊p / BLOCK⌋
- * (or in the sequence's own last, partial block), after the same blocks before it. Which worker
- * scores a prompt, and after which other prompt, therefore changes nothing (the tests check it bit
- * for bit); the price is up to BLOCK − 1 tokens of reuse per prompt.
+ * whatever came before. A sequence is decoded in blocks whose boundaries depend only on the tokens up
+ * to them (blockPartition.ts: blocks end where sentences and lines start, 4 to 32 tokens long), and
+ * only whole blocks are kept: position p is evaluated in the block the sequence's own tokens put it in
+ * (or in the sequence's own last, partial block), after the same blocks before it. Which worker scores
+ * a prompt, and after which other prompt, therefore changes nothing (the tests check it bit for bit);
+ * the price is the tokens between the last block start and the point where two prompts diverge,
+ * which is often nothing, since masked prompts diverge where a span, often a sentence, starts.
+ *
+ * Every scored sequence is also counted against the ideal: its tokens after the longest prefix it
+ * shares with the sequence the same worker evaluated before it (see EvaluationStats).
  */
-import type { ControlledEvaluateInputItem, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import type {
+  ControlledEvaluateInputItem,
+  ControlledEvaluateIndexOutput,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaModel,
+  Token,
+} from 'node-llama-cpp';
+import { batchEnds, blockStarts, breakTestFor, DEFAULT_BLOCK_RULE, reusableStart, type BlockRule, type BreakTest } from './blockPartition';
 import { firstLine, LlamaBackendError } from './loader';
 import { commonPrefixLength, PrefixQueue } from './prefixQueue';
 
@@ -26,25 +39,41 @@ export interface PoolSettings {
   readonly threads: number;
   /** Keep the shared prefix in the KV cache (default); off evaluates every sequence from its start (benchmarks compare the two). */
   readonly prefixReuse?: boolean;
+  /** Where blocks end (default DEFAULT_BLOCK_RULE; benchmarks compare others). */
+  readonly blockRule?: BlockRule;
 }
 
-/** Tokens evaluated with prefix reuse, against what evaluating every sequence from its start would cost. */
+/**
+ * Tokens the scored sequences cost. A sequence of prompt and answer evaluates every token but the
+ * answer's last; `noReuseTokens` counts those, `evaluatedTokens` what was evaluated after reuse, and
+ * `idealTokens` what a cache reusing every shared token would evaluate: the tokens after the longest
+ * prefix the sequence shares with the one the same worker evaluated before it, and at least from the
+ * prompt's last token on (whose outputs are needed). The ideal takes the order the workers took the
+ * sequences in; with one worker that is the order of evaluation, and a worker's first sequence, or
+ * the first after its context was replaced by a larger one, shares nothing in the ideal either.
+ * `batches` counts the blocks decoded: a large model on a CPU reads all its weights once per batch.
+ */
 export interface EvaluationStats {
   calls: number;
   evaluatedTokens: number;
   noReuseTokens: number;
+  idealTokens: number;
+  batches: number;
 }
 
 export function emptyStats(): EvaluationStats {
-  return { calls: 0, evaluatedTokens: 0, noReuseTokens: 0 };
+  return { calls: 0, evaluatedTokens: 0, noReuseTokens: 0, idealTokens: 0, batches: 0 };
 }
 
 interface Worker {
   readonly context: LlamaContext;
   readonly sequence: LlamaContextSequence;
   readonly threads: number;
+  readonly blockRule: BlockRule;
   /** The tokens the KV cache holds, in order. */
   cached: Token[];
+  /** Positions where batches that follow the block rule end in the cache: where reuse may stop. */
+  cachedEnds: number[];
 }
 
 interface Job {
@@ -63,13 +92,6 @@ interface Job {
 const MIN_CONTEXT = 256;
 
 /**
- * The batch every position is evaluated in (see the header). On the tiny test model, 12-sentence masks
- * scored fastest with 16 (88 prompts/s on one worker, against 83 with 8 and 79 with 32): smaller
- * blocks keep more of the shared prefix, larger ones make fewer, more efficient batches.
- */
-export const BLOCK = 16;
-
-/**
  * The smallest probability a float32 softmax can return is about 1.4e-45: a token whose probability
  * underflows to 0 there gets this log-probability (its true one is lower still).
  */
@@ -77,6 +99,9 @@ export const LOGPROB_FLOOR = Math.log(1.401298464324817e-45);
 
 export class WorkerPool {
   private settings: PoolSettings = { workers: 1, threads: 1 };
+  /** What each slot evaluated last, for the ideal: kept when its worker's context is replaced. */
+  private readonly lastEvaluated: (readonly Token[])[] = [];
+  private readonly breakTests = new Map<BlockRule['breaks'], BreakTest>();
   private readonly queue = new PrefixQueue<Job>();
   private readonly workers: (Worker | undefined)[] = [];
   private readonly running: boolean[] = [];
@@ -96,6 +121,7 @@ export class WorkerPool {
       workers: Math.max(1, Math.floor(settings.workers)),
       threads: Math.max(1, Math.floor(settings.threads)),
       prefixReuse: settings.prefixReuse ?? true,
+      blockRule: settings.blockRule ?? DEFAULT_BLOCK_RULE,
     };
   }
 
@@ -175,7 +201,9 @@ export class WorkerPool {
         }
         try {
           const worker = await this.workerFor(slot, job.kind.score ? job.tokens.length : job.tokens.length + job.kind.maxTokens);
-          job.resolve(job.kind.score ? await this.score(worker, job) : await this.generateFrom(worker, job, job.kind.maxTokens));
+          job.resolve(
+            job.kind.score ? await this.score(worker, job, slot) : await this.generateFrom(worker, job, job.kind.maxTokens, slot),
+          );
         } catch (error) {
           // A failed evaluation leaves the KV cache in an unknown state: start that worker afresh.
           await this.retire(slot);
@@ -193,19 +221,37 @@ export class WorkerPool {
     if (slot >= this.settings.workers) await this.retire(slot);
   }
 
-  /** The slot's worker, (re)created when it is missing, too small for `needed` tokens or on other threads. */
+  private get blockRule(): BlockRule {
+    return this.settings.blockRule ?? DEFAULT_BLOCK_RULE;
+  }
+
+  /** The slot's worker, (re)created when it is missing, too small for `needed` tokens, on other threads or other blocks. */
   private async workerFor(slot: number, needed: number): Promise<Worker> {
     const current = this.workers[slot];
-    if (current && current.context.contextSize >= needed && current.threads === this.settings.threads) return current;
+    const rule = this.blockRule;
+    if (current && current.context.contextSize >= needed && current.threads === this.settings.threads && current.blockRule === rule)
+      return current;
     await this.retire(slot);
     let size = MIN_CONTEXT;
     while (size < needed) size *= 2;
     const context = await this.model
-      .createContext({ contextSize: Math.min(size, this.contextLimit), sequences: 1, threads: this.settings.threads, batchSize: BLOCK })
+      .createContext({
+        contextSize: Math.min(size, this.contextLimit),
+        sequences: 1,
+        threads: this.settings.threads,
+        batchSize: rule.maxTokens,
+      })
       .catch((error: unknown) => {
         throw new LlamaBackendError(`llama.cpp could not allocate a ${size}-token context: ${firstLine(error)}`);
       });
-    const worker: Worker = { context, sequence: context.getSequence(), threads: this.settings.threads, cached: [] };
+    const worker: Worker = {
+      context,
+      sequence: context.getSequence(),
+      threads: this.settings.threads,
+      blockRule: rule,
+      cached: [],
+      cachedEnds: [],
+    };
     this.workers[slot] = worker;
     return worker;
   }
@@ -216,31 +262,78 @@ export class WorkerPool {
     await worker?.context.dispose().catch(() => undefined);
   }
 
+  /** Where `tokens` starts a block under the worker's rule. */
+  private blockStartsOf(worker: Worker, tokens: readonly Token[]): number[] {
+    let test = this.breakTests.get(worker.blockRule.breaks);
+    if (!test) {
+      test = breakTestFor(this.model, worker.blockRule.breaks);
+      this.breakTests.set(worker.blockRule.breaks, test);
+    }
+    return blockStarts(tokens, test, worker.blockRule);
+  }
+
   /**
    * Keeps the whole blocks of the cached prefix the job shares (up to its prompt's last token, whose
-   * logits are needed again) and erases the rest.
+   * outputs are needed again) and erases the rest; returns where evaluation starts.
    */
-  private async rewind(worker: Worker, job: Job): Promise<number> {
+  private async rewind(worker: Worker, job: Job, starts: readonly number[]): Promise<number> {
     const shared = this.settings.prefixReuse === false ? 0 : commonPrefixLength(worker.cached, job.tokens);
-    const start = Math.floor(Math.min(shared, job.promptLength - 1) / BLOCK) * BLOCK;
+    const start = reusableStart(starts, Math.min(shared, job.promptLength - 1), worker.cachedEnds);
     const end = worker.sequence.nextTokenIndex;
     worker.cached = worker.cached.slice(0, start);
+    worker.cachedEnds = worker.cachedEnds.filter((position) => position <= start);
     if (end > start) await worker.sequence.eraseContextTokenRanges([{ start, end }]);
     return start;
   }
 
-  private async score(worker: Worker, job: Job): Promise<Float64Array> {
-    const start = await this.rewind(worker, job);
+  /**
+   * Decodes `items` (the sequence's tokens from `start` on) one block per batch, as `starts` splits
+   * them. node-llama-cpp splits one call's input at multiples of the batch size (the rule's largest
+   * block), so a run of full-size blocks and the block after it go in one call; any other block is a
+   * call of its own.
+   */
+  private async evaluateBlocks(
+    worker: Worker,
+    items: readonly ControlledEvaluateInputItem[],
+    start: number,
+    starts: readonly number[],
+  ): Promise<{ outputs: (ControlledEvaluateIndexOutput | undefined)[]; batches: number }> {
+    const outputs: (ControlledEvaluateIndexOutput | undefined)[] = [];
+    const end = start + items.length;
+    const first = starts.indexOf(start);
+    let k = first;
+    while (outputs.length < items.length) {
+      const from = starts[k] as number;
+      let to = Math.min(starts[k + 1] ?? end, end);
+      while (to < end && to - (starts[k] as number) === worker.blockRule.maxTokens) {
+        k += 1;
+        to = Math.min(starts[k + 1] ?? end, end);
+      }
+      const batch = await worker.sequence.controlledEvaluate(items.slice(from - start, to - start));
+      for (let i = 0; i < to - from; i += 1) outputs.push(batch[i]);
+      k += 1;
+    }
+    return { outputs, batches: k - first };
+  }
+
+  private async score(worker: Worker, job: Job, slot: number): Promise<Float64Array> {
+    const starts = this.blockStartsOf(worker, job.tokens);
+    const start = await this.rewind(worker, job, starts);
     const last = job.tokens.length - 1;
     const input: ControlledEvaluateInputItem[] = job.tokens
       .slice(start, last)
       .map((token, offset) => (start + offset >= job.promptLength - 1 ? [token, { generateNext: { probabilities: true } }] : token));
-    const outputs = await worker.sequence.controlledEvaluate(input);
+    const { outputs, batches } = await this.evaluateBlocks(worker, input, start, starts);
     worker.cached = job.tokens.slice(0, last);
+    worker.cachedEnds = batchEnds(starts, last);
+    const previous = this.lastEvaluated[slot] ?? [];
+    this.lastEvaluated[slot] = worker.cached;
     if (job.stats) {
       job.stats.calls += 1;
       job.stats.evaluatedTokens += input.length;
       job.stats.noReuseTokens += last;
+      job.stats.idealTokens += last - Math.min(commonPrefixLength(previous, job.tokens), job.promptLength - 1);
+      job.stats.batches += batches;
     }
     const values = new Float64Array(last - job.promptLength + 1);
     for (let position = job.promptLength - 1; position < last; position += 1) {
@@ -251,25 +344,30 @@ export class WorkerPool {
     return values;
   }
 
-  private async generateFrom(worker: Worker, job: Job, maxTokens: number): Promise<Token[]> {
-    const start = await this.rewind(worker, job);
+  private async generateFrom(worker: Worker, job: Job, maxTokens: number, slot: number): Promise<Token[]> {
+    if (maxTokens <= 0) return [];
+    const starts = this.blockStartsOf(worker, job.tokens);
+    const start = await this.rewind(worker, job, starts);
+    const greedy = { generateNext: { token: true, options: { temperature: 0 } } };
+    const prompt = job.tokens
+      .slice(start)
+      .map((token, i, rest): ControlledEvaluateInputItem => (i === rest.length - 1 ? [token, greedy] : token));
+    let { outputs } = await this.evaluateBlocks(worker, prompt, start, starts);
+    // Generated tokens are evaluated one at a time, outside the block structure: only the prompt's
+    // blocks may be reused.
+    worker.cached = [...job.tokens];
+    worker.cachedEnds = batchEnds(starts, job.tokens.length);
+    const evaluated = [...job.tokens];
     const generated: Token[] = [];
-    let input: Token[] = job.tokens.slice(start);
-    let evaluated = job.tokens.slice(0, start);
-    while (generated.length < maxTokens) {
-      const items: ControlledEvaluateInputItem[] = input.map((token, i) =>
-        i === input.length - 1 ? [token, { generateNext: { token: true, options: { temperature: 0 } } }] : token,
-      );
-      const outputs = await worker.sequence.controlledEvaluate(items);
-      evaluated = [...evaluated, ...input];
-      // Generated tokens are evaluated one at a time, outside the block structure: only the prompt's
-      // whole blocks may be reused.
-      worker.cached = evaluated.slice(0, Math.floor(job.tokens.length / BLOCK) * BLOCK);
-      const token = outputs[input.length - 1]?.next.token;
+    for (;;) {
+      const token = outputs[outputs.length - 1]?.next.token;
       if (token === undefined || token === null || this.model.isEogToken(token)) break;
       generated.push(token);
-      input = [token];
+      if (generated.length >= maxTokens) break;
+      outputs = await worker.sequence.controlledEvaluate([[token, greedy]]);
+      evaluated.push(token);
     }
+    this.lastEvaluated[slot] = evaluated;
     return generated;
   }
 }

@@ -1,5 +1,6 @@
 import { callOverheadBenchmark } from './callOverhead';
 import { httpWalkBenchmark } from './httpWalk';
+import { llamaTokensBenchmark } from './llamaTokens';
 
 /**
  * `npm run bench -- --only cost`: what an explanation costs in model work and in SPEX's own CPU.
@@ -10,6 +11,7 @@ import { httpWalkBenchmark } from './httpWalk';
  */
 export async function costBenchmark(options: { readonly quick: boolean; readonly log: (line: string) => void }): Promise<string> {
   const parts = [`### Over the Ollama API\n\n${await httpWalkBenchmark(options)}`];
+  parts.push(`### In process: the llama backend\n\n${await llamaTokensBenchmark(options)}`);
   parts.push(`### CPU per model call\n\n${await callOverheadBenchmark(options)}`);
   return parts.join('\n\n');
 }

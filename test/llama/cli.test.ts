@@ -39,7 +39,7 @@ describe('spex explain --backend llama', { skip: tinyModelSkip() }, () => {
     assert.ok(tokens, 'the llama backend counts the tokens it evaluates');
     assert.equal(tokens.prompts, explanation.calls.model);
     assert.ok(tokens.ideal <= tokens.evaluated && tokens.evaluated < tokens.whole, JSON.stringify(tokens));
-    assert.ok(result.stderr.includes(`spex: ${describeTokens(tokens)}\n`), result.stderr);
+    assert.ok(result.stderr.includes(`; ${describeTokens(tokens)}\n`), result.stderr);
   });
 
   it('refuses --endpoint, which does not apply to an in-process model', async () => {

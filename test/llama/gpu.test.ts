@@ -65,7 +65,7 @@ describe('the llama backend on the GPU, or on the CPU with the reason', { skip: 
         device.note ?? '',
         hasGpu ? /^(CUDA|Vulkan|Metal) found, but|failed to load: /u : /^no GPU found: node-llama-cpp detected neither/u,
       );
-      assert.match(source.usage?.() ?? '', /^llama on CPU, [\d.]+ MB of RAM; .+; prefix reuse evaluated \d+ of \d+ tokens/u);
+      assert.match(source.usage?.() ?? '', /^llama on CPU, [\d.]+ MB of RAM; .+; [\d.]+ tokens evaluated per prompt over \d+ prompts/u);
     }
   });
 

@@ -328,7 +328,7 @@ describe('spex CLI', () => {
 
   it('says in one line what a misbehaving scorer wrote', async () => {
     const cases: [string, RegExp][] = [
-      ['infinite', /without a finite number as its value: \{"id": 1, "value": 1e999\}/u],
+      ['infinite', /answered request \d+ without a finite number as its value: \{"id": \d+, "value": 1e999\}/u],
       ['bare', /wrote 0\.44, which is not an answer/u],
       ['duplicate', /answered request \d+ twice/u],
     ];

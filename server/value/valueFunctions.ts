@@ -1,4 +1,11 @@
-import { EmptyContextError, endedAtOnce, missingLogprobsError, type Generation, type ModelEndpoint } from '../backends/modelEndpoint';
+import {
+  EmptyContextError,
+  endedAtOnce,
+  missingLogprobsError,
+  type Generation,
+  type ModelEndpoint,
+  type TokenLogprob,
+} from '../backends/modelEndpoint';
 import { AT_END_OF_TEXT_BOUND, WITHOUT_CONTEXT_BOUND } from './greedyWalk';
 import { readLogprob, type AnswerTokens, type MaskValue, type ValueFunction } from './valueFunction';
 
@@ -76,12 +83,28 @@ export async function nextTokenLogprob(
   topLogprobs: number,
   signal?: AbortSignal,
 ): Promise<MaskValue> {
+  const position = await nextPosition(endpoint, prompt, prefix, topLogprobs, signal);
+  return 'top' in position ? readLogprob(position, token) : position;
+}
+
+/**
+ * The distribution of the next token after `prompt` and a forced `prefix` (the chosen token and the
+ * top alternatives), or the bound every token gets where the endpoint lists none there: the model
+ * ended its answer, or it cannot be asked without context.
+ */
+async function nextPosition(
+  endpoint: ModelEndpoint,
+  prompt: string,
+  prefix: string,
+  topLogprobs: number,
+  signal?: AbortSignal,
+): Promise<TokenLogprob | MaskValue> {
   let generation: Generation;
   try {
     generation = await endpoint.generate(prompt, {
       maxTokens: 1,
       topLogprobs,
-      prefix,
+      ...(prefix ? { prefix } : {}),
       requireLogprobs: true,
       ...(signal ? { signal } : {}),
     });
@@ -90,7 +113,7 @@ export async function nextTokenLogprob(
     throw error;
   }
   const position = generation.tokens?.[0];
-  if (position) return readLogprob(position, token);
+  if (position) return position;
   if (endedAtOnce(generation)) return { value: AT_END_OF_TEXT_BOUND, bounded: true };
   throw missingLogprobsError(endpoint.url);
 }
@@ -105,23 +128,8 @@ export function labelLogprob(endpoint: ModelEndpoint, label: string, topLogprobs
     callsPerMask: 1,
     parameters: { top: topLogprobs },
     async score(prompt, signal) {
-      let generation: Generation;
-      try {
-        generation = await endpoint.generate(prompt, {
-          maxTokens: 1,
-          topLogprobs,
-          requireLogprobs: true,
-          ...(signal ? { signal } : {}),
-        });
-      } catch (error) {
-        if (error instanceof EmptyContextError) return { value: WITHOUT_CONTEXT_BOUND, bounded: true };
-        throw error;
-      }
-      const position = generation.tokens?.[0];
-      if (!position) {
-        if (endedAtOnce(generation)) return { value: AT_END_OF_TEXT_BOUND, bounded: true };
-        throw missingLogprobsError(endpoint.url);
-      }
+      const position = await nextPosition(endpoint, prompt, '', topLogprobs, signal);
+      if (!('top' in position)) return position;
       const candidates = [{ token: position.token, logprob: position.logprob }, ...position.top];
       const found = candidates.filter((candidate) => matches(candidate.token));
       if (found.length > 0) {

@@ -108,7 +108,9 @@ export function describeRequests(explanation: Explanation): string | undefined {
 /** The set-up's calls, which the cache never answers: a fully cached rerun still makes them. */
 function setupCalls(explanation: Explanation): string {
   const setup = explanation.calls.setup ?? 0;
-  return setup > 0 ? `; ${setup} set-up call${setup === 1 ? '' : 's'} (the answer to the full prompt, the model's identity)` : '';
+  return setup > 0
+    ? `; ${setup} set-up call${setup === 1 ? '' : 's'} (the model's identity, the answer to the full prompt, the checks of what the endpoint returns)`
+    : '';
 }
 
 function fixed(value: number): string {

@@ -82,8 +82,8 @@ export interface TokenCounts {
 }
 
 /**
- * Token counts in words, e.g. "31.2 tokens evaluated per prompt over 503 prompts (18% of 171.4 whole,
- * 1.04× the ideal 30.0)": one wording for the report and the command line.
+ * Token counts in words, e.g. "85.7 tokens evaluated per prompt over 504 prompts (68% of 126.5 for
+ * each prompt whole; 1.02× the ideal reuse's 84.4)": one wording for the report and the command line.
  */
 export function describeTokens(tokens: TokenCounts): string {
   if (tokens.prompts === 0) return 'no prompts evaluated';
@@ -92,7 +92,7 @@ export function describeTokens(tokens: TokenCounts): string {
   const ratio = tokens.ideal > 0 ? `${(tokens.evaluated / tokens.ideal).toFixed(2)}×` : '–';
   return (
     `${per(tokens.evaluated)} tokens evaluated per prompt over ${tokens.prompts} prompt${tokens.prompts === 1 ? '' : 's'} ` +
-    `(${share}% of ${per(tokens.whole)} whole, ${ratio} the ideal ${per(tokens.ideal)})`
+    `(${share}% of ${per(tokens.whole)} for each prompt whole; ${ratio} the ideal reuse's ${per(tokens.ideal)})`
   );
 }
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { describeBlockRule, DEFAULT_BLOCK_RULE } from '../../server/backends/llama/blockPartition';
+import { describeBlockRule } from '../../server/backends/llama/blockPartition';
 import { runBenchChild } from '../childProcess';
 import { markdownTable } from '../recovery';
 import type { LlamaTokensReport } from './llamaTokensChild';
@@ -10,10 +10,11 @@ const TARGET_RATIO = 1.15;
 /**
  * Tokens the llama backend evaluates per mask on the cost workloads (bench/cost/prompts.ts), whole
  * explanations at budget 500 with the tiny model in raw mode (`spex explain --backend llama --model
- * stories260K.gguf --raw`): (c) every prompt evaluated whole, (d) with prefix reuse, beside the ideal
- * reuse for the same prompts in the same order, and the wall time. Unless quick, a second table scores
- * each explanation's prompts again on one worker under candidate block rules: tokens against the
- * ideal, and prompts per second. Everything runs in a child process (llamaTokensChild.ts).
+ * stories260K.gguf --raw`): (c) every prompt evaluated whole, (d) with prefix reuse, in the fixed
+ * 16-token blocks of before and in the blocks the backend uses, beside the ideal reuse for the same
+ * prompts in the same order, and the wall time. Unless quick, a second table scores each explanation's
+ * prompts again on one worker under candidate block rules: tokens against the ideal, batches, and
+ * prompts per second. Everything runs in a child process (llamaTokensChild.ts).
  */
 export async function llamaTokensBenchmark(options: { quick: boolean; log: (line: string) => void }): Promise<string> {
   const report = await runBenchChild<LlamaTokensReport>(
@@ -42,7 +43,7 @@ export async function llamaTokensBenchmark(options: { quick: boolean; log: (line
         row.workload,
         String(row.masks),
         String(row.answerTokens),
-        row.reuse ? '(d) with reuse' : '(c) every prompt whole',
+        row.reuse ? `(d) with reuse, blocks ${describeBlockRule(row.rule)}` : '(c) every prompt whole',
         perMask(counted, row.tokens.prompts),
         String(counted),
         perMask(row.tokens.ideal, row.tokens.prompts),
@@ -50,12 +51,12 @@ export async function llamaTokensBenchmark(options: { quick: boolean; log: (line
         `${row.seconds.toFixed(1)} s`,
       ];
     }),
-    'llrlrrrrr',
+    'lrrlrrrrr',
   );
   const workers = report.explanations[0]?.workers ?? 1;
   const lines = [
-    `Whole explanations at budget 500 (\`--backend llama --raw\`, the CLI's concurrency 4, so ${workers} worker${workers === 1 ? '' : 's'} here), ` +
-      `blocks ${describeBlockRule(DEFAULT_BLOCK_RULE)}. Per mask means per scored prompt: the masks and the three noise probes of the full prompt. ` +
+    `Whole explanations at budget 500 (\`--backend llama --raw\`, the CLI's concurrency 4, so ${workers} worker${workers === 1 ? '' : 's'} here). ` +
+      `Per mask means per scored prompt: the masks and the three noise probes of the full prompt. ` +
       'The ideal evaluates each prompt after the longest prefix it shares with the prompt the same worker evaluated before it; ' +
       `the target is at most ${TARGET_RATIO} times the ideal.`,
     '',

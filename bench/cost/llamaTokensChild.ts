@@ -19,6 +19,8 @@ import { COST_WORKLOADS, type CostWorkload } from './prompts';
 export interface ExplanationRow {
   readonly workload: string;
   readonly reuse: boolean;
+  /** The block rule, with reuse. */
+  readonly rule: BlockRule;
   readonly workers: number;
   readonly masks: number;
   readonly answerTokens: number;
@@ -78,9 +80,9 @@ function sourceFor(
 }
 
 /** Explains the workload as `spex explain --backend llama --raw` does, keeping the masked prompts it scored. */
-async function explain(workload: CostWorkload, reuse: boolean, texts: string[]): Promise<ExplanationRow> {
+async function explain(workload: CostWorkload, reuse: boolean, rule: BlockRule, texts: string[]): Promise<ExplanationRow> {
   // The CLI's default concurrency (4), which the backend caps at one worker per core.
-  const source = await sourceFor(workload, { workers: 4, threads: 0, reuse });
+  const source = await sourceFor(workload, { workers: 4, threads: 0, reuse, rule });
   const scored: LlamaValueSource = { ...source, score: (text, mask, signal) => (texts.push(text), source.score(text, mask, signal)) };
   const started = performance.now();
   const explanation = await explainText({
@@ -104,6 +106,7 @@ async function explain(workload: CostWorkload, reuse: boolean, texts: string[]):
   return {
     workload: workload.name,
     reuse,
+    rule,
     workers: source.settings.workers,
     masks: explanation.calls.masks,
     answerTokens: source.answer.length,
@@ -179,9 +182,16 @@ async function main(): Promise<void> {
   const rules: RuleRow[] = [];
   for (const workload of COST_WORKLOADS) {
     const texts: string[] = [];
-    for (const reuse of [false, true]) {
-      process.stderr.write(`[cost/llama] ${workload.name}: explanation, prefix reuse ${reuse ? 'on' : 'off'}\n`);
-      explanations.push(await explain(workload, reuse, reuse ? texts : []));
+    // Every prompt whole; with reuse in the fixed 16-token blocks of before; with reuse as it is.
+    for (const [reuse, rule] of [
+      [false, DEFAULT_BLOCK_RULE],
+      [true, FIXED_BLOCK_RULE],
+      [true, DEFAULT_BLOCK_RULE],
+    ] as const) {
+      process.stderr.write(
+        `[cost/llama] ${workload.name}: explanation, prefix reuse ${reuse ? `on, blocks ${describeBlockRule(rule)}` : 'off'}\n`,
+      );
+      explanations.push(await explain(workload, reuse, rule, reuse && rule === DEFAULT_BLOCK_RULE ? texts : []));
     }
     if (quick) continue;
     rules.push(...(await compareRules(workload, texts, CANDIDATE_RULES)));

@@ -27,15 +27,18 @@ export interface BlockRule {
   readonly maxTokens: number;
 }
 
-/** Whether a block may end between `previous` and `token` (the junction, not the blocks' lengths). */
-export type BreakTest = (previous: Token, token: Token) => boolean;
+/**
+ * Whether a block may end just before `tokens[index]`, judged from that token and the ones before it
+ * (the junction, not the blocks' lengths); never from the tokens after it.
+ */
+export type BreakTest = (tokens: readonly Token[], index: number) => boolean;
 
 /**
  * The rule the backend uses, chosen with `bench/cost/llamaTokens.ts` (its table of candidate rules).
  * On the two cost workloads it evaluates 1.02 and 1.05 times the ideal tokens per prompt, against 1.09
- * and 1.10 with fixed 16-token blocks, in fewer batches on the story (3.5 against 4.5 per prompt) and
- * about as many on the RAG prompt (6.9 against 6.3). Blocks at every word start (4–16 tokens) came to
- * 1.03 but took 2.6 times the batches; at the tiny model's speed the rules are alike within noise.
+ * and 1.10 with fixed 16-token blocks, in about as many batches (6.9 and 4.3 per prompt against 6.3
+ * and 4.5). Blocks at every word start (4–16 tokens) came to 1.03 but took 2.6 to 2.8 times the
+ * batches; on the tiny model every rule scored about as many prompts per second, within the noise.
  */
 export const DEFAULT_BLOCK_RULE: BlockRule = { breaks: 'sentence', minTokens: 4, maxTokens: 32 };
 
@@ -62,7 +65,7 @@ export function blockStarts(tokens: readonly Token[], breakBefore: BreakTest, ru
   let start = 0;
   for (let i = 1; i < tokens.length; i += 1) {
     const length = i - start;
-    if (length >= rule.maxTokens || (length >= rule.minTokens && breakBefore(tokens[i - 1] as Token, tokens[i] as Token))) {
+    if (length >= rule.maxTokens || (length >= rule.minTokens && breakBefore(tokens, i))) {
       starts.push(i);
       start = i;
     }
@@ -92,10 +95,13 @@ export function batchEnds(starts: readonly number[], length: number): number[] {
   return [...starts.slice(1).filter((start) => start < length), length];
 }
 
+/** Tokens before a junction whose text is read: a sentence may end in a full stop, a quote and a bracket, each a token. */
+const TEXT_BEFORE_TOKENS = 3;
+
 /**
- * The junction test for a model's vocabulary, from each token's text in context (a lone token's text
- * may lose the space a tokenizer folds into it, so it is read after an anchor token). Texts are read
- * once per token and kept.
+ * The junction test for a model's vocabulary, from the texts of the token after the junction and of
+ * the few before it (a lone token's text may lose the space a tokenizer folds into it, so each is read
+ * after an anchor token). Texts are read once per token and kept.
  */
 export function breakTestFor(model: LlamaModel, breaks: BlockBreaks): BreakTest {
   if (breaks === 'none') return () => false;
@@ -109,17 +115,20 @@ export function breakTestFor(model: LlamaModel, breaks: BlockBreaks): BreakTest 
     }
     return text;
   };
-  return breaks === 'word'
-    ? (previous, token) => isWordJunction(textOf(previous), textOf(token))
-    : (previous, token) => isSentenceJunction(textOf(previous), textOf(token));
+  const isJunction = breaks === 'word' ? isWordJunction : isSentenceJunction;
+  return (tokens, index) => {
+    let before = '';
+    for (let i = Math.max(0, index - TEXT_BEFORE_TOKENS); i < index; i += 1) before += textOf(tokens[i] as Token);
+    return isJunction(before, textOf(tokens[index] as Token));
+  };
 }
 
-/** Whitespace meets the junction: the next token starts a word (or a line). */
+/** Whitespace meets the junction between the text before it and the next token's: a word (or a line) starts. */
 export function isWordJunction(previous: string, next: string): boolean {
   return isWhitespaceAt(previous, previous.length - 1) || isWhitespaceAt(next, 0);
 }
 
-/** Sentence punctuation, closing quotes and brackets, then whitespace, at the end of a token's text. */
+/** Sentence punctuation, closing quotes and brackets, then whitespace, at the end of the text before a junction. */
 const SENTENCE_END = /[.!?:;…]["'”’»)\]]*\p{White_Space}*$/u;
 /** Full-width sentence punctuation, which needs no space after it. */
 const FULL_WIDTH_SENTENCE_END = /[。！？]["'”’」』）]*$/u;

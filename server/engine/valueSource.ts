@@ -162,7 +162,8 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
     callsPerMask: valueFunction.callsPerMask,
     ...(valueFunction.callsVary ? { callsVary: true } : {}),
     setupCalls,
-    scoringRequests: () => pool.requestsSent - setupCalls + (probe?.requestsSent ?? 0),
+    // Readers take differences, so the set-up's requests, counted once at the start, cancel out.
+    scoringRequests: () => pool.requestsSent,
     keyParts: {
       backend: options.backend,
       endpointKind,

@@ -55,7 +55,6 @@ export async function walkAnswer(
     const prefix = tokens.slice(0, position).join('');
     let generation: Generation;
     try {
-      calls += 1;
       generation = await session.generate(prompt, {
         maxTokens: tokens.length - position,
         topLogprobs,
@@ -65,11 +64,11 @@ export async function walkAnswer(
       });
     } catch (error) {
       if (!(error instanceof EmptyContextError)) throw error;
-      // Nothing can be asked without context: bound this token and walk on from it.
-      calls -= 1;
+      // Nothing can be asked without context (the endpoint refused before sending): bound this token and walk on.
       add(WITHOUT_CONTEXT_BOUND, true);
       continue;
     }
+    calls += 1;
     // Required log-probabilities are there, or the model ended its answer at once (handled below).
     const generated = generation.tokens ?? [];
     let diverged = false;

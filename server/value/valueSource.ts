@@ -21,7 +21,7 @@ export interface ValueSource {
   readonly callsPerMask: number;
   /** True where the calls per mask depend on how the model answers each mask (the greedy walk). */
   readonly callsVary?: boolean;
-  /** Model requests made to score masks so far (set-up calls excluded), where the backend counts requests. */
+  /** Model requests made so far (set-up included), where the backend counts requests: readers take differences. */
   scoringRequests?(): number;
   /** Prompt tokens the model evaluated so far, where the backend counts them (the llama backend). */
   tokensEvaluated?(): number;

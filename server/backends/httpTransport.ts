@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { Readable } from 'node:stream';
 import { urlToHttpOptions } from 'node:url';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
@@ -10,7 +11,8 @@ import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
  * Request, Response and web streams), which at hundreds of calls a second is most of what SPEX
  * spends per call. The answer is read whole, then handed over as a response whose `json()` and
  * `text()` read that buffer directly; anything rarer (its body as a stream, a blob) comes from a real
- * `Response` built from the same bytes. Requests this transport does not handle as fetch would (a
+ * `Response` built from the same bytes. A streamed answer (NDJSON, server-sent events) is handed over
+ * as it arrives instead (see isStreamed). Requests this transport does not handle as fetch would (a
  * `Request` object, a streamed or form body, another protocol, a redirect to follow) go to the
  * global fetch unchanged.
  *
@@ -98,6 +100,10 @@ export class HttpTransport {
           response.resume();
           return;
         }
+        if (isStreamed(response)) {
+          if (settle()) resolve(streamedResponse(response, request, signal));
+          return;
+        }
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('error', fail);
@@ -119,6 +125,44 @@ export class HttpTransport {
       request.end(body);
     });
   }
+}
+
+/**
+ * A streamed answer (NDJSON or server-sent events, as Ollama and OpenAI-compatible servers stream
+ * generations) is handed over at its headers, its body a stream of the bytes as they arrive, so that
+ * a reader can act on the first tokens and abort the rest. An encoded stream is read whole instead
+ * (model servers do not compress their streams).
+ */
+function isStreamed(response: http.IncomingMessage): boolean {
+  const type = response.headers['content-type'] ?? '';
+  const encoding = response.headers['content-encoding']?.trim().toLowerCase();
+  const status = response.statusCode ?? 0;
+  return (
+    status >= 200 &&
+    status < 300 &&
+    (encoding === undefined || encoding === '' || encoding === 'identity') &&
+    /^\s*(application\/x-ndjson|text\/event-stream)\b/iu.test(type)
+  );
+}
+
+/**
+ * A real Response over the arriving body. The signal still aborts the request after the headers:
+ * the body then errors with the signal's reason, and the server sees its connection close (Ollama and
+ * vLLM stop generating when it does).
+ */
+function streamedResponse(response: http.IncomingMessage, request: http.ClientRequest, signal: AbortSignal | undefined): Response {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < response.rawHeaders.length; i += 2)
+    headers.append(response.rawHeaders[i] as string, response.rawHeaders[i + 1] as string);
+  if (signal) {
+    const onAbort = (): void => {
+      request.destroy(abortError(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    response.once('close', () => signal.removeEventListener('abort', onAbort));
+  }
+  const body = Readable.toWeb(response) as ReadableStream<Uint8Array>;
+  return new Response(body, { status: response.statusCode ?? 200, statusText: response.statusMessage ?? '', headers });
 }
 
 /** The transport the endpoints share, as fetch shares its global dispatcher: one pool of connections per origin. */

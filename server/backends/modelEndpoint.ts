@@ -34,6 +34,13 @@ export interface GenerateOptions {
    * endpoint (a retryable EndpointError), not a capability to fall back from. Probes leave it unset.
    */
   readonly requireLogprobs?: boolean;
+  /**
+   * The tokens the caller expects the generation to be (a greedy walk's answer, from where it forces
+   * it on). An endpoint may stream the generation and stop at the first token that differs, returning
+   * it up to and including that token with finish reason `diverged` (streamedGeneration.ts): what the
+   * model would generate after it is never read, so it is never generated.
+   */
+  readonly expected?: readonly string[];
   readonly signal?: AbortSignal;
 }
 

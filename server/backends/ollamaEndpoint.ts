@@ -13,6 +13,7 @@ import {
   type TokenLogprob,
   withRequiredLogprobs,
 } from './modelEndpoint';
+import { readUntilDivergence, streamWithOwnSignal, type StreamedPart } from './streamedGeneration';
 
 export interface OllamaEndpointOptions {
   readonly host: string;
@@ -95,12 +96,17 @@ export class OllamaEndpoint implements ModelEndpoint {
       truncate: false,
       ...(options.topLogprobs === undefined ? {} : { logprobs: true, top_logprobs: options.topLogprobs }),
     };
+    const streamed = options.expected !== undefined && options.maxTokens > 1 ? options.expected : undefined;
     if (this.raw) {
       // Ollama answers an empty prompt with a model-load response that carries no generation.
       if (prompt + (options.prefix ?? '') === '') throw new EmptyContextError(`Ollama at ${this.url} (model ${this.model})`);
-      const response: GenerateResponse = await this.call(options.signal, (client) =>
-        client.generate({ ...common, prompt: prompt + (options.prefix ?? ''), raw: true }),
-      );
+      const request = { ...common, prompt: prompt + (options.prefix ?? ''), raw: true };
+      if (streamed) {
+        return this.streamUntilDivergence(options, streamed, async (client) =>
+          mapParts(await client.generate({ ...request, stream: true }), (part) => part.response),
+        );
+      }
+      const response: GenerateResponse = await this.call(options.signal, (client) => client.generate(request));
       return this.checked(
         { text: response.response ?? '', tokens: convertLogprobs(response.logprobs), finishReason: response.done_reason },
         options,
@@ -108,10 +114,29 @@ export class OllamaEndpoint implements ModelEndpoint {
     }
     const messages: Message[] = [{ role: 'user', content: prompt }];
     if (options.prefix) messages.push({ role: 'assistant', content: options.prefix });
+    if (streamed) {
+      return this.streamUntilDivergence(options, streamed, async (client) =>
+        mapParts(await client.chat({ ...common, messages, stream: true }), (part) => part.message.content),
+      );
+    }
     const response: ChatResponse = await this.call(options.signal, (client) => client.chat({ ...common, messages }));
     return this.checked(
       { text: response.message.content, tokens: convertLogprobs(response.logprobs), finishReason: response.done_reason },
       options,
+    );
+  }
+
+  /**
+   * A generation streamed and read until its first token that differs from the expected ones; the
+   * request is closed there, and Ollama stops generating when its client goes away.
+   */
+  private streamUntilDivergence(
+    options: GenerateOptions,
+    expected: readonly string[],
+    open: (client: Ollama) => Promise<AsyncIterable<StreamedPart>>,
+  ): Promise<Generation> {
+    return streamWithOwnSignal(options.signal, (own) =>
+      this.call(own, async (client) => this.checked(await readUntilDivergence(await open(client), expected), options)),
     );
   }
 
@@ -161,6 +186,16 @@ export class OllamaEndpoint implements ModelEndpoint {
     if (error instanceof SyntaxError)
       return new EndpointError(`Ollama at ${this.url} answered with malformed JSON: ${error.message}`, true);
     return errorForNetwork(error, this.url);
+  }
+}
+
+/** Ollama's streamed chunks (of /api/chat or /api/generate) as generation parts. */
+async function* mapParts<T extends { readonly logprobs?: Logprob[]; readonly done: boolean; readonly done_reason: string }>(
+  chunks: AsyncIterable<T>,
+  textOf: (chunk: T) => string | undefined,
+): AsyncIterable<StreamedPart> {
+  for await (const chunk of chunks) {
+    yield { text: textOf(chunk) ?? '', tokens: convertLogprobs(chunk.logprobs) ?? [], finishReason: chunk.done ? chunk.done_reason : null };
   }
 }
 

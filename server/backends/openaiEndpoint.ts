@@ -14,6 +14,7 @@ import {
   type TokenLogprob,
   withRequiredLogprobs,
 } from './modelEndpoint';
+import { readUntilDivergence, streamWithOwnSignal, type StreamedPart } from './streamedGeneration';
 
 export interface OpenAiEndpointOptions {
   /** Base URL including /v1, e.g. http://127.0.0.1:8000/v1. */
@@ -81,20 +82,22 @@ export class OpenAiEndpoint implements ModelEndpoint {
 
   async generate(prompt: string, options: GenerateOptions): Promise<Generation> {
     const { signal } = options;
+    const streamed = options.expected !== undefined && options.maxTokens > 1 ? options.expected : undefined;
     if (this.api === 'completions') {
-      const response = await this.call(signal, () =>
-        this.client.completions.create(
-          {
-            model: this.model,
-            prompt: prompt + (options.prefix ?? ''),
-            max_tokens: options.maxTokens,
-            temperature: 0,
-            seed: this.seed,
-            ...(options.topLogprobs === undefined ? {} : { logprobs: Math.max(1, options.topLogprobs) }),
-          },
-          { signal },
-        ),
-      );
+      const request = {
+        model: this.model,
+        prompt: prompt + (options.prefix ?? ''),
+        max_tokens: options.maxTokens,
+        temperature: 0,
+        seed: this.seed,
+        ...(options.topLogprobs === undefined ? {} : { logprobs: Math.max(1, options.topLogprobs) }),
+      };
+      if (streamed) {
+        return this.streamUntilDivergence(options, streamed, async (own) =>
+          completionParts(await this.client.completions.create({ ...request, stream: true }, { signal: own })),
+        );
+      }
+      const response = await this.call(signal, () => this.client.completions.create(request, { signal }));
       const choice = response.choices[0];
       if (!choice) throw new EndpointError(`${this.url} returned no completion.`, true);
       return this.checked({ text: choice.text, tokens: completionTokens(choice.logprobs), finishReason: choice.finish_reason }, options);
@@ -105,30 +108,41 @@ export class OpenAiEndpoint implements ModelEndpoint {
     const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: 'user', content: prompt }];
     if (options.prefix) messages.push({ role: 'assistant', content: options.prefix });
     const continuation = options.prefix ? { continue_final_message: true, add_generation_prompt: false } : {};
-    const response = await this.call(signal, () =>
-      this.client.chat.completions.create(
-        {
-          model: this.model,
-          messages,
-          max_completion_tokens: options.maxTokens,
-          temperature: 0,
-          seed: this.seed,
-          ...(options.topLogprobs === undefined ? {} : { logprobs: true, top_logprobs: options.topLogprobs }),
-          ...continuation,
-        },
-        { signal },
-      ),
-    );
+    const request = {
+      model: this.model,
+      messages,
+      max_completion_tokens: options.maxTokens,
+      temperature: 0,
+      seed: this.seed,
+      ...(options.topLogprobs === undefined ? {} : { logprobs: true, top_logprobs: options.topLogprobs }),
+      ...continuation,
+    };
+    if (streamed) {
+      return this.streamUntilDivergence(options, streamed, async (own) =>
+        chatParts(await this.client.chat.completions.create({ ...request, stream: true }, { signal: own })),
+      );
+    }
+    const response = await this.call(signal, () => this.client.chat.completions.create(request, { signal }));
     const choice = response.choices[0];
     if (!choice) throw new EndpointError(`${this.url} returned no chat completion.`, true);
-    const tokens = choice.logprobs?.content?.map((entry) => ({
-      token: entry.token,
-      logprob: entry.logprob,
-      top: entry.top_logprobs.map((alternative) => ({ token: alternative.token, logprob: alternative.logprob })),
-    }));
+    const tokens = chatTokens(choice.logprobs?.content);
     return this.checked(
       { text: choice.message.content ?? '', tokens: tokens && tokens.length > 0 ? tokens : null, finishReason: choice.finish_reason },
       options,
+    );
+  }
+
+  /**
+   * A generation streamed and read until its first token that differs from the expected ones; the
+   * request is closed there (vLLM and llama.cpp's server stop generating for a closed connection).
+   */
+  private streamUntilDivergence(
+    options: GenerateOptions,
+    expected: readonly string[],
+    open: (own: AbortSignal) => Promise<AsyncIterable<StreamedPart>>,
+  ): Promise<Generation> {
+    return streamWithOwnSignal(options.signal, (own) =>
+      this.call(own, async () => this.checked(await readUntilDivergence(await open(own), expected), options)),
     );
   }
 
@@ -213,6 +227,31 @@ export class OpenAiEndpoint implements ModelEndpoint {
 function retryAfterHeader(error: { readonly headers?: unknown }): string | null | undefined {
   const headers = error.headers as { get?: (name: string) => string | null } | undefined;
   return typeof headers?.get === 'function' ? headers.get('retry-after') : undefined;
+}
+
+function chatTokens(content: readonly OpenAI.Chat.Completions.ChatCompletionTokenLogprob[] | null | undefined): TokenLogprob[] | undefined {
+  return content?.map((entry) => ({
+    token: entry.token,
+    logprob: entry.logprob,
+    top: entry.top_logprobs.map((alternative) => ({ token: alternative.token, logprob: alternative.logprob })),
+  }));
+}
+
+/** Streamed chat chunks as generation parts (a chunk without choices, the usage at the end, adds nothing). */
+async function* chatParts(chunks: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>): AsyncIterable<StreamedPart> {
+  for await (const chunk of chunks) {
+    const choice = chunk.choices[0];
+    if (choice)
+      yield { text: choice.delta.content ?? '', tokens: chatTokens(choice.logprobs?.content) ?? [], finishReason: choice.finish_reason };
+  }
+}
+
+/** Streamed completion chunks as generation parts. */
+async function* completionParts(chunks: AsyncIterable<OpenAI.Completions.Completion>): AsyncIterable<StreamedPart> {
+  for await (const chunk of chunks) {
+    const choice = chunk.choices[0];
+    if (choice) yield { text: choice.text, tokens: completionTokens(choice.logprobs) ?? [], finishReason: choice.finish_reason };
+  }
 }
 
 function completionTokens(logprobs: OpenAI.Completions.CompletionChoice.Logprobs | null): TokenLogprob[] | null {

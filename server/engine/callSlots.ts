@@ -1,3 +1,4 @@
+import { onceAborted } from './linkedSignal';
 /**
  * A counting semaphore for calls: at most `limit` run at once, the rest wait in arrival order. The
  * limit may change while calls run (a scheduler halves it after a 429 and raises it again): lowering
@@ -56,16 +57,17 @@ export class CallSlots {
     }
     return new Promise((resolve, reject) => {
       const start = (): void => {
-        signal?.removeEventListener('abort', onAbort);
+        unfollow?.();
         this.running += 1;
         resolve();
       };
-      const onAbort = (): void => {
-        const index = this.waiting.indexOf(start);
-        if (index >= 0) this.waiting.splice(index, 1);
-        reject(abortReason(signal));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const unfollow = signal
+        ? onceAborted(signal, () => {
+            const index = this.waiting.indexOf(start);
+            if (index >= 0) this.waiting.splice(index, 1);
+            reject(abortReason(signal));
+          })
+        : undefined;
       this.waiting.push(start);
     });
   }

@@ -14,27 +14,39 @@ export interface LinkedSignal {
   readonly dispose: () => void;
 }
 
-/** The controllers following each parent signal, reached through that parent's single listener. */
-const followers = new WeakMap<AbortSignal, Set<AbortController>>();
+/** What each parent signal will call when it aborts, reached through that parent's single listener. */
+const followers = new WeakMap<AbortSignal, Set<() => void>>();
 
-function follow(parent: AbortSignal, child: AbortController): () => void {
-  let children = followers.get(parent);
-  if (children === undefined) {
-    const created = new Set<AbortController>();
+/**
+ * Calls `callback` once when `parent` aborts, through one listener per parent however many callbacks
+ * wait on it (a mask's calls queued for a slot, its retries' sleeps): Node warns about a leak past ten
+ * listeners on one signal. Returns what stops following. The caller checks `parent.aborted` first.
+ */
+export function onceAborted(parent: AbortSignal, callback: () => void): () => void {
+  let callbacks = followers.get(parent);
+  if (callbacks === undefined) {
+    const created = new Set<() => void>();
     followers.set(parent, created);
     parent.addEventListener(
       'abort',
       () => {
-        for (const follower of [...created]) follower.abort(parent.reason);
+        const waiting = [...created];
         created.clear();
+        for (const call of waiting) call();
       },
       { once: true },
     );
-    children = created;
+    callbacks = created;
   }
-  children.add(child);
-  const set = children;
-  return () => set.delete(child);
+  // A callback of its own, so that one function followed twice is two followers.
+  const entry = (): void => callback();
+  callbacks.add(entry);
+  const set = callbacks;
+  return () => set.delete(entry);
+}
+
+function follow(parent: AbortSignal, child: AbortController): () => void {
+  return onceAborted(parent, () => child.abort(parent.reason));
 }
 
 /** A signal aborted by the first of `parents` to abort (with its reason) or, given `timeoutMs`, by a TimeoutError then. */

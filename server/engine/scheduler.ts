@@ -1,6 +1,6 @@
 import { EndpointError } from '../backends/modelEndpoint';
 import { abortReason, CallSlots } from './callSlots';
-import { linkedSignal, type LinkedSignal } from './linkedSignal';
+import { linkedSignal, onceAborted, type LinkedSignal } from './linkedSignal';
 
 export interface SchedulerOptions {
   /** Calls in flight at most (the ceiling adaptive concurrency climbs back to). */
@@ -149,13 +149,14 @@ export function abortableSleep(milliseconds: number, signal?: AbortSignal): Prom
       return;
     }
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      unfollow?.();
       resolve();
     }, milliseconds);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortReason(signal));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unfollow = signal
+      ? onceAborted(signal, () => {
+          clearTimeout(timer);
+          reject(abortReason(signal));
+        })
+      : undefined;
   });
 }

@@ -60,6 +60,8 @@ export async function walkAnswer(
         topLogprobs,
         prefix,
         requireLogprobs: true,
+        // An endpoint that streams stops at the divergence: the tokens after it would be thrown away.
+        expected: tokens.slice(position),
         ...(signal ? { signal } : {}),
       });
     } catch (error) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { applyMask } from '../../server/ablation/mask';
 import { segmentText } from '../../server/ablation/segment';
+import { OllamaEndpoint } from '../../server/backends/ollamaEndpoint';
 import { createLlamaValueSource } from '../../server/backends/llama/llamaScorer';
 import { releaseAllModels } from '../../server/backends/llama/modelRegistry';
 import { explainText, previewCost } from '../../server/engine/explain';
@@ -12,6 +13,7 @@ import { ValueSetupError } from '../../server/value/chooseValueFunction';
 import type { WalkResult } from '../../server/value/greedyWalk';
 import { maskValueOf } from '../../server/value/valueFunction';
 import { startRealModelOllama, type RealModelOllama } from '../fixtures/realModelOllama/server';
+import { waitFor } from '../helpers/waitFor';
 import { STORY, TINY_MODEL_PATH, tinyModelSkip } from './tinyModel';
 
 /**
@@ -116,6 +118,46 @@ describe('the greedy walk over the Ollama API, on the real tiny model', { skip: 
       `${explanation.calls.requests} requests, ${explanation.calls.model} masks`,
     );
     await walk.close();
+  });
+
+  it('stops the generation at the first token that differs from the answer, so the server generates nothing after it', async () => {
+    // A slow model (25 ms a token) makes what the server generates after its client has gone measurable.
+    server.setFaults({ tokenMs: 25 });
+    try {
+      for (const raw of [true, false]) {
+        const endpoint = new OllamaEndpoint({ host: server.url, model: server.model, raw });
+        const prompt = STORY.slice(0, 200);
+        const generated = (): number => server.stats().generatedTokens;
+        // The counters move when the server's generation ends, which may be after the client has its answer.
+        const settled = (): Promise<number> =>
+          waitFor('the server to finish its generation', () => (server.stats().generations >= generationsAfter ? generated() : undefined));
+        let generationsAfter = server.stats().generations + 1;
+        const beforeWhole = generated();
+        const whole = await endpoint.generate(prompt, { maxTokens: 30, topLogprobs: 20 });
+        const wholeTokens = (await settled()) - beforeWhole;
+        assert.ok((whole.tokens?.length ?? 0) >= 6, `the model answered only ${JSON.stringify(whole.text)}`);
+
+        // The model's own answer, with its fourth token replaced by one it does not give there.
+        const expected = (whole.tokens ?? []).map((entry) => entry.token);
+        expected[3] = expected[3] === ' zebra' ? ' yak' : ' zebra';
+        generationsAfter = server.stats().generations + 1;
+        const beforeStreamed = generated();
+        const cut = await endpoint.generate(prompt, { maxTokens: 30, topLogprobs: 20, expected });
+        const streamedTokens = (await settled()) - beforeStreamed;
+        assert.equal(cut.finishReason, 'diverged');
+        assert.deepEqual(
+          cut.tokens?.map((entry) => entry.token),
+          whole.tokens?.slice(0, 4).map((entry) => entry.token),
+        );
+        assert.deepEqual(cut.tokens?.[3], whole.tokens?.[3], 'the divergent position keeps its alternatives');
+        assert.ok(
+          streamedTokens < Math.min(wholeTokens, 4 + 8),
+          `raw ${raw}: ${streamedTokens} tokens generated for a generation cut at its 4th, ${wholeTokens} whole`,
+        );
+      }
+    } finally {
+      server.setFaults({});
+    }
   });
 
   it('says so before the first mask where the server ignores the forced prefix', async () => {

@@ -14,12 +14,15 @@ interface TestServer {
   readonly openSockets: () => number;
   /** Requests to /hang received so far. */
   readonly hanging: () => number;
+  /** Streams to /stream whose client went away before the stream ended. */
+  readonly streamsLeft: () => number;
   close(): Promise<void>;
 }
 
 async function startTestServer(): Promise<TestServer> {
   let connections = 0;
   let hanging = 0;
+  let streamsLeft = 0;
   const sockets = new Set<Socket>();
   const route = (request: IncomingMessage, response: ServerResponse, body: string): void => {
     switch (request.url) {
@@ -58,6 +61,19 @@ async function startTestServer(): Promise<TestServer> {
       case '/hang':
         hanging += 1;
         return;
+      case '/stream':
+        // The first line of a generation that never ends on its own, as a streaming model server sends it.
+        response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        response.write('{"token":"Once"}\n');
+        response.on('close', () => {
+          if (!response.writableFinished) streamsLeft += 1;
+        });
+        return;
+      case '/events':
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.write('data: {"token":"Once"}\n\n');
+        setImmediate(() => response.end('data: [DONE]\n\n'));
+        return;
       default:
         response.writeHead(404).end();
     }
@@ -79,6 +95,7 @@ async function startTestServer(): Promise<TestServer> {
     connections: () => connections,
     openSockets: () => sockets.size,
     hanging: () => hanging,
+    streamsLeft: () => streamsLeft,
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -151,6 +168,31 @@ describe('the HTTP transport the model clients send through', () => {
     await assert.rejects(transport.fetch(`${server.url}/echo`, { signal: controller.signal }), (error) => error === reason);
     const response = await transport.fetch(`${server.url}/echo`, { method: 'POST', body: 'after' });
     assert.equal(((await response.json()) as { body: string }).body, 'after');
+  });
+
+  it('hands a streamed answer over as it arrives, and closes it when the signal aborts', async () => {
+    const controller = new AbortController();
+    const response = await settlesWithin(transport.fetch(`${server.url}/stream`, { method: 'POST', signal: controller.signal }), 5_000);
+    assert.equal(response.headers.get('content-type'), 'application/x-ndjson');
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    // The server has not ended its answer: the first line is read while the rest is still to come.
+    const first = await settlesWithin(reader.read(), 5_000);
+    assert.equal(new TextDecoder().decode(first.value), '{"token":"Once"}\n');
+    const left = server.streamsLeft();
+    const reason = new Error('The rest is not needed.');
+    controller.abort(reason);
+    await waitFor('the server to see its streaming client go', () => (server.streamsLeft() > left ? true : undefined));
+    await assert.rejects(settlesWithin(reader.read(), 5_000));
+  });
+
+  it('reads a stream that ends on its own to its end, and reuses its connection', async () => {
+    await (await transport.fetch(`${server.url}/echo`)).text();
+    const before = server.connections();
+    const events = await transport.fetch(`${server.url}/events`);
+    assert.equal(await events.text(), 'data: {"token":"Once"}\n\ndata: [DONE]\n\n');
+    const echo = await transport.fetch(`${server.url}/echo`, { method: 'POST', body: 'next' });
+    assert.equal(((await echo.json()) as { body: string }).body, 'next');
+    assert.equal(server.connections() - before, 0, 'a new connection for a stream or the call after it');
   });
 
   it('fails as fetch fails: "fetch failed" with the network error as its cause', async () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
-import { linkedSignal } from '../../../server/engine/linkedSignal';
+import { CallSlots } from '../../../server/engine/callSlots';
+import { linkedSignal, onceAborted } from '../../../server/engine/linkedSignal';
+import { abortableSleep } from '../../../server/engine/scheduler';
 import { waitFor } from '../../helpers/waitFor';
 
 describe('linked signals (a call’s cancel, its pool’s close, its timeout)', () => {
@@ -41,5 +43,35 @@ describe('linked signals (a call’s cancel, its pool’s close, its timeout)', 
     assert.equal(disposed?.signal.aborted, false);
     assert.ok(rest.every((linked) => linked.signal.aborted));
     for (const linked of rest) linked.dispose();
+  });
+
+  it('keeps one listener on a signal that many calls queue for a slot on, and rejects every one when it aborts', async () => {
+    const slots = new CallSlots(1);
+    const mask = new AbortController();
+    await slots.acquire(mask.signal);
+    // A mask read token by token queues one call per answer token behind the slot, all on its signal.
+    const queued = Array.from({ length: 24 }, () => slots.acquire(mask.signal));
+    const sleeps = Array.from({ length: 12 }, () => abortableSleep(60_000, mask.signal));
+    assert.equal(getEventListeners(mask.signal, 'abort').length, 1);
+    const reason = new Error('cancelled');
+    mask.abort(reason);
+    for (const waiting of [...queued, ...sleeps]) await assert.rejects(waiting, (error) => error === reason);
+    slots.release();
+    assert.equal(slots.inFlight, 0);
+  });
+
+  it('lets a call that got its slot stop following the signal', async () => {
+    const slots = new CallSlots(1);
+    const mask = new AbortController();
+    await slots.acquire();
+    const waiting = slots.acquire(mask.signal);
+    slots.release();
+    await waiting;
+    let called = 0;
+    const unfollow = onceAborted(mask.signal, () => (called += 1));
+    unfollow();
+    mask.abort(new Error('after the call started'));
+    assert.equal(called, 0);
+    assert.equal(slots.inFlight, 1);
   });
 });

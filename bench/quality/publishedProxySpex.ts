@@ -6,10 +6,10 @@ import {
   type BoostedTrees,
   type BoostingOptions,
   type RegressionTree,
-} from '../../server/recovery/gradientBoosting';
+} from '../../server/recovery/proxyspex/gradientBoosting';
 import { EMPTY_KEY, indicesOf, type InteractionKey } from '../../server/recovery/interactionKey';
 import type { Spectrum } from '../../server/recovery/spectrum';
-import { addTreeSpectrum } from '../../server/recovery/treeFourier';
+import { addTreeSpectrum } from '../../server/recovery/proxyspex/treeFourier';
 import { symmetricEigen } from './symmetricEigen';
 
 /**

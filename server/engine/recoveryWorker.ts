@@ -4,7 +4,7 @@
  * engine's thread (its model calls, progress, cancels, JSON-RPC). The engine side is recoveryThread.ts.
  */
 import { parentPort } from 'node:worker_threads';
-import { fitFromSamples } from '../recovery/proxySpex';
+import { fitFromSamples } from '../recovery/proxyspex/proxySpex';
 import { seededRandom } from '../recovery/random';
 import { recover } from '../recovery/recover';
 import type { MaskEvaluator } from '../recovery/types';

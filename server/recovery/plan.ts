@@ -1,6 +1,6 @@
 import { EXACT_MAX_FEATURES } from './exact';
-import { PROXYSPEX_MIN_BUDGET, proxySpexRounds } from './proxySpex';
-import { spexSampleCount } from './spexDesign';
+import { PROXYSPEX_MIN_BUDGET, proxySpexRounds } from './proxyspex/proxySpex';
+import { spexSampleCount } from './spex/spexDesign';
 import { RecoveryError, type AlgorithmChoice, type AlgorithmName } from './types';
 
 export interface PlanInput {

@@ -1,9 +1,9 @@
 import { recoverExactWith } from './exact';
 import { planRecovery, type RecoveryPlan } from './plan';
-import { recoverProxySpex, type ProxySpexOptions } from './proxySpex';
+import { recoverProxySpex, type ProxySpexOptions } from './proxyspex/proxySpex';
 import { seededRandom } from './random';
-import { recoverSpex } from './spex';
-import type { SpexDecoder } from './spexDecode';
+import { recoverSpex } from './spex/spex';
+import type { SpexDecoder } from './spex/spexDecode';
 import type { AbortSignalLike, AlgorithmChoice, MaskEvaluator, Recovery, RecoveryProgress } from './types';
 
 export interface RecoverOptions {

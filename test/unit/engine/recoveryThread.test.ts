@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fitFromSamplesInWorker, recoverInWorker } from '../../../server/engine/recoveryThread';
 import { packMasks, unpackMasks } from '../../../server/engine/recoveryMessages';
-import { fitFromSamples } from '../../../server/recovery/proxySpex';
+import { fitFromSamples } from '../../../server/recovery/proxyspex/proxySpex';
 import { seededRandom } from '../../../server/recovery/random';
 import { recover, type RecoverOptions } from '../../../server/recovery/recover';
 import { RecoveryError, type MaskEvaluator, type Recovery, type RecoveryProgress } from '../../../server/recovery/types';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fitBaggedTrees } from '../../../server/recovery/baggedTrees';
+import { fitBaggedTrees } from '../../../server/recovery/proxyspex/baggedTrees';
 import { exactMask } from '../../../server/recovery/exact';
 import { CompiledFourier, rSquared } from '../../../server/recovery/expansion';
 import { keyOf } from '../../../server/recovery/interactionKey';

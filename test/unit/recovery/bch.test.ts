@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bchParameters, buildBchCode, decodeHard, decodeSoft, parityOf, type BchCode } from '../../../server/recovery/bch';
+import { bchParameters, buildBchCode, decodeHard, decodeSoft, parityOf, type BchCode } from '../../../server/recovery/spex/bch';
 import {
   cyclotomicCoset,
   galoisField,
@@ -12,7 +12,7 @@ import {
   MAX_FIELD_DEGREE,
   minimalPolynomial,
   type GaloisField,
-} from '../../../server/recovery/galoisField';
+} from '../../../server/recovery/spex/galoisField';
 import { randomInteger, seededRandom, type RandomSource } from '../../../server/recovery/random';
 
 function randomSet(random: RandomSource, featureCount: number, size: number): number[] {

@@ -1,7 +1,7 @@
 import { indicesOf, keyOf, type InteractionKey } from '../../../server/recovery/interactionKey';
 import { gaussian, randomInteger, type RandomSource } from '../../../server/recovery/random';
 import type { Spectrum } from '../../../server/recovery/spectrum';
-import { designMask, type SpexDesign } from '../../../server/recovery/spexDesign';
+import { designMask, type SpexDesign } from '../../../server/recovery/spex/spexDesign';
 
 /** Planted sparse, low-degree Fourier spectra for the SPEX tests, and their values on a design. */
 

@@ -4,7 +4,7 @@ import { exactMask } from '../../../server/recovery/exact';
 import { CompiledFourier, rSquared } from '../../../server/recovery/expansion';
 import { keyOf } from '../../../server/recovery/interactionKey';
 import { uniformMask } from '../../../server/recovery/masks';
-import { fitFromSamples, proxySpexRounds, recoverProxySpex } from '../../../server/recovery/proxySpex';
+import { fitFromSamples, proxySpexRounds, recoverProxySpex } from '../../../server/recovery/proxyspex/proxySpex';
 import { seededRandom } from '../../../server/recovery/random';
 import type { Spectrum } from '../../../server/recovery/spectrum';
 import { RecoveryError, type MaskEvaluator } from '../../../server/recovery/types';

@@ -4,7 +4,7 @@ import { keyOf } from '../../../server/recovery/interactionKey';
 import { planRecovery } from '../../../server/recovery/plan';
 import { seededRandom } from '../../../server/recovery/random';
 import { recover } from '../../../server/recovery/recover';
-import { recoverSpex } from '../../../server/recovery/spex';
+import { recoverSpex } from '../../../server/recovery/spex/spex';
 import type { Spectrum } from '../../../server/recovery/spectrum';
 import { RecoveryError, type MaskEvaluator } from '../../../server/recovery/types';
 import { countingEvaluator, plantedSpectrum, supportRecall, truthR2 } from '../../helpers/plantedFunctions';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parityOf } from '../../../server/recovery/bch';
+import { parityOf } from '../../../server/recovery/spex/bch';
 import { indicesOf, keyOf } from '../../../server/recovery/interactionKey';
 import { gaussian, seededRandom } from '../../../server/recovery/random';
 import type { Spectrum } from '../../../server/recovery/spectrum';
-import { decodeSpex, estimateBinNoise, spexBins, type SpexDecodeOptions } from '../../../server/recovery/spexDecode';
+import { decodeSpex, estimateBinNoise, spexBins, type SpexDecodeOptions } from '../../../server/recovery/spex/spexDecode';
 import {
   binOf,
   designMask,
@@ -14,7 +14,7 @@ import {
   planSpexDesign,
   spexSampleCount,
   type SpexDesign,
-} from '../../../server/recovery/spexDesign';
+} from '../../../server/recovery/spex/spexDesign';
 import { compareSpectra, describeKey, designValues, evaluateSpectrum, plantSpectrum } from './plantedForSpex';
 
 interface Scenario {

@@ -1,9 +1,9 @@
-import { CharacterMatrix, fitRidge } from './characterMatrix';
-import { rSquared } from './expansion';
+import { CharacterMatrix, fitRidge } from '../characterMatrix';
+import { rSquared } from '../expansion';
 import { ByteRows, keptFeatureSums } from './featureSums';
-import { variance } from './statistics';
-import { EMPTY_KEY, indicesOf, keyOfSorted, type InteractionKey } from './interactionKey';
-import type { Spectrum } from './spectrum';
+import { variance } from '../statistics';
+import { EMPTY_KEY, indicesOf, keyOfSorted, type InteractionKey } from '../interactionKey';
+import type { Spectrum } from '../spectrum';
 
 export interface SparseFitOptions {
   /** Highest interaction order a term may have (the recovery degree t). */

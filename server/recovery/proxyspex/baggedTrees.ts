@@ -1,7 +1,7 @@
 import { DEFAULT_BOOSTING, fitBoostedTrees, PackedRows, type BoostingOptions } from './gradientBoosting';
-import { EMPTY_KEY } from './interactionKey';
-import { shuffle, type RandomSource } from './random';
-import type { Spectrum } from './spectrum';
+import { EMPTY_KEY } from '../interactionKey';
+import { shuffle, type RandomSource } from '../random';
+import type { Spectrum } from '../spectrum';
 import { addTreeSpectrum } from './treeFourier';
 
 export interface BaggingOptions {

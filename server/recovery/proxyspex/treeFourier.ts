@@ -1,6 +1,6 @@
 import type { RegressionTree } from './gradientBoosting';
-import { keyOfSorted } from './interactionKey';
-import type { Spectrum } from './spectrum';
+import { keyOfSorted } from '../interactionKey';
+import type { Spectrum } from '../spectrum';
 
 /**
  * The exact Fourier spectrum of regression trees on binary features. A leaf with value v reached

@@ -1,13 +1,13 @@
-import { CharacterMatrix, fitRidge } from './characterMatrix';
-import { CompiledFourier, rSquared } from './expansion';
-import { EMPTY_KEY } from './interactionKey';
-import { distinctUniformMasks, maskKey } from './masks';
-import { SPEX_GROUPS, spexHoldout, spexParameters } from './plan';
-import type { RandomSource } from './random';
-import type { Spectrum } from './spectrum';
+import { CharacterMatrix, fitRidge } from '../characterMatrix';
+import { CompiledFourier, rSquared } from '../expansion';
+import { EMPTY_KEY } from '../interactionKey';
+import { distinctUniformMasks, maskKey } from '../masks';
+import { SPEX_GROUPS, spexHoldout, spexParameters } from '../plan';
+import type { RandomSource } from '../random';
+import type { Spectrum } from '../spectrum';
 import { decodeSpex, type SpexDecoder } from './spexDecode';
 import { designMask, planSpexDesign, spexSampleCount } from './spexDesign';
-import { checkValues, RecoveryError, type AbortSignalLike, type MaskEvaluator, type Recovery } from './types';
+import { checkValues, RecoveryError, type AbortSignalLike, type MaskEvaluator, type Recovery } from '../types';
 
 export interface SpexOptions {
   readonly featureCount: number;

@@ -1,5 +1,5 @@
 import { bchParameters, BCH_MAX_FEATURES, BCH_MAX_T, buildBchCode, type BchCode } from './bch';
-import type { RandomSource } from './random';
+import type { RandomSource } from '../random';
 
 /**
  * The SPEX query design (spex-reference.md §3.3): C groups, each with a random hashing matrix

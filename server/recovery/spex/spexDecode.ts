@@ -1,7 +1,7 @@
 import { chaseDecode, DecoderScratch, decodeBits, parityWordsOf, type BchCode } from './bch';
-import { walshHadamardAnalysis } from './fastTransforms';
-import { keyOfSorted } from './interactionKey';
-import type { Spectrum } from './spectrum';
+import { walshHadamardAnalysis } from '../fastTransforms';
+import { keyOfSorted } from '../interactionKey';
+import type { Spectrum } from '../spectrum';
 import { binOf, type SpexDesign } from './spexDesign';
 
 /**

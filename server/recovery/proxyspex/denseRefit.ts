@@ -1,8 +1,8 @@
-import { CharacterMatrix, fitRidge } from './characterMatrix';
-import { rSquared } from './expansion';
-import { variance } from './statistics';
-import { EMPTY_KEY, keyOfSorted, type InteractionKey } from './interactionKey';
-import type { Spectrum } from './spectrum';
+import { CharacterMatrix, fitRidge } from '../characterMatrix';
+import { rSquared } from '../expansion';
+import { variance } from '../statistics';
+import { EMPTY_KEY, keyOfSorted, type InteractionKey } from '../interactionKey';
+import type { Spectrum } from '../spectrum';
 
 export interface DenseRefitInput {
   readonly masks: readonly Uint8Array[];

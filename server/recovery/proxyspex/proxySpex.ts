@@ -1,14 +1,14 @@
 import { fitBaggedTrees } from './baggedTrees';
 import { fitDenseRefit } from './denseRefit';
-import { EXACT_MAX_FEATURES, recoverExactWith } from './exact';
-import { CompiledFourier, rSquared } from './expansion';
+import { EXACT_MAX_FEATURES, recoverExactWith } from '../exact';
+import { CompiledFourier, rSquared } from '../expansion';
 import { DEFAULT_BOOSTING, type BoostingOptions } from './gradientBoosting';
-import { EMPTY_KEY, type InteractionKey } from './interactionKey';
-import { distinctUniformMasks, fullMask, maskKey, validateMasks } from './masks';
-import { shuffle, type RandomSource } from './random';
-import { meanSquaredError, variance } from './statistics';
+import { EMPTY_KEY, type InteractionKey } from '../interactionKey';
+import { distinctUniformMasks, fullMask, maskKey, validateMasks } from '../masks';
+import { shuffle, type RandomSource } from '../random';
+import { meanSquaredError, variance } from '../statistics';
 import { DEFAULT_SPARSE_FIT, fitSparseFourier, type SparseFitOptions } from './sparseFourierFit';
-import { pruneSpectrum, weightedSum, type Spectrum } from './spectrum';
+import { pruneSpectrum, weightedSum, type Spectrum } from '../spectrum';
 import {
   checkValues,
   RecoveryError,
@@ -18,7 +18,7 @@ import {
   type Recovery,
   type RecoveryProgress,
   type RoundReport,
-} from './types';
+} from '../types';
 
 export interface ProxySpexOptions {
   readonly featureCount: number;

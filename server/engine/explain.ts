@@ -154,7 +154,15 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
 
   // A backend that orders its own queue (prefix reuse) is shown more masks at once than the concurrency.
   const queued = Math.max(request.concurrency, request.source.preferredConcurrency ?? 0);
+  /** When each mask was first asked for: the order a fit of all scored masks takes them in. */
+  const askedAt = new Map<string, number>();
+  const inAskedOrder = (masks: readonly Uint8Array[]): Uint8Array[] =>
+    [...masks].sort((a, b) => (askedAt.get(maskKey(a)) ?? 0) - (askedAt.get(maskKey(b)) ?? 0));
   const evaluate: MaskEvaluator = async (masks) => {
+    for (const mask of masks) {
+      const key = maskKey(mask);
+      if (!askedAt.has(key)) askedAt.set(key, askedAt.size);
+    }
     const values = await runPool(masks.length, queued, async (index) => {
       signal.throwIfAborted();
       const mask = masks[index] as Uint8Array;
@@ -287,12 +295,15 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   const [fullValue] = await evaluate([fullMask(n)]);
   const noiseFloor = await noise;
   if (boundedKeys.size > 0 && request.censorBounds !== false) {
+    // Masks in the order they were asked for, not the order their scores arrived in (which the network
+    // decides), so that the refit's seeded split, and the explanation, repeat run after run.
+    const asked = inAskedOrder(scoredMasks);
     const censored = await refitCensored(
       recovered,
       {
-        masks: scoredMasks,
-        values: Float64Array.from(scoredMasks, (mask) => scored.get(maskKey(mask)) as number),
-        bounded: Uint8Array.from(scoredMasks, (mask) => (boundedKeys.has(maskKey(mask)) ? 1 : 0)),
+        masks: asked,
+        values: Float64Array.from(asked, (mask) => scored.get(maskKey(mask)) as number),
+        bounded: Uint8Array.from(asked, (mask) => (boundedKeys.has(maskKey(mask)) ? 1 : 0)),
       },
       { featureCount: n, maxOrder: plan.maxOrder, seed: request.seed },
       signal,
@@ -308,18 +319,14 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
    */
   async function partialFromScored(cause: unknown): Promise<Explanation> {
     if (scoredMasks.length < 2) throw cause;
-    const values = Float64Array.from(scoredMasks, (mask) => scored.get(maskKey(mask)) as number);
+    const asked = inAskedOrder(scoredMasks);
+    const values = Float64Array.from(asked, (mask) => scored.get(maskKey(mask)) as number);
     const fallback = latestPartial;
     const deadline = fallback ? AbortSignal.timeout(CANCEL_FIT_MS) : undefined;
     let fitted: Recovery;
     let fitOn: string;
     try {
-      fitted = await fitFromSamplesInWorker(
-        scoredMasks,
-        values,
-        { featureCount: n, maxOrder: plan.maxOrder, seed: request.seed },
-        deadline,
-      );
+      fitted = await fitFromSamplesInWorker(asked, values, { featureCount: n, maxOrder: plan.maxOrder, seed: request.seed }, deadline);
       fitOn = 'fit on those';
     } catch (error) {
       if (!fallback || !deadline?.aborted) throw error;

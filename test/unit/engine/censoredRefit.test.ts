@@ -103,4 +103,24 @@ describe('bounded values are fitted as censored', () => {
     // Not called exact: some of its values were only bounds.
     assert.notEqual(explanation.verdict?.level, 'exact');
   });
+
+  it('gives the same explanation whatever order the scores arrive in', async () => {
+    // The same values, each answered after a delay that differs from run to run, as the network's would.
+    const arriving = (seed: number): ValueSource => {
+      const source = boundedSource(true);
+      const delay = seededRandom(seed);
+      return {
+        ...source,
+        score: async (text: string, mask: Uint8Array) => {
+          const value = await source.score(text, mask);
+          await new Promise((resolve) => setTimeout(resolve, Math.floor(delay() * 3)));
+          return value;
+        },
+      };
+    };
+    const first = await explainText({ ...request, budget: 200, source: arriving(1) });
+    const second = await explainText({ ...request, budget: 200, source: arriving(2) });
+    assert.ok((first.calls.bounded ?? 0) > 10);
+    assert.deepEqual(second.fourier, first.fourier);
+  });
 });

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { sampledMasks, type Explanation } from '../protocol/explanation';
+import { describeNoiseRepeats, sampledMasks, spentOfBudget, type Explanation } from '../protocol/explanation';
 import { describeVerdict, verdictOf, type FitLevel } from '../protocol/verdict';
 import { COMMAND_IDS } from './commandIds';
 
@@ -25,10 +25,9 @@ export class RunStatus implements vscode.Disposable {
     this.item.backgroundColor = verdict.level === 'poor' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     const sampling = explanation.sampling;
     // An anytime stop is worth saying: the calls it saved are the user's time.
-    const scored = sampling ? sampledMasks(sampling) : 0;
     const stopped =
-      sampling && scored < sampling.budget
-        ? ` Sampling stopped after ${scored} of ${sampling.budget} masks: ${sampling.stoppedBecause}.`
+      sampling && spentOfBudget(sampling) < sampling.budget
+        ? ` Sampling stopped after ${sampledMasks(sampling)} masks${describeNoiseRepeats(sampling)} of a budget of ${sampling.budget}: ${sampling.stoppedBecause}.`
         : '';
     this.item.tooltip = `${describeVerdict(verdict)}\n\n${explanation.features.length} features, ${explanation.calls.model} model calls, ${explanation.calls.cached} cached.${stopped} Click to show the explanation.`;
     this.item.command = COMMAND_IDS.showLastExplanation;

@@ -35,8 +35,13 @@ export interface SamplingRound {
 }
 
 export interface Sampling {
-  /** The most masks the explanation was allowed to score. */
+  /** The most scores the explanation was allowed: its masks and the noise probe's repeats. */
   readonly budget: number;
+  /**
+   * Scores of the full prompt beyond its own, taken to measure the noise floor and paid from the
+   * budget; absent when there were none, and from explanations written before they were counted.
+   */
+  readonly noiseRepeats?: number;
   readonly rounds: readonly SamplingRound[];
   /** Why sampling stopped, in words (e.g. "R² on fresh masks stopped improving (0.9712 → 0.9720)"). */
   readonly stoppedBecause: string;
@@ -50,6 +55,17 @@ export interface Sampling {
 /** The masks a sampling record says were scored: those of its last round (0 before any). */
 export function sampledMasks(sampling: Sampling): number {
   return sampling.rounds[sampling.rounds.length - 1]?.masks ?? 0;
+}
+
+/** What a sampling record spent of its budget: the masks scored and the noise probe's repeats. */
+export function spentOfBudget(sampling: Sampling): number {
+  return sampledMasks(sampling) + (sampling.noiseRepeats ?? 0);
+}
+
+/** The noise probe's repeats in words, e.g. " and 2 repeats of the full prompt (noise floor)"; empty without any. */
+export function describeNoiseRepeats(sampling: Sampling): string {
+  const repeats = sampling.noiseRepeats ?? 0;
+  return repeats > 0 ? ` and ${repeats} ${repeats === 1 ? 'repeat' : 'repeats'} of the full prompt (noise floor)` : '';
 }
 
 /**

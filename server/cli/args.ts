@@ -76,7 +76,7 @@ Features:
   --mask M              remove | placeholder | placeholder:TEXT                     (default: remove)
 Recovery:
   --algorithm A         auto | exact | proxyspex | spex                              (default: auto)
-  --budget N            most masks to score                                          (default: 1000)
+  --budget N            most model scores: the masks and 2 noise-floor repeats       (default: 1000)
   --max-order T         recovery degree: highest interaction order searched, 1-8     (default: 5)
   --target-r2 X         stop sampling once fresh masks are predicted with R² ≥ X     (default: ${DEFAULT_TARGET_R2})
   --plateau X           stop sampling once a round gains less than X in fresh R²     (default: ${DEFAULT_PLATEAU})

@@ -9,6 +9,7 @@ import { interactionIndex } from '../recovery/indices';
 import type { IndexName } from '../recovery/indexNames';
 import { EMPTY_KEY, indicesOf, keyOfSorted } from '../recovery/interactionKey';
 import { CompiledFourier } from '../recovery/expansion';
+import { anchorMasks } from '../recovery/anchors';
 import { distinctUniformMasks, fullMask, maskKey } from '../recovery/masks';
 import { seededRandom } from '../recovery/random';
 import { planRecovery, type RecoveryPlan } from '../recovery/plan';
@@ -114,14 +115,16 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   const started = Date.now();
   const { features, pinned } = segmentForExplanation(request.text, request.granularity, request.pin);
   const n = features.length;
+  const noiseRepeats = request.noiseRepeats ?? 3;
+  const extraRepeats = noiseRepeatsInBudget(noiseRepeats);
   const plan: RecoveryPlan = planRecovery({
     featureCount: n,
     budget: request.budget,
+    reserved: extraRepeats,
     maxOrder: request.maxOrder,
     algorithm: request.algorithm,
   });
-  const noiseRepeats = request.noiseRepeats ?? 3;
-  const planned = plan.masks + 2;
+  const planned = plan.masks + extraRepeats;
   const scored = new Map<string, number>();
   const scoredMasks: Uint8Array[] = [];
   const inFlight = new Map<string, Promise<number>>();
@@ -232,6 +235,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       verdict,
       sampling: {
         budget: request.budget,
+        ...(extraRepeats > 0 ? { noiseRepeats: extraRepeats } : {}),
         rounds: samplingRounds(recovered),
         stoppedBecause: recovered.diagnostics.stoppedBecause,
         ...(recovered.diagnostics.surrogate ? { surrogate: recovered.diagnostics.surrogate } : {}),
@@ -255,7 +259,14 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
   // The empty prompt and the noise probe do not depend on the recovery: they run alongside its first
   // round instead of after its last fit, where they would keep the model idle but for a few calls.
   const edges = evaluate([new Uint8Array(n)]);
-  const noise = noiseRepeats > 0 ? measureNoise(request.text, fullMask(n), noiseRepeats, scoreText) : Promise.resolve(null);
+  const noise =
+    noiseRepeats > 0
+      ? measureNoise(
+          async () => (await evaluate([fullMask(n)]))[0] as number,
+          (repeat) => scoreText(request.text, fullMask(n), { noiseRepeat: repeat }),
+          extraRepeats,
+        )
+      : Promise.resolve(null);
   // A failure here stops the recovery at once (the run's first masks show whether scoring works at all).
   edges.catch(failEarly);
   noise.catch(failEarly);
@@ -269,6 +280,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       {
         featureCount: n,
         budget: request.budget,
+        reserved: extraRepeats,
         maxOrder: request.maxOrder,
         algorithm: request.algorithm,
         seed: request.seed,
@@ -361,20 +373,28 @@ function samplingRounds(recovered: Recovery): SamplingRound[] {
 /**
  * The spread of repeated scores of the full prompt: with temperature 0 and a fixed seed it should
  * be 0, and where the backend is not deterministic it is the scale below which no effect is real.
- * Each repeat has its own cache key, so a rerun reuses them too.
+ * The first score is the full prompt's own (the one the recovery uses); each repeat has its own cache
+ * key, so a rerun reuses them too.
  */
 async function measureNoise(
-  text: string,
-  mask: Uint8Array,
+  scoreFull: () => Promise<number>,
+  scoreRepeat: (repeat: number) => Promise<number>,
   repeats: number,
-  scoreText: (text: string, mask: Uint8Array, extra: Record<string, number>) => Promise<number>,
 ): Promise<number> {
-  const values = await Promise.all(Array.from({ length: repeats }, (_, repeat) => scoreText(text, mask, { noiseRepeat: repeat })));
+  const values = await Promise.all([scoreFull(), ...Array.from({ length: repeats }, (_, repeat) => scoreRepeat(repeat + 1))]);
   const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
   const variance = values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / Math.max(1, values.length - 1);
   const spread = Math.sqrt(variance);
   // Differences at the last bits of a double are arithmetic, not noise.
   return spread <= 1e-9 * Math.max(1, Math.abs(mean)) ? 0 : spread;
+}
+
+/**
+ * The scores of the full prompt the noise probe adds to the one the recovery takes anyway: they are
+ * paid from the budget, which buys masks and these repeats and nothing else.
+ */
+export function noiseRepeatsInBudget(noiseRepeats: number): number {
+  return Math.max(0, noiseRepeats - 1);
 }
 
 /** Marks interactions whose magnitude does not exceed the noise floor. */
@@ -406,7 +426,7 @@ export interface CostPreview {
   readonly features: number;
   readonly plan: RecoveryPlan;
   readonly valueFunction: ValueSource['valueFunction'];
-  /** Masks the run scores at most (the plan's, the empty prompt and the noise probe's repeats). */
+  /** Scores the run takes at most: its masks (the anchors among them) and the noise probe's repeats, the budget at most. */
   readonly plannedMasks: number;
   /** Model calls: masks × the calls per mask measured on the sample (fixed methods: their count). */
   readonly plannedCalls: number;
@@ -458,12 +478,26 @@ export async function previewCost(
 ): Promise<CostPreview> {
   const { features } = segmentForExplanation(request.text, request.granularity, request.pin);
   const n = features.length;
-  const plan = planRecovery({ featureCount: n, budget: request.budget, maxOrder: request.maxOrder, algorithm: request.algorithm });
-  const plannedMasks = plan.masks + 2 + (request.noiseRepeats ?? 3);
-  const full = fullMask(n);
+  const extraRepeats = noiseRepeatsInBudget(request.noiseRepeats ?? 3);
+  const plan = planRecovery({
+    featureCount: n,
+    budget: request.budget,
+    reserved: extraRepeats,
+    maxOrder: request.maxOrder,
+    algorithm: request.algorithm,
+  });
+  const plannedMasks = plan.masks + extraRepeats;
+  // The anchors, then the first uniform masks ProxySPEX draws with the same seed (proxySpex.ts).
+  const { full, empty } = anchorMasks(n);
   const sampleMasks = [
     full,
-    ...distinctUniformMasks(n, Math.min(PREVIEW_MASKS, plan.masks) - 1, seededRandom(request.seed), new Set([maskKey(full)])),
+    empty,
+    ...distinctUniformMasks(
+      n,
+      Math.max(0, Math.min(PREVIEW_MASKS, plan.masks) - 2),
+      seededRandom(request.seed),
+      new Set([maskKey(full), maskKey(empty)]),
+    ),
   ];
   const { source } = request;
   const score = cachedScorer(source, request.cache);

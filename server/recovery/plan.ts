@@ -12,6 +12,11 @@ export interface PlanInput {
   readonly algorithm: AlgorithmChoice;
   /** ProxySPEX sampling rounds (default 4). */
   readonly maxRounds?: number;
+  /**
+   * Calls of the budget taken for something other than masks (the noise probe's repeats of the full
+   * prompt): the masks get the rest, and messages still speak of the whole budget. Default 0.
+   */
+  readonly reserved?: number;
 }
 
 /** What a recovery will ask for, known before any model call, so a caller can show the cost. */
@@ -53,13 +58,20 @@ export function largestSpexB(featureCount: number, budget: number, t: number): n
 }
 
 export function planRecovery(input: PlanInput): RecoveryPlan {
-  const { featureCount, budget, maxOrder } = input;
+  const { featureCount, budget: calls, maxOrder } = input;
+  const reserved = input.reserved ?? 0;
+  if (!Number.isInteger(reserved) || reserved < 0)
+    throw new RecoveryError(`The calls reserved from the budget must be a whole number ≥ 0; got ${reserved}.`);
+  // The masks' share of the budget; `calls` is what the user gave and what messages name.
+  const budget = calls - reserved;
+  const besides = reserved > 0 ? `, ${reserved} of them for repeats of the full prompt that measure the noise floor` : '';
   if (!Number.isInteger(featureCount) || featureCount < 1)
     throw new RecoveryError(`There must be at least one feature to explain; got ${featureCount}.`);
   if (featureCount > 4096)
     throw new RecoveryError(`At most 4,096 features can be explained at once; got ${featureCount}. Choose a coarser granularity.`);
-  if (!Number.isInteger(budget) || budget < 1)
-    throw new RecoveryError(`The budget must be a positive whole number of model calls; got ${budget}.`);
+  if (!Number.isInteger(calls) || calls < 1)
+    throw new RecoveryError(`The budget must be a positive whole number of model calls; got ${calls}.`);
+  if (budget < 1) throw new RecoveryError(`A budget of ${calls} model calls leaves no masks to score${besides}.`);
   if (!Number.isInteger(maxOrder) || maxOrder < 1 || maxOrder > 8)
     throw new RecoveryError(`maxOrder must be a whole number from 1 to 8; got ${maxOrder}.`);
   const exactMasks = featureCount <= EXACT_MAX_FEATURES ? 2 ** featureCount : Number.POSITIVE_INFINITY;
@@ -69,7 +81,7 @@ export function planRecovery(input: PlanInput): RecoveryPlan {
       throw new RecoveryError(
         featureCount > EXACT_MAX_FEATURES
           ? `Exact recovery scores all 2^n masks and handles at most ${EXACT_MAX_FEATURES} features; there are ${featureCount}.`
-          : `Exact recovery of ${featureCount} features scores all ${exactMasks} masks, more than the budget of ${budget}.`,
+          : `Exact recovery of ${featureCount} features scores all ${exactMasks} masks, more than the budget of ${calls} allows${besides}.`,
       );
     }
     return {
@@ -77,18 +89,20 @@ export function planRecovery(input: PlanInput): RecoveryPlan {
       reason:
         choice === 'exact'
           ? 'chosen by the caller'
-          : `all 2^${featureCount} = ${exactMasks} masks fit in the budget of ${budget}, so the expansion can be computed exactly`,
+          : `all 2^${featureCount} = ${exactMasks} masks fit in the budget of ${calls}, so the expansion can be computed exactly`,
       masks: exactMasks,
       batches: 1,
       maxOrder: Math.min(maxOrder, featureCount),
     };
   }
   if (choice === 'spex' || choice === 'auto') {
-    const spex = planSpex(featureCount, budget, maxOrder, choice === 'spex');
+    const spex = planSpex(featureCount, budget, maxOrder, choice === 'spex', calls, besides);
     if (spex && (choice === 'spex' || (spex.spexBins ?? 0) >= AUTO_SPEX_MIN_B)) return spex;
   }
   if (budget < PROXYSPEX_MIN_BUDGET) {
-    throw new RecoveryError(`A budget of ${budget} model calls is too small; ProxySPEX needs at least ${PROXYSPEX_MIN_BUDGET}.`);
+    throw new RecoveryError(
+      `A budget of ${calls} model calls is too small; ProxySPEX needs at least ${PROXYSPEX_MIN_BUDGET + reserved}${reserved > 0 ? ` (${PROXYSPEX_MIN_BUDGET} masks and ${reserved} repeats of the full prompt that measure the noise floor)` : ''}.`,
+    );
   }
   const masks = featureCount < 31 ? Math.min(budget, 2 ** featureCount) : budget;
   return {
@@ -96,7 +110,7 @@ export function planRecovery(input: PlanInput): RecoveryPlan {
     reason:
       choice === 'proxyspex'
         ? 'chosen by the caller'
-        : `2^${featureCount} masks exceed the budget of ${budget}; ProxySPEX learns the interactions from ${masks} random masks (SPEX would need ${spexSampleCount(featureCount, AUTO_SPEX_MIN_B, maxOrder, SPEX_GROUPS)} masks to resolve them without assuming their lower-order footprints)`,
+        : `2^${featureCount} masks exceed the budget of ${calls}; ProxySPEX learns the interactions from ${masks} random masks (SPEX would need ${spexSampleCount(featureCount, AUTO_SPEX_MIN_B, maxOrder, SPEX_GROUPS)} masks to resolve them without assuming their lower-order footprints)`,
     masks,
     batches: proxySpexRounds(masks, input.maxRounds ?? 4).length,
     maxOrder,
@@ -113,7 +127,14 @@ export function spexParameters(featureCount: number, budget: number, maxOrder: n
 }
 
 /** SPEX's plan (see spexParameters), or undefined when the budget is too small and SPEX was not required. */
-function planSpex(featureCount: number, budget: number, maxOrder: number, required: boolean): RecoveryPlan | undefined {
+function planSpex(
+  featureCount: number,
+  budget: number,
+  maxOrder: number,
+  required: boolean,
+  calls: number,
+  besides: string,
+): RecoveryPlan | undefined {
   const parameters = spexParameters(featureCount, budget, maxOrder);
   if (parameters) {
     const { b, t } = parameters;
@@ -122,7 +143,7 @@ function planSpex(featureCount: number, budget: number, maxOrder: number, requir
       algorithm: 'spex',
       reason: required
         ? `chosen by the caller${t < maxOrder ? `; the budget affords degree ${t}, not ${maxOrder}` : ''}`
-        : `the budget of ${budget} affords a SPEX design with 2^${b} bins per group, which recovers interactions up to degree ${t} without assuming their lower-order footprints`,
+        : `the budget of ${calls} affords a SPEX design with 2^${b} bins per group, which recovers interactions up to degree ${t} without assuming their lower-order footprints`,
       masks: designMasks + spexHoldout(budget),
       batches: 1,
       maxOrder: t,
@@ -132,6 +153,6 @@ function planSpex(featureCount: number, budget: number, maxOrder: number, requir
   if (!required) return undefined;
   const minimum = spexSampleCount(featureCount, SPEX_MIN_B, Math.min(2, maxOrder), SPEX_GROUPS) + spexHoldout(budget);
   throw new RecoveryError(
-    `SPEX needs at least about ${minimum} model calls for ${featureCount} features; the budget is ${budget}. Raise the budget or use ProxySPEX.`,
+    `SPEX needs at least about ${minimum} model calls for ${featureCount} features; the budget is ${calls}${besides}. Raise the budget or use ProxySPEX.`,
   );
 }

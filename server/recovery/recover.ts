@@ -21,6 +21,8 @@ export interface RecoverOptions {
   /** ProxySPEX tuning (rounds, target R², plateau, proxy options). */
   readonly proxySpex?: Partial<Omit<ProxySpexOptions, 'featureCount' | 'budget' | 'random' | 'signal' | 'onProgress' | 'maxOrder'>>;
   readonly spexDecoder?: SpexDecoder;
+  /** Calls of the budget the caller spends on something other than masks (see PlanInput.reserved). */
+  readonly reserved?: number;
 }
 
 /** The one entry point of the numeric core: plan, then run the chosen algorithm. */
@@ -31,7 +33,10 @@ export async function recover(evaluate: MaskEvaluator, options: RecoverOptions):
     maxOrder: options.maxOrder ?? 5,
     algorithm: options.algorithm ?? 'auto',
     ...(options.proxySpex?.maxRounds === undefined ? {} : { maxRounds: options.proxySpex.maxRounds }),
+    ...(options.reserved === undefined ? {} : { reserved: options.reserved }),
   });
+  // The algorithms spend the masks' share of the budget.
+  const budget = options.budget - (options.reserved ?? 0);
   const random = seededRandom(options.seed ?? 0);
   const common = { ...(options.signal ? { signal: options.signal } : {}), reason: plan.reason };
   let recovery: Recovery;
@@ -42,7 +47,7 @@ export async function recover(evaluate: MaskEvaluator, options: RecoverOptions):
     case 'spex':
       recovery = await recoverSpex(evaluate, {
         featureCount: options.featureCount,
-        budget: options.budget,
+        budget,
         maxOrder: plan.maxOrder,
         random,
         ...common,
@@ -53,7 +58,7 @@ export async function recover(evaluate: MaskEvaluator, options: RecoverOptions):
       recovery = await recoverProxySpex(evaluate, {
         ...options.proxySpex,
         featureCount: options.featureCount,
-        budget: options.budget,
+        budget,
         maxOrder: plan.maxOrder,
         random,
         ...common,

@@ -1,4 +1,4 @@
-import { sampledMasks, type Sampling } from '../../protocol/explanation';
+import { describeNoiseRepeats, sampledMasks, type Sampling } from '../../protocol/explanation';
 
 const count = (value: number): string => value.toLocaleString('en-US');
 
@@ -11,7 +11,7 @@ export function describeSampling(sampling: Sampling): string {
   const fresh = sampling.rounds.map((round) => round.freshR2).filter((r2): r2 is number => r2 !== null);
   const rounds = sampling.rounds.length;
   return [
-    `${count(scored)} of ${count(sampling.budget)} masks${rounds > 1 ? ` in ${rounds} rounds` : ''}`,
+    `${count(scored)} masks${describeNoiseRepeats(sampling)} of a budget of ${count(sampling.budget)}${rounds > 1 ? `, in ${rounds} rounds` : ''}`,
     ...(fresh.length > 0 ? [`R² on each round's new masks ${fresh.map((r2) => r2.toFixed(3)).join(' → ')}`] : []),
     `stopped: ${sampling.stoppedBecause}`,
   ].join('; ');

@@ -87,7 +87,7 @@ describe('the llama backend on the GPU, or on the CPU with the reason', { skip: 
 
   it('the CLI says at the start why the model runs on the CPU, and an explicit GPU that cannot load stops the run', async () => {
     const auto = await runCli(
-      ['explain', '-', '--backend', 'llama', '--model', TINY_MODEL_PATH, '--no-cache', '--budget', '16', '--quiet'],
+      ['explain', '-', '--backend', 'llama', '--model', TINY_MODEL_PATH, '--no-cache', '--budget', '18', '--quiet'],
       {
         input: STORY,
       },

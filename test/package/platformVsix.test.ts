@@ -129,7 +129,7 @@ describe('the platform .vsix files (npm run package:platforms)', () => {
         writeFileSync(file, entry.content());
       }
       const result = await runCli(
-        ['explain', '-', '--backend', 'llama', '--model', TINY_MODEL_PATH, '--no-cache', '--budget', '16', '--format', 'json'],
+        ['explain', '-', '--backend', 'llama', '--model', TINY_MODEL_PATH, '--no-cache', '--budget', '18', '--format', 'json'],
         {
           input: STORY,
           cliPath: path.join(installed, 'dist', 'cli.js'),

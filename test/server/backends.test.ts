@@ -304,10 +304,12 @@ describe('reports and previews', () => {
     };
     assert.equal(preview.features, 8);
     assert.equal(preview.algorithm, 'proxyspex');
-    assert.ok(preview.plannedMasks <= 105);
+    // The budget buys the masks and the noise probe's repeats, nothing more.
+    assert.equal(preview.plannedMasks, 100);
     assert.equal(preview.valueFunction.name, 'logprob');
-    // Echoed log-probabilities: one request per mask, measured on the sample.
-    assert.deepEqual(preview.sample, { masks: 8, cached: 0, requestsPerMask: 1, tokensPerMask: null, bounded: 0 });
+    // Echoed log-probabilities: one request per mask, measured on the sample; the empty prompt (an
+    // anchor, in the sample) has no context for its first answer token, which takes a request of its own.
+    assert.deepEqual(preview.sample, { masks: 8, cached: 0, requestsPerMask: 9 / 8, tokensPerMask: null, bounded: 0 });
     assert.equal(preview.plannedCalls, preview.plannedMasks);
     const echoes = (): number =>
       server.requests.filter((request) => request.path === '/v1/completions' && (request.body as { echo?: boolean }).echo === true).length;

@@ -155,8 +155,9 @@ describe('spex CLI', () => {
     assert.equal(sampling.budget, 800);
     assert.ok(sampling.rounds.length >= 2);
     assert.equal(sampling.rounds[0]?.freshR2, null);
-    assert.equal(sampling.rounds[sampling.rounds.length - 1]?.masks, explanation.calls.masks - 1);
-    assert.match(sampling.stoppedBecause, /predicted \d+ fresh masks with R² 1\.0000|spent the budget/u);
+    // Every mask scored is one the recovery asked for: the anchors (the full and the empty prompt) among them.
+    assert.equal(sampling.rounds[sampling.rounds.length - 1]?.masks, explanation.calls.masks);
+    assert.match(sampling.stoppedBecause, /predicted \d+ fresh masks with R² 1\.0000|masks the budget allows/u);
   });
 
   it('stops sampling at the target R² it is given, and says so in the report', async () => {
@@ -173,7 +174,11 @@ describe('spex CLI', () => {
     );
     assert.match(explanation.sampling?.stoppedBecause ?? '', /fresh masks with R² [\d.]+ ≥ 0\.5/u);
     const report = await runCli([...args, '--target-r2', '0.5'], words.join(' '));
-    assert.match(report.stdout, /- Sampling: [\d,]+ of 2,000 masks in \d+ rounds; R² on each round's new masks [\d.]+/u);
+    // The noise probe's two repeats of the full prompt are paid from the budget too.
+    assert.match(
+      report.stdout,
+      /- Sampling: [\d,]+ masks and 2 repeats of the full prompt \\\(noise floor\\\) of a budget of 2,000, in \d+ rounds; R² on each round's new masks [\d.]+/u,
+    );
     for (const bad of [['--target-r2', '0'], ['--target-r2', '1.5'], ['--plateau=-0.1'], ['--plateau', 'x']]) {
       const refused = await runCli([...args, ...bad], words.join(' '));
       assert.equal(refused.code, 2);
@@ -280,7 +285,8 @@ describe('spex CLI', () => {
       assert.equal(rerun.code, 0, rerun.stderr);
       assert.match(rerun.stderr, /^spex: The call cache .* had 1 damaged line .* skipped and removed/u);
       assert.equal(rerun.stderr.trimEnd().split('\n').length, 1, rerun.stderr);
-      assert.match(rerun.stdout, /Calls: 0 model, 67 cached/u);
+      // All 64 masks and the noise probe's two repeats of the full prompt (the third score is the full mask's own).
+      assert.match(rerun.stdout, /Calls: 0 model, 66 cached, 64 masks/u);
       const third = await runCli(['explain', ...EXAMPLE, '--cache', cache, '--quiet']);
       assert.equal(third.stderr, '', 'the damaged line was removed, so it is told once');
     } finally {

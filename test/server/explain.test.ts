@@ -231,7 +231,7 @@ describe('spex/explain and friends over stdio', () => {
       [{ text: SHORT, options: { index: 'lime' } }, /options\.index must be fourier/u],
       [
         { text: SHORT, options: { budget: 5, algorithm: 'proxyspex' } },
-        /budget of 5 model calls is too small; ProxySPEX needs at least 16/u,
+        /budget of 5 model calls is too small; ProxySPEX needs at least 18 \(16 masks and 2 repeats of the full prompt/u,
       ],
     ];
     for (const [params, message] of cases) {

@@ -136,6 +136,7 @@ describe('webview panel: an explanation', () => {
         faithfulness: { r2: 0.972, heldOut: 120 },
         sampling: {
           budget: 2000,
+          noiseRepeats: 2,
           rounds: [
             { masks: 125, freshR2: null, heldOutR2: 0.61 },
             { masks: 250, freshR2: 0.702, heldOutR2: 0.88 },
@@ -151,7 +152,7 @@ describe('webview panel: an explanation', () => {
     const sampling = page.locator('#facts .fact', { hasText: 'Sampling' });
     assert.equal(
       await sampling.locator('dd').textContent(),
-      '1,000 of 2,000 masks (1,000 saved) · R² on fresh masks stopped improving (0.9710 → 0.9712)',
+      '1,000 masks and 2 repeats of the full prompt (noise floor) of a budget of 2,000 (998 saved) · R² on fresh masks stopped improving (0.9710 → 0.9712)',
     );
     const title = (await sampling.locator('dd').getAttribute('title')) ?? '';
     assert.match(title, /^125 masks: first round\n250 masks: R² 0\.702 on the new masks\n/u);

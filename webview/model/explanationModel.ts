@@ -59,6 +59,7 @@ export function isRenderableExplanation(explanation: Explanation): boolean {
     sampling === undefined ||
     (isRecord(sampling) &&
       count(sampling.budget) &&
+      (sampling.noiseRepeats === undefined || count(sampling.noiseRepeats)) &&
       typeof sampling.stoppedBecause === 'string' &&
       Array.isArray(sampling.rounds) &&
       sampling.rounds.every(

@@ -1,5 +1,12 @@
 import { describeDevice } from '../../protocol/device';
-import { describeSurrogate, sampledMasks, type Explanation, type Sampling } from '../../protocol/explanation';
+import {
+  describeNoiseRepeats,
+  describeSurrogate,
+  sampledMasks,
+  spentOfBudget,
+  type Explanation,
+  type Sampling,
+} from '../../protocol/explanation';
 import { verdictOf } from '../../protocol/verdict';
 import type { ShowSegmentationMessage } from '../../protocol/webview';
 import { h } from '../dom';
@@ -104,7 +111,8 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
  */
 function samplingFact(sampling: Sampling, fact: (term: string, value: string, title?: string) => HTMLElement): HTMLElement {
   const scored = sampledMasks(sampling);
-  const early = scored < sampling.budget;
+  const spent = spentOfBudget(sampling);
+  const early = spent < sampling.budget;
   const rounds = sampling.rounds
     .map(
       (round) =>
@@ -114,7 +122,7 @@ function samplingFact(sampling: Sampling, fact: (term: string, value: string, ti
   const surrogate = sampling.surrogate ? `\nSurrogate: ${describeSurrogate(sampling.surrogate)}` : '';
   return fact(
     'Sampling',
-    `${scored.toLocaleString('en-US')} of ${plural(sampling.budget, 'mask')}${early ? ` (${(sampling.budget - scored).toLocaleString('en-US')} saved)` : ''} · ${sampling.stoppedBecause}`,
+    `${plural(scored, 'mask')}${describeNoiseRepeats(sampling)} of a budget of ${sampling.budget.toLocaleString('en-US')}${early ? ` (${(sampling.budget - spent).toLocaleString('en-US')} saved)` : ''} · ${sampling.stoppedBecause}`,
     `${rounds}${surrogate}`,
   );
 }

@@ -4,7 +4,8 @@ import { EXACT_MAX_FEATURES, recoverExactWith } from '../exact';
 import { CompiledFourier, rSquared } from '../expansion';
 import { DEFAULT_BOOSTING, type BoostingOptions } from './gradientBoosting';
 import { EMPTY_KEY, type InteractionKey } from '../interactionKey';
-import { distinctUniformMasks, fullMask, maskKey, validateMasks } from '../masks';
+import { anchorMasks, anchorValues, passThroughAnchors } from '../anchors';
+import { distinctUniformMasks, maskKey, validateMasks } from '../masks';
 import { shuffle, type RandomSource } from '../random';
 import { meanSquaredError, variance } from '../statistics';
 import { DEFAULT_SPARSE_FIT, fitSparseFourier, type SparseFitOptions } from './sparseFourierFit';
@@ -158,16 +159,18 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
   const rounds: RoundReport[] = [];
   const schedule = proxySpexRounds(resolved.budget, resolved.maxRounds);
   let current: ReturnType<typeof fitOnce> | undefined;
-  let stoppedBecause = `spent the budget of ${resolved.budget} masks`;
+  let stoppedBecause = `scored all ${resolved.budget} masks the budget allows`;
 
   for (const size of schedule) {
     options.signal?.throwIfAborted();
     const fresh: Uint8Array[] = [];
     if (masks.length === 0) {
-      // The explicand itself is always scored: every explanation is anchored on the full prompt.
-      const full = fullMask(featureCount);
-      fresh.push(full);
-      seen.add(maskKey(full));
+      // The anchors are always scored: the full prompt (whose answer is explained) and the empty one.
+      const { full, empty } = anchorMasks(featureCount);
+      for (const anchor of [full, empty]) {
+        fresh.push(anchor);
+        seen.add(maskKey(anchor));
+      }
     }
     const drawn = distinctUniformMasks(featureCount, size - masks.length - fresh.length, options.random, seen);
     for (const mask of drawn) seen.add(maskKey(mask));
@@ -242,7 +245,7 @@ export function fitFromSamples(
 }
 
 function makeRecovery(
-  fit: { spectrum: Spectrum; validationR2: number | null; heldOut: number; model: SurrogateMix },
+  fit: SurrogateFit,
   rounds: readonly RoundReport[],
   masksQueried: number,
   batches: number,
@@ -270,13 +273,22 @@ function makeRecovery(
   };
 }
 
-/** One fit on all masks so far: split, proxy, candidates, sparse refit, dense and blended models. */
-function fitOnce(
-  masks: readonly Uint8Array[],
-  values: Float64Array,
-  options: ResolvedOptions,
-  random: RandomSource,
-): { spectrum: Spectrum; validationR2: number | null; heldOut: number; model: SurrogateMix } {
+/** A round's surrogate and how well it held out. */
+interface SurrogateFit {
+  readonly spectrum: Spectrum;
+  readonly validationR2: number | null;
+  readonly heldOut: number;
+  readonly model: SurrogateMix;
+}
+
+/** One fit on all masks so far, passed exactly through the anchors' values where they were scored. */
+function fitOnce(masks: readonly Uint8Array[], values: Float64Array, options: ResolvedOptions, random: RandomSource): SurrogateFit {
+  const fit = fitSurrogate(masks, values, options, random);
+  return { ...fit, spectrum: passThroughAnchors(fit.spectrum, options.featureCount, anchorValues(masks, values, options.featureCount)) };
+}
+
+/** Split, proxy, candidates, sparse refit, dense and blended models. */
+function fitSurrogate(masks: readonly Uint8Array[], values: Float64Array, options: ResolvedOptions, random: RandomSource): SurrogateFit {
   const order = shuffle(
     Array.from({ length: masks.length }, (_, i) => i),
     random,
@@ -358,7 +370,7 @@ function finish(
   fit: { readonly spectrum: Spectrum; readonly validationR2: number | null },
   heldOut: number,
   model: SurrogateMix,
-): { spectrum: Spectrum; validationR2: number | null; heldOut: number; model: SurrogateMix } {
+): SurrogateFit {
   const spectrum = fit.spectrum.has(EMPTY_KEY) ? fit.spectrum : new Map([[EMPTY_KEY, 0], ...fit.spectrum]);
   return { spectrum, validationR2: fit.validationR2, heldOut, model };
 }

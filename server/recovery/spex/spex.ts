@@ -1,3 +1,4 @@
+import { anchorMasks, anchorValues, passThroughAnchors } from '../anchors';
 import { CharacterMatrix, fitRidge } from '../characterMatrix';
 import { CompiledFourier, rSquared } from '../expansion';
 import { EMPTY_KEY } from '../interactionKey';
@@ -59,13 +60,18 @@ export async function recoverSpex(evaluate: MaskEvaluator, options: SpexOptions)
     designToDistinct[index] = position;
   }
   const designCount = distinct.length;
+  // The anchors (the full and the empty prompt) take the first places after the design; random
+  // masks held out of the refit measure it.
+  const room = Math.min(spexHoldout(budget), budget - designCount);
+  const { full, empty } = anchorMasks(featureCount);
+  const anchors = [full, empty].filter((mask) => !distinctIndex.has(maskKey(mask))).slice(0, Math.max(0, room));
   const holdout = distinctUniformMasks(
     featureCount,
-    Math.min(spexHoldout(budget), budget - designCount),
+    Math.max(0, room - anchors.length),
     options.random,
-    new Set(distinctIndex.keys()),
+    new Set([...distinctIndex.keys(), ...anchors.map(maskKey)]),
   );
-  const queried = [...distinct, ...holdout];
+  const queried = [...distinct, ...anchors, ...holdout];
 
   options.signal?.throwIfAborted();
   const evaluateStarted = Date.now();
@@ -75,8 +81,13 @@ export async function recoverSpex(evaluate: MaskEvaluator, options: SpexOptions)
 
   const designValues = Float64Array.from(designToDistinct, (position) => values[position] as number);
   const decoded = decodeSpex(design, designValues, options.decoder ? { decoder: options.decoder } : {});
-  const fourier = refit(decoded.spectrum, distinct, values.subarray(0, designCount));
-  const heldOutR2 = holdout.length >= 2 ? rSquared(values.subarray(designCount), new CompiledFourier(fourier).evaluateMany(holdout)) : null;
+  const fourier = passThroughAnchors(
+    refit(decoded.spectrum, distinct, values.subarray(0, designCount)),
+    featureCount,
+    anchorValues(queried, values, featureCount),
+  );
+  const heldOutValues = values.subarray(designCount + anchors.length);
+  const heldOutR2 = holdout.length >= 2 ? rSquared(heldOutValues, new CompiledFourier(fourier).evaluateMany(holdout)) : null;
   const peeling = decoded.diagnostics;
   return {
     fourier,

@@ -119,22 +119,43 @@ describe('ProxySPEX', () => {
     assert.equal(supportRecall(truth, result.fourier), 1);
   });
 
-  it('always scores the full prompt and never repeats a mask', async () => {
-    const featureCount = 9;
+  it('scores the full and the empty prompt first, spends the budget on distinct masks, and never repeats one', async () => {
+    const featureCount = 40;
     const seen = new Set<string>();
-    let sawFull = false;
+    const asked: string[] = [];
+    // A function no sparse expansion fits exactly, with noise: its surrogate misses most masks a little.
+    const noise = seededRandom(3);
+    const value = (mask: Uint8Array): number =>
+      Math.tanh(mask.reduce((sum, bit, i) => sum + bit * Math.sin(i + 1), 0) / 3) + 0.05 * (noise() - 0.5);
+    const scored = new Map<string, number>();
     const evaluate: MaskEvaluator = (masks) => {
       for (const mask of masks) {
         const key = mask.join('');
         assert.ok(!seen.has(key), 'a mask was asked twice');
         seen.add(key);
-        if (mask.every((bit) => bit === 1)) sawFull = true;
+        asked.push(key);
       }
-      return Promise.resolve(Float64Array.from(masks, (mask) => mask.reduce((sum, bit) => sum + bit, 0)));
+      return Promise.resolve(
+        Float64Array.from(masks, (mask) => {
+          const result = value(mask);
+          scored.set(mask.join(''), result);
+          return result;
+        }),
+      );
     };
-    await recoverProxySpex(evaluate, { featureCount, budget: 300, random: seededRandom(1) });
-    assert.ok(sawFull);
-    assert.ok(seen.size <= 300);
+    const recovery = await recoverProxySpex(evaluate, { featureCount, budget: 300, random: seededRandom(1), targetR2: 1, plateau: 0 });
+    const full = '1'.repeat(featureCount);
+    const empty = '0'.repeat(featureCount);
+    assert.deepEqual(asked.slice(0, 2), [full, empty]);
+    assert.equal(seen.size, 300);
+    assert.equal(recovery.diagnostics.masksQueried, 300);
+    // The surrogate passes exactly through both anchors' values, though not through the other masks.
+    const surrogate = new CompiledFourier(recovery.fourier);
+    const at = (key: string): number => surrogate.evaluate(Uint8Array.from(key, (bit) => Number(bit)));
+    assert.ok(Math.abs(at(full) - (scored.get(full) as number)) < 1e-9, `full: ${at(full)} vs ${scored.get(full)}`);
+    assert.ok(Math.abs(at(empty) - (scored.get(empty) as number)) < 1e-9, `empty: ${at(empty)} vs ${scored.get(empty)}`);
+    const misses = asked.slice(2).filter((key) => Math.abs(at(key) - (scored.get(key) as number)) > 1e-6).length;
+    assert.ok(misses > 100, `the fit interpolates every mask (${misses} misses), so the anchors prove nothing`);
   });
 
   it('explains a first-order function with first-order terms only', async () => {

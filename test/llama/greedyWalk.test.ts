@@ -160,6 +160,34 @@ describe('the greedy walk over the Ollama API, on the real tiny model', { skip: 
     }
   });
 
+  it('stops a streamed generation when the run is cancelled mid-walk, with the cancel’s reason', async () => {
+    const endpoint = new OllamaEndpoint({ host: server.url, model: server.model, raw: true });
+    const prompt = STORY.slice(0, 200);
+    // The model's own answer: a stream expecting it runs to the end unless something stops it.
+    const whole = await endpoint.generate(prompt, { maxTokens: 30, topLogprobs: 20 });
+    const expected = (whole.tokens ?? []).map((entry) => entry.token);
+    assert.ok(expected.length >= 10);
+    server.setFaults({ tokenMs: 40 });
+    try {
+      const controller = new AbortController();
+      const reason = new Error('Cancelled by the user.');
+      const requests = (): number => server.stats().requests['/api/generate'] ?? 0;
+      const requestsBefore = requests();
+      const generationsAfter = server.stats().generations + 1;
+      const before = server.stats().generatedTokens;
+      const streamed = endpoint.generate(prompt, { maxTokens: expected.length, topLogprobs: 20, expected, signal: controller.signal });
+      await waitFor('the server to take the request', () => (requests() > requestsBefore ? true : undefined));
+      controller.abort(reason);
+      await assert.rejects(streamed, (error) => error === reason);
+      const generated = await waitFor('the server to end the generation', () =>
+        server.stats().generations >= generationsAfter ? server.stats().generatedTokens - before : undefined,
+      );
+      assert.ok(generated < expected.length, `${generated} of ${expected.length} tokens generated after the cancel`);
+    } finally {
+      server.setFaults({});
+    }
+  });
+
   it('says so before the first mask where the server ignores the forced prefix', async () => {
     server.setFaults({ ignorePrefix: true });
     try {

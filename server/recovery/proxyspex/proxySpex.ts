@@ -4,7 +4,7 @@ import { EXACT_MAX_FEATURES, recoverExactWith } from '../exact';
 import { CompiledFourier, rSquared } from '../expansion';
 import { DEFAULT_BOOSTING, type BoostingOptions } from './gradientBoosting';
 import { EMPTY_KEY, type InteractionKey } from '../interactionKey';
-import { anchorMasks, anchorValues, passThroughAnchors } from '../anchors';
+import { anchorMasks, anchorValues, passThroughFull } from '../anchors';
 import { distinctUniformMasks, maskKey, validateMasks } from '../masks';
 import { shuffle, type RandomSource } from '../random';
 import { meanSquaredError, variance } from '../statistics';
@@ -281,10 +281,10 @@ interface SurrogateFit {
   readonly model: SurrogateMix;
 }
 
-/** One fit on all masks so far, passed exactly through the anchors' values where they were scored. */
+/** One fit on all masks so far, passed exactly through the full prompt's value where it was scored. */
 function fitOnce(masks: readonly Uint8Array[], values: Float64Array, options: ResolvedOptions, random: RandomSource): SurrogateFit {
   const fit = fitSurrogate(masks, values, options, random);
-  return { ...fit, spectrum: passThroughAnchors(fit.spectrum, options.featureCount, anchorValues(masks, values, options.featureCount)) };
+  return { ...fit, spectrum: passThroughFull(fit.spectrum, options.featureCount, anchorValues(masks, values, options.featureCount).full) };
 }
 
 /** Split, proxy, candidates, sparse refit, dense and blended models. */

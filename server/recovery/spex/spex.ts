@@ -1,4 +1,4 @@
-import { anchorMasks, anchorValues, passThroughAnchors } from '../anchors';
+import { anchorMasks, anchorValues, passThroughFull } from '../anchors';
 import { CharacterMatrix, fitRidge } from '../characterMatrix';
 import { CompiledFourier, rSquared } from '../expansion';
 import { EMPTY_KEY } from '../interactionKey';
@@ -81,10 +81,10 @@ export async function recoverSpex(evaluate: MaskEvaluator, options: SpexOptions)
 
   const designValues = Float64Array.from(designToDistinct, (position) => values[position] as number);
   const decoded = decodeSpex(design, designValues, options.decoder ? { decoder: options.decoder } : {});
-  const fourier = passThroughAnchors(
+  const fourier = passThroughFull(
     refit(decoded.spectrum, distinct, values.subarray(0, designCount)),
     featureCount,
-    anchorValues(queried, values, featureCount),
+    anchorValues(queried, values, featureCount).full,
   );
   const heldOutValues = values.subarray(designCount + anchors.length);
   const heldOutR2 = holdout.length >= 2 ? rSquared(heldOutValues, new CompiledFourier(fourier).evaluateMany(holdout)) : null;

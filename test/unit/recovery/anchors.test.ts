@@ -1,16 +1,29 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { anchorMasks, anchorValues, passThroughAnchors } from '../../../server/recovery/anchors';
+import { anchorMasks, anchorValues, passThroughFull } from '../../../server/recovery/anchors';
 import { CompiledFourier } from '../../../server/recovery/expansion';
 import { keyOf } from '../../../server/recovery/interactionKey';
 import { uniformMask } from '../../../server/recovery/masks';
 import { seededRandom } from '../../../server/recovery/random';
 import type { Spectrum } from '../../../server/recovery/spectrum';
 
-const N = 12;
+const N = 30;
 const { full, empty } = anchorMasks(N);
 
-describe('passing a surrogate through its anchors (the full and the empty prompt)', () => {
+/** Mean squared change between two expansions over uniform masks. */
+function uniformChange(before: Spectrum, after: Spectrum): number {
+  const random = seededRandom(8);
+  const a = new CompiledFourier(before);
+  const b = new CompiledFourier(after);
+  let sum = 0;
+  for (let i = 0; i < 4000; i += 1) {
+    const mask = uniformMask(N, random);
+    sum += (b.evaluate(mask) - a.evaluate(mask)) ** 2;
+  }
+  return sum / 4000;
+}
+
+describe('passing a surrogate through the full prompt’s value', () => {
   const spectrum: Spectrum = new Map([
     [keyOf([]), 0.4],
     [keyOf([2]), -0.7],
@@ -19,43 +32,41 @@ describe('passing a surrogate through its anchors (the full and the empty prompt
     [keyOf([1, 3, 8]), -0.2],
   ]);
 
-  it('meets both values exactly, keeps a sparse spectrum sparse, and moves uniform masks by the constant alone', () => {
+  it('meets it exactly, leaves the empty prompt’s value, and moves uniform masks far less than a constant shift would', () => {
     const before = new CompiledFourier(spectrum);
-    const anchors = { full: before.evaluate(full) + 0.3, empty: before.evaluate(empty) - 0.1 };
-    const corrected = passThroughAnchors(spectrum, N, anchors);
+    const fullValue = before.evaluate(full) + 0.6;
+    const corrected = passThroughFull(spectrum, N, fullValue);
     const after = new CompiledFourier(corrected);
-    assert.ok(Math.abs(after.evaluate(full) - anchors.full) < 1e-12);
-    assert.ok(Math.abs(after.evaluate(empty) - anchors.empty) < 1e-12);
+    assert.ok(Math.abs(after.evaluate(full) - fullValue) < 1e-12);
+    assert.ok(Math.abs(after.evaluate(empty) - before.evaluate(empty)) < 1e-12);
+    // A constant shift would change every uniform mask by 0.6 (0.36 squared); this one shares the error over
+    // the two singles and the one pair the spectrum holds: 0.09 / 2 + 0.09 / 1.
+    const change = uniformChange(spectrum, corrected);
+    assert.ok(change < 0.36 / 2, `mean squared change ${change}`);
+    // The terms it already held, and no others; the constant untouched.
     assert.deepEqual([...corrected.keys()].sort(), [...spectrum.keys()].sort());
-    // Only the constant and the single features the spectrum holds moved, the single ones equally.
-    assert.ok(Math.abs((corrected.get(keyOf([])) as number) - (0.4 + (0.3 - 0.1) / 2)) < 1e-12);
-    const shift = (corrected.get(keyOf([2])) as number) - -0.7;
-    assert.ok(Math.abs((corrected.get(keyOf([5])) as number) - 0.3 - shift) < 1e-12);
-    assert.equal(corrected.get(keyOf([2, 5])), 0.9);
-    // A mask that keeps one of the two single features and removes the other sees the constant's change alone.
-    const balanced = Uint8Array.from({ length: N }, (_, i) => (i === 2 || i === 7 ? 1 : 0));
-    assert.ok(Math.abs(after.evaluate(balanced) - before.evaluate(balanced) - 0.1) < 1e-12);
+    assert.equal(corrected.get(keyOf([])), 0.4);
   });
 
-  it('shares the correction over every feature when the spectrum holds no single one', () => {
-    const pairsOnly: Spectrum = new Map([
-      [keyOf([]), 1],
-      [keyOf([0, 1]), 0.5],
-    ]);
-    const corrected = passThroughAnchors(pairsOnly, N, { full: 2, empty: 0 });
-    const after = new CompiledFourier(corrected);
-    assert.ok(Math.abs(after.evaluate(full) - 2) < 1e-12);
-    assert.ok(Math.abs(after.evaluate(empty)) < 1e-12);
+  it('spreads the correction over every feature and the strongest features’ pairs where the spectrum holds none', () => {
+    const constant: Spectrum = new Map([[keyOf([]), 1]]);
+    const corrected = passThroughFull(constant, N, 3);
+    assert.ok(Math.abs(new CompiledFourier(corrected).evaluate(full) - 3) < 1e-12);
+    assert.ok(Math.abs(new CompiledFourier(corrected).evaluate(empty) - 1) < 1e-12);
     assert.equal([...corrected.keys()].filter((key) => key.length === 1).length, N);
+    assert.equal([...corrected.keys()].filter((key) => key.length === 2).length, 190);
+    // 2² / 4 over 30 singles and 190 pairs, against 4 for a constant shift.
+    assert.ok(uniformChange(constant, corrected) < 0.05);
+    const one = passThroughFull(new Map([[keyOf([]), 2]]), 1, 5);
+    const compiled = new CompiledFourier(one);
+    assert.ok(Math.abs(compiled.evaluate(Uint8Array.of(1)) - 5) < 1e-12);
+    assert.ok(Math.abs(compiled.evaluate(Uint8Array.of(0)) - 2) < 1e-12);
   });
 
-  it('shifts the constant alone with one anchor, and leaves a spectrum that already passes alone', () => {
+  it('leaves a spectrum that already passes, or has no full value, as it is', () => {
     const value = new CompiledFourier(spectrum).evaluate(full);
-    const shifted = passThroughAnchors(spectrum, N, { full: value + 1 });
-    assert.ok(Math.abs((shifted.get(keyOf([])) as number) - 1.4) < 1e-12);
-    assert.equal(shifted.get(keyOf([2])), -0.7);
-    assert.equal(passThroughAnchors(spectrum, N, { full: value, empty: new CompiledFourier(spectrum).evaluate(empty) }), spectrum);
-    assert.equal(passThroughAnchors(spectrum, N, {}), spectrum);
+    assert.equal(passThroughFull(spectrum, N, value), spectrum);
+    assert.equal(passThroughFull(spectrum, N, undefined), spectrum);
   });
 
   it('finds the anchors among scored masks', () => {

@@ -57,3 +57,30 @@ export function validateMasks(masks: readonly Uint8Array[], featureCount: number
     }
   });
 }
+
+/**
+ * Draws `count` distinct masks that keep most features, each feature kept with a probability drawn
+ * per mask from [keepFrom, keepTo), not in `exclude` (which it extends); fewer when they run out.
+ * These are the what-ifs users try (remove a span or two), where uniform masks, which keep half the
+ * features, leave a surrogate to extrapolate.
+ */
+export function distinctMostlyKeptMasks(
+  featureCount: number,
+  count: number,
+  random: RandomSource,
+  exclude: Set<string>,
+  keepFrom = 0.85,
+  keepTo = 0.95,
+): Uint8Array[] {
+  const masks: Uint8Array[] = [];
+  for (let attempts = 0; masks.length < count && attempts < count * 20 + 100; attempts += 1) {
+    const keep = keepFrom + (keepTo - keepFrom) * random();
+    const mask = new Uint8Array(featureCount);
+    for (let i = 0; i < featureCount; i += 1) mask[i] = random() < keep ? 1 : 0;
+    const key = maskKey(mask);
+    if (exclude.has(key)) continue;
+    exclude.add(key);
+    masks.push(mask);
+  }
+  return masks;
+}

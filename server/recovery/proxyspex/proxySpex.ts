@@ -1,5 +1,6 @@
 import { fitBaggedTrees } from './baggedTrees';
 import { fitDenseRefit } from './denseRefit';
+import { fitFirstOrder } from './firstOrderFit';
 import { EXACT_MAX_FEATURES, recoverExactWith } from '../exact';
 import { CompiledFourier, rSquared } from '../expansion';
 import { DEFAULT_BOOSTING, type BoostingOptions } from './gradientBoosting';
@@ -363,8 +364,15 @@ function fitSurrogate(masks: readonly Uint8Array[], values: Float64Array, option
     { kind: 'dense' as const, error: denseError },
     { kind: 'trees' as const, error: treesError },
   ].reduce((best, next) => (next.error < best.error ? next : best));
-  const choice = single.error < CLEARLY_BETTER * blendError ? single : { kind: 'blend' as const, error: blendError };
+  const richer = single.error < CLEARLY_BETTER * blendError ? single : { kind: 'blend' as const, error: blendError };
+  // The additive model has a parameter per span and nothing to tune, so a held-out comparison picks it
+  // reliably: it is kept whenever it predicts the held-out masks better than the richer choice.
+  const firstOrder = fitFirstOrder(masks, values, options.featureCount, trainRows, validationRows);
+  const firstOrderError = firstOrder ? meanSquaredError(validationTarget, firstOrder.validationPrediction) : Number.POSITIVE_INFINITY;
+  const choice = firstOrderError < richer.error ? { kind: 'firstOrder' as const, error: firstOrderError } : richer;
   const validationR2 = 1 - choice.error / variance(validationTarget);
+  if (choice.kind === 'firstOrder' && firstOrder)
+    return finish({ spectrum: firstOrder.spectrum, validationR2 }, heldOut, { sparse: 0, dense: 1, trees: 0 });
   if (choice.kind === 'sparse') return finish(sparse, heldOut, SPARSE_ONLY);
   if (choice.kind === 'dense' && dense)
     return finish({ spectrum: dense.spectrum, validationR2 }, heldOut, { sparse: 0, dense: 1, trees: 0 });

@@ -48,19 +48,19 @@ describe('passing a surrogate through the full prompt’s value', () => {
     assert.equal(corrected.get(keyOf([])), 0.4);
   });
 
-  it('spreads the correction over every feature and the strongest features’ pairs where the spectrum holds none', () => {
+  it('keeps an additive spectrum additive, spreading the correction over every feature where it holds none', () => {
     const constant: Spectrum = new Map([[keyOf([]), 1]]);
     const corrected = passThroughFull(constant, N, 3);
-    assert.ok(Math.abs(new CompiledFourier(corrected).evaluate(full) - 3) < 1e-12);
-    assert.ok(Math.abs(new CompiledFourier(corrected).evaluate(empty) - 1) < 1e-12);
+    const compiled = new CompiledFourier(corrected);
+    assert.ok(Math.abs(compiled.evaluate(full) - 3) < 1e-12);
+    // Without pairs the empty prompt moves the other way.
+    assert.ok(Math.abs(compiled.evaluate(empty) - -1) < 1e-12);
     assert.equal([...corrected.keys()].filter((key) => key.length === 1).length, N);
-    assert.equal([...corrected.keys()].filter((key) => key.length === 2).length, 190);
-    // 2² / 4 over 30 singles and 190 pairs, against 4 for a constant shift.
-    assert.ok(uniformChange(constant, corrected) < 0.05);
+    assert.equal([...corrected.keys()].filter((key) => key.length > 1).length, 0);
+    // 2² over 30 singles, against 4 for a constant shift.
+    assert.ok(uniformChange(constant, corrected) < 0.2);
     const one = passThroughFull(new Map([[keyOf([]), 2]]), 1, 5);
-    const compiled = new CompiledFourier(one);
-    assert.ok(Math.abs(compiled.evaluate(Uint8Array.of(1)) - 5) < 1e-12);
-    assert.ok(Math.abs(compiled.evaluate(Uint8Array.of(0)) - 2) < 1e-12);
+    assert.ok(Math.abs(new CompiledFourier(one).evaluate(Uint8Array.of(1)) - 5) < 1e-12);
   });
 
   it('leaves a spectrum that already passes, or has no full value, as it is', () => {

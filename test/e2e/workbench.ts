@@ -34,9 +34,12 @@ export async function selectAll(page: Page, editor: Locator): Promise<void> {
 
 /** Right-clicks a line of the editor and clicks a context-menu item (the menu lives in a shadow root). */
 export async function contextMenu(page: Page, editor: Locator, lineIndex: number, item: string): Promise<void> {
-  const box = await editor.locator('.view-line').nth(lineIndex).boundingBox();
-  if (!box) throw new Error(`Line ${lineIndex} of the editor is not visible.`);
-  await page.mouse.click(box.x + 20, box.y + box.height / 2, { button: 'right' });
+  // Monaco redraws its lines after a selection, detaching and reusing their elements: Playwright's click
+  // finds the line again and waits until it is visible and still before it clicks.
+  await editor
+    .locator('.view-line')
+    .nth(lineIndex)
+    .click({ button: 'right', position: { x: 20, y: 5 }, timeout: 15_000 });
   const entry = page.getByRole('menuitem', { name: item });
   await entry.waitFor({ timeout: 15_000 });
   await entry.click();

@@ -78,17 +78,18 @@ const RIDGE_GRID = [0.5, 0.1, 1e-2, 1e-3];
 /**
  * How much harder each further order is penalised: a term of order d pays α·g^(d−1). Real value
  * functions' energy falls with the order, so a prior that shrinks high orders more lets the model
- * hold more terms than it has masks without fitting noise with them.
+ * hold more terms than it has masks without fitting noise with them. No growth (g = 1) was never the
+ * best on the long-prompt benchmark and its solves were the slowest to converge; 64 was, on reviews.
  */
-const ORDER_GROWTH_GRID = [1, 4, 16];
+const ORDER_GROWTH_GRID = [4, 16, 64];
 /** At most this many terms in a dense model (and never more than twice the training rows). */
 const MAX_TERMS = 1500;
 /**
  * The penalties and sizes are chosen on at most this many training rows: with more, the choice hardly
- * changes (α scales with the rows), and each of the two dozen trial solves would cost as much as the
- * final fit on every row.
+ * changes (α scales with the rows), and each trial solve would cost as much as the final fit on every
+ * row (at 2,000 masks, 1,600 selection rows took 2.3 s of a 5.7 s fit).
  */
-const SELECTION_ROWS = 1600;
+const SELECTION_ROWS = 1000;
 /** Trial solves only rank models, so they stop at a looser tolerance than the final fit. */
 const SELECTION_TOLERANCE = 1e-6;
 const SELECTION_ITERATIONS = 80;
@@ -136,7 +137,12 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
   sizes.add(all.length);
   let best: { terms: number; ridge: number; growth: number; r2: number; prediction: Float64Array } | undefined;
   const prediction = new Float64Array(validationRows.length);
+  // Trials are remembered, so that a path through a setting already tried (the probe) costs nothing.
+  const tried = new Map<string, { beta: Float64Array; r2: number }>();
   const trial = (terms: number, growth: number, ridge: number, start: Float64Array | undefined): { beta: Float64Array; r2: number } => {
+    const key = `${terms}:${growth}:${ridge}`;
+    const known = tried.get(key);
+    if (known) return known;
     const penalty = penalties(all, terms, ridge * selectionRows.length, growth);
     const beta = fitRidge(
       matrix,
@@ -151,26 +157,52 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
     matrix.multiply(beta, validationRows, prediction);
     const r2 = rSquared(validationTarget, prediction);
     if (!best || r2 > best.r2) best = { terms, ridge, growth, r2, prediction: Float64Array.from(prediction) };
-    return { beta, r2 };
+    const result = { beta, r2 };
+    tried.set(key, result);
+    return result;
+  };
+  // Along the penalty path, weakest last, the held-out fit rises to one peak: once it falls the
+  // weaker penalties (the costliest solves) are skipped. Each solve starts from the previous one's.
+  const ridgePath = (terms: number, growth: number): number => {
+    let start: Float64Array | undefined;
+    let peak = Number.NEGATIVE_INFINITY;
+    for (const ridge of RIDGE_GRID) {
+      const { beta, r2 } = trial(terms, growth, ridge, start);
+      start = beta;
+      if (r2 < peak) break;
+      peak = r2;
+    }
+    return peak;
   };
   // A probe at a middling penalty first: when it is far behind the error the caller has to beat (a
-  // sparse fit that is nearly exact), the two dozen further solves would be wasted.
+  // sparse fit that is nearly exact), the further solves would be wasted.
   const probe = trial(base.length, PROBE.growth, PROBE.ridge, undefined);
   const probeError = (1 - probe.r2) * variance(validationTarget);
   if (!(input.giveUpAbove !== undefined && probeError > input.giveUpAbove)) {
-    for (const terms of [...sizes].sort((a, b) => a - b)) {
-      for (const growth of ORDER_GROWTH_GRID) {
-        // Along the penalty path, weakest last, the held-out fit rises to one peak: once it falls
-        // the weaker penalties (the costliest solves) are skipped.
-        let start: Float64Array | undefined;
-        let previous = Number.NEGATIVE_INFINITY;
-        for (const ridge of RIDGE_GRID) {
-          const { beta, r2 } = trial(terms, growth, ridge, start);
-          start = beta;
-          if (r2 < previous) break;
-          previous = r2;
-        }
+    // The held-out fit is one-peaked in each setting, so the search walks instead of trying the whole
+    // grid: on the smallest model from the middling growth up while the fit improves (down when the
+    // first step up does not), then the larger models at the best growth, while they improve.
+    const ascending = [...sizes].sort((a, b) => a - b);
+    const smallest = ascending[0] as number;
+    const start = ORDER_GROWTH_GRID.indexOf(PROBE.growth);
+    let growth = PROBE.growth;
+    let fit = ridgePath(smallest, growth);
+    for (const direction of [1, -1]) {
+      let moved = false;
+      for (let index = start + direction; index >= 0 && index < ORDER_GROWTH_GRID.length; index += direction) {
+        const candidate = ORDER_GROWTH_GRID[index] as number;
+        const candidateFit = ridgePath(smallest, candidate);
+        if (candidateFit <= fit) break;
+        fit = candidateFit;
+        growth = candidate;
+        moved = true;
       }
+      if (moved) break;
+    }
+    for (const terms of ascending.slice(1)) {
+      const larger = ridgePath(terms, growth);
+      if (larger <= fit) break;
+      fit = larger;
     }
   }
   if (!best) return undefined;

@@ -7,7 +7,7 @@ import { DEFAULT_BOOSTING, type BoostingOptions } from './gradientBoosting';
 import { EMPTY_KEY, type InteractionKey } from '../interactionKey';
 import { anchorMasks, anchorValues, passThroughFull } from '../anchors';
 import { distinctMostlyKeptMasks, distinctUniformMasks, maskKey, validateMasks } from '../masks';
-import { shuffle, type RandomSource } from '../random';
+import { seededRandom, shuffle, type RandomSource } from '../random';
 import { meanSquaredError, variance } from '../statistics';
 import { DEFAULT_SPARSE_FIT, fitSparseFourier, type SparseFitOptions } from './sparseFourierFit';
 import { pruneSpectrum, weightedSum, type Spectrum } from '../spectrum';
@@ -62,6 +62,8 @@ const FIRST_ROUND_MIN = 64;
 /** Below this R² on fresh masks a stalled round does not stop sampling. */
 const PLATEAU_FLOOR = 0.9;
 const TREE_CANDIDATES = 1000;
+/** Bags the tree proxy of a round before the last grows (the last grows DEFAULT_BAGGING.bags). */
+const LIGHT_BAGS = 2;
 /** A hierarchical fit this good on the validation masks leaves nothing for the tree proxy to find. */
 const TREES_UNNEEDED_R2 = 0.995;
 /**
@@ -175,6 +177,8 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
   const schedule = proxySpexRounds(resolved.budget, resolved.maxRounds);
   let current: ReturnType<typeof fitOnce> | undefined;
   let stoppedBecause = `scored all ${resolved.budget} masks the budget allows`;
+  let fitRandom: RandomSource | undefined;
+  let currentIsFinal = false;
 
   for (const size of schedule) {
     options.signal?.throwIfAborted();
@@ -206,34 +210,51 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
     const freshR2 = current && fresh.length >= 8 ? rSquared(freshValues, new CompiledFourier(current.spectrum).evaluateMany(fresh)) : null;
     masks.push(...fresh);
     values.push(...freshValues);
-    const fit = fitOnce(masks, Float64Array.from(values), resolved, options.random);
+    // Whether sampling stops is decided by the fresh masks alone, before this round's fit: a round
+    // that is not the last gets a lighter fit (its surrogate only measures the next round and shows a
+    // partial result), and the dense model's search, the costliest step, runs once, at the end.
+    const previousFresh = rounds.at(-1)?.freshR2 ?? null;
+    const stopReason = stopSampling(freshR2, previousFresh, fresh.length, resolved);
+    const last = stopReason !== undefined || size === schedule.at(-1);
+    // Fits draw from their own stream, split off once the first masks are drawn (so that the cost
+    // preview's masks stay the run's first): a change to how a fit uses randomness then leaves the
+    // masks of later rounds as they were, and comparisons between fitting methods see the same data.
+    fitRandom ??= seededRandom(Math.floor(options.random() * 2 ** 32));
+    const fit = fitOnce(masks, Float64Array.from(values), resolved, fitRandom, last);
     current = fit;
+    currentIsFinal = last;
     rounds.push({ masks: masks.length, freshR2, validationR2: fit.validationR2, supportSize: fit.spectrum.size });
     options.onProgress?.({
       masksQueried: masks.length,
       plannedMasks: resolved.budget,
       partial: makeRecovery(fit, rounds, masks.length, batches, started, evaluateMs, 'in progress', options.reason),
     });
-    const previousFresh = rounds.length >= 2 ? rounds[rounds.length - 2]?.freshR2 : null;
-    if (freshR2 !== null && freshR2 >= resolved.targetR2) {
-      stoppedBecause = `the expansion predicted ${fresh.length} fresh masks with R² ${freshR2.toFixed(4)} ≥ ${resolved.targetR2}`;
-      break;
-    }
-    // A plateau only ends sampling once the fit is good: a poor fit that stalls usually lacks data.
-    if (
-      resolved.plateau > 0 &&
-      freshR2 !== null &&
-      freshR2 >= PLATEAU_FLOOR &&
-      previousFresh !== null &&
-      previousFresh !== undefined &&
-      freshR2 - previousFresh < resolved.plateau
-    ) {
-      stoppedBecause = `R² on fresh masks stopped improving (${previousFresh.toFixed(4)} → ${freshR2.toFixed(4)})`;
+    if (stopReason !== undefined) {
+      stoppedBecause = stopReason;
       break;
     }
   }
+  // Sampling can end before the last scheduled round (every distinct mask scored): the last fit was
+  // a light one, and the surrogate reported is a full fit on every mask.
+  if (current && !currentIsFinal && fitRandom) current = fitOnce(masks, Float64Array.from(values), resolved, fitRandom, true);
   if (!current) throw new RecoveryError('ProxySPEX scored no masks.');
   return makeRecovery(current, rounds, masks.length, batches, started, evaluateMs, stoppedBecause, options.reason);
+}
+
+/** Why sampling stops after a round whose fresh masks the previous surrogate predicted with R² `freshR2`, if it does. */
+function stopSampling(
+  freshR2: number | null,
+  previousFresh: number | null,
+  freshCount: number,
+  options: ResolvedOptions,
+): string | undefined {
+  if (freshR2 === null) return undefined;
+  if (freshR2 >= options.targetR2)
+    return `the expansion predicted ${freshCount} fresh masks with R² ${freshR2.toFixed(4)} ≥ ${options.targetR2}`;
+  // A plateau only ends sampling once the fit is good: a poor fit that stalls usually lacks data.
+  if (options.plateau > 0 && freshR2 >= PLATEAU_FLOOR && previousFresh !== null && freshR2 - previousFresh < options.plateau)
+    return `R² on fresh masks stopped improving (${previousFresh.toFixed(4)} → ${freshR2.toFixed(4)})`;
+  return undefined;
 }
 
 /**
@@ -259,7 +280,7 @@ export function fitFromSamples(
   }
   checkValues(values, masks);
   const started = Date.now();
-  const fit = fitOnce(masks, values, resolved, options.random);
+  const fit = fitOnce(masks, values, resolved, options.random, true);
   return makeRecovery(fit, [], masks.length, 0, started, 0, 'fit the given samples', 'fit to given samples');
 }
 
@@ -300,14 +321,29 @@ interface SurrogateFit {
   readonly model: SurrogateMix;
 }
 
-/** One fit on all masks so far, passed exactly through the full prompt's value where it was scored. */
-function fitOnce(masks: readonly Uint8Array[], values: Float64Array, options: ResolvedOptions, random: RandomSource): SurrogateFit {
-  const fit = fitSurrogate(masks, values, options, random);
+/**
+ * One fit on all masks so far, passed exactly through the full prompt's value where it was scored.
+ * A light fit (a round before the last) leaves out the dense model.
+ */
+function fitOnce(
+  masks: readonly Uint8Array[],
+  values: Float64Array,
+  options: ResolvedOptions,
+  random: RandomSource,
+  final: boolean,
+): SurrogateFit {
+  const fit = fitSurrogate(masks, values, options, random, final);
   return { ...fit, spectrum: passThroughFull(fit.spectrum, options.featureCount, anchorValues(masks, values, options.featureCount).full) };
 }
 
 /** Split, proxy, candidates, sparse refit, dense and blended models. */
-function fitSurrogate(masks: readonly Uint8Array[], values: Float64Array, options: ResolvedOptions, random: RandomSource): SurrogateFit {
+function fitSurrogate(
+  masks: readonly Uint8Array[],
+  values: Float64Array,
+  options: ResolvedOptions,
+  random: RandomSource,
+  final: boolean,
+): SurrogateFit {
   const order = shuffle(
     Array.from({ length: masks.length }, (_, i) => i),
     random,
@@ -319,11 +355,14 @@ function fitSurrogate(masks: readonly Uint8Array[], values: Float64Array, option
   // that leaves signal on the validation masks (terms without a footprint the search can follow).
   let sparse = fitSparseFourier({ masks, values, trainRows, validationRows, candidates: [] }, options.sparseFit);
   if (!options.useTrees || (sparse.validationR2 ?? 0) >= TREES_UNNEEDED_R2) return finish(sparse, heldOut, SPARSE_ONLY);
-  const bagging = { boosting: options.boosting };
+  // A round before the last grows half the bags: its surrogate only has to be good enough to judge the next round by.
+  const bagging = { boosting: options.boosting, ...(final ? {} : { bags: LIGHT_BAGS }) };
   const proxy = fitBaggedTrees(masks, values, trainRows, options.featureCount, random, bagging);
   const candidates = strongestTerms(proxy.spectrum, TREE_CANDIDATES);
-  const withTrees = fitSparseFourier({ masks, values, trainRows, validationRows, candidates }, options.sparseFit);
-  if ((withTrees.validationR2 ?? Number.NEGATIVE_INFINITY) >= (sparse.validationR2 ?? Number.NEGATIVE_INFINITY)) sparse = withTrees;
+  // A round before the last skips the sparse refit on the proxy's terms: the trees stand in for it.
+  const withTrees = final ? fitSparseFourier({ masks, values, trainRows, validationRows, candidates }, options.sparseFit) : undefined;
+  if (withTrees && (withTrees.validationR2 ?? Number.NEGATIVE_INFINITY) >= (sparse.validationR2 ?? Number.NEGATIVE_INFINITY))
+    sparse = withTrees;
   if (validationRows.length < 8) return finish(sparse, heldOut, SPARSE_ONLY);
   // What the sparse fit leaves unexplained may be many small terms rather than a few missed ones:
   // a ridge over every feature, the support and the proxy's strongest terms (the dense model), and
@@ -333,24 +372,26 @@ function fitSurrogate(masks: readonly Uint8Array[], values: Float64Array, option
   const proxyPrediction = new CompiledFourier(proxy.spectrum).evaluateMany(Array.from(validationRows, (row) => masks[row] as Uint8Array));
   const sparseError = meanSquaredError(validationTarget, sparse.validationPrediction);
   const treesError = meanSquaredError(validationTarget, proxyPrediction);
-  const dense = fitDenseRefit({
-    masks,
-    values,
-    featureCount: options.featureCount,
-    trainRows,
-    validationRows,
-    support: [...sparse.spectrum.keys()],
-    supportValues: [...sparse.spectrum.values()],
-    candidates,
-    maxOrder: options.maxOrder,
-    // When the trees are far behind the sparse fit, the function looks sparse, and a dense model
-    // that starts far behind too need not be tuned: the further behind the trees, the less slack.
-    ...(treesError > 4 * sparseError
-      ? { giveUpAbove: 1.25 * sparseError }
-      : treesError > 2 * sparseError
-        ? { giveUpAbove: 2 * sparseError }
-        : {}),
-  });
+  const dense = !final
+    ? undefined
+    : fitDenseRefit({
+        masks,
+        values,
+        featureCount: options.featureCount,
+        trainRows,
+        validationRows,
+        support: [...sparse.spectrum.keys()],
+        supportValues: [...sparse.spectrum.values()],
+        candidates,
+        maxOrder: options.maxOrder,
+        // When the trees are far behind the sparse fit, the function looks sparse, and a dense model
+        // that starts far behind too need not be tuned: the further behind the trees, the less slack.
+        ...(treesError > 4 * sparseError
+          ? { giveUpAbove: 1.25 * sparseError }
+          : treesError > 2 * sparseError
+            ? { giveUpAbove: 2 * sparseError }
+            : {}),
+      });
   const denseError = dense ? meanSquaredError(validationTarget, dense.validationPrediction) : Number.POSITIVE_INFINITY;
   // Without a dense model the blend is the trees alone.
   const blendError = dense
@@ -376,8 +417,9 @@ function fitSurrogate(masks: readonly Uint8Array[], values: Float64Array, option
   if (choice.kind === 'sparse') return finish(sparse, heldOut, SPARSE_ONLY);
   if (choice.kind === 'dense' && dense)
     return finish({ spectrum: dense.spectrum, validationR2 }, heldOut, { sparse: 0, dense: 1, trees: 0 });
-  // The trees kept learn from every row, as the sparse and dense spectra already do.
-  const trees = fitBaggedTrees(masks, values, Int32Array.from(order), options.featureCount, random, bagging).spectrum;
+  // The trees kept are the proxy itself, grown on the training rows: growing them again on every row
+  // cost a quarter of the fit and changed held-out R² by ±0.01 on real prompts, either way.
+  const trees = proxy.spectrum;
   if (choice.kind === 'trees' || !dense)
     return finish({ spectrum: pruneSurrogate(trees), validationR2 }, heldOut, { sparse: 0, dense: 0, trees: 1 });
   const blend = weightedSum([
@@ -403,8 +445,15 @@ function finish(
 
 /** The non-constant terms of a spectrum, largest magnitude first (ties by key, so runs repeat). */
 function strongestTerms(spectrum: Spectrum, count: number): InteractionKey[] {
+  const magnitudes = Float64Array.from(
+    [...spectrum].filter(([key]) => key !== EMPTY_KEY),
+    ([, value]) => Math.abs(value),
+  ).sort();
+  // Tree spectra hold tens of thousands of terms: only those at or above the count-th largest
+  // magnitude are sorted.
+  const cut = magnitudes.length > count ? (magnitudes[magnitudes.length - count] as number) : 0;
   return [...spectrum]
-    .filter(([key]) => key !== EMPTY_KEY)
+    .filter(([key, value]) => key !== EMPTY_KEY && Math.abs(value) >= cut)
     .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]) || (a[0] < b[0] ? -1 : 1))
     .slice(0, count)
     .map(([key]) => key);

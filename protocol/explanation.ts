@@ -46,10 +46,11 @@ export interface Sampling {
   /** Why sampling stopped, in words (e.g. "R² on fresh masks stopped improving (0.9712 → 0.9720)"). */
   readonly stoppedBecause: string;
   /**
-   * What the surrogate is made of: the weights of the sparse expansion, the dense ridge model and
-   * the averaged boosted trees (they sum to 1); absent for exact and SPEX recoveries, which are sparse.
+   * What the surrogate is made of: the weights of the sparse expansion, the dense ridge model, the
+   * averaged boosted trees and the additive model (they sum to 1); absent for exact and SPEX
+   * recoveries, which are sparse.
    */
-  readonly surrogate?: { readonly sparse: number; readonly dense: number; readonly trees: number };
+  readonly surrogate?: { readonly sparse: number; readonly dense: number; readonly trees: number; readonly additive?: number };
 }
 
 /** The masks a sampling record says were scored: those of its last round (0 before any). */
@@ -77,6 +78,7 @@ export function describeSurrogate(surrogate: NonNullable<Sampling['surrogate']>)
     [surrogate.sparse, 'sparse expansion'],
     [surrogate.dense, 'dense ridge model'],
     [surrogate.trees, 'averaged trees'],
+    [surrogate.additive ?? 0, 'additive model'],
   ];
   return parts
     .filter(([weight]) => weight > 0)

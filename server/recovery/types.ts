@@ -39,6 +39,8 @@ export interface SurrogateMix {
   readonly sparse: number;
   readonly dense: number;
   readonly trees: number;
+  /** The additive (first-order least squares) model's weight, where it is mixed in. */
+  readonly additive?: number;
 }
 
 export interface RecoveryDiagnostics {

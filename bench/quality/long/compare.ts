@@ -122,7 +122,7 @@ async function runOurs(
   const surrogate = mix
     ? Object.entries(mix)
         .filter(([, weight]) => weight > 0)
-        .map(([kind, weight]) => (weight === 1 ? kind : `${weight} ${kind}`))
+        .map(([kind, weight]) => (weight === 1 ? kind : `${weight.toFixed(2)} ${kind}`))
         .join(' + ')
     : diagnostics.algorithm;
   return {

@@ -80,7 +80,8 @@ describe('bounded values are fitted as censored', () => {
     assert.match(censored.algorithm.reason, /bounded values treated as censored/u);
     const withCensoring = r2AgainstTruth(censored);
     const without = r2AgainstTruth(naive);
-    assert.ok(withCensoring > without + 0.02, `R² ${withCensoring.toFixed(4)} censored, ${without.toFixed(4)} naive`);
+    // Censoring removes most of the error that taking the bounds as values leaves.
+    assert.ok(1 - withCensoring < 0.25 * (1 - without), `R² ${withCensoring.toFixed(5)} censored, ${without.toFixed(5)} naive`);
     assert.ok(withCensoring >= 0.97, `R² ${withCensoring.toFixed(4)} censored`);
   });
 

@@ -3,6 +3,7 @@ import type { IndexName } from '../protocol/explanation';
 import { isIndexName } from '../protocol/explanation';
 import type { Granularity } from '../protocol/features';
 import { isGranularity } from '../protocol/features';
+import { parseValueRange, VALUE_RANGE_SHAPE } from '../protocol/valueRange';
 
 export const BACKENDS = ['ollama', 'openai', 'exec', 'llama'] as const;
 export type Backend = (typeof BACKENDS)[number];
@@ -31,6 +32,8 @@ export interface Settings {
   readonly maxOrder: number;
   readonly targetR2: number;
   readonly plateau: number;
+  /** MIN:MAX, or empty: the interval the value always lies in (see protocol/valueRange.ts). */
+  readonly valueRange: string;
   readonly order: number;
   readonly index: IndexName;
   readonly top: number;
@@ -65,6 +68,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxOrder: 5,
   targetR2: 0.999,
   plateau: 0.002,
+  valueRange: '',
   order: 2,
   index: 'fsii',
   top: 50,
@@ -149,6 +153,10 @@ const CHECKS: { [K in keyof Settings]: readonly [Accept<Settings[K]>, string] } 
   maxOrder: [integerBetween(1, 8), 'a whole number from 1 to 8'],
   targetR2: [numberIn(0, 1, true), 'a number above 0 and at most 1'],
   plateau: [numberIn(0, 1, false), 'a number from 0 to 1'],
+  valueRange: [
+    (value): value is string => typeof value === 'string' && (value === '' || parseValueRange(value) !== undefined),
+    `${VALUE_RANGE_SHAPE}, or empty`,
+  ],
   order: [integerBetween(1, 8), 'a whole number from 1 to 8'],
   index: [isIndexName, 'fourier, mobius, shapley, banzhaf, sii, bii, fsii, fbii or stii'],
   top: [integerBetween(0, 100_000), 'a whole number from 0 to 100,000'],

@@ -87,6 +87,15 @@ export function describeSurrogate(surrogate: NonNullable<Sampling['surrogate']>)
 }
 
 /**
+ * A link-scale fit in words, e.g. "fit on the algebraic link scale of the range −1…1 (the value
+ * saturates there); indices from its expansion on the value's scale, which reproduces it with R² 0.921".
+ */
+export function describeLinkScale(scale: NonNullable<Explanation['linkScale']>): string {
+  const fidelity = Number.isFinite(scale.fidelity) ? `, which reproduces it with R² ${scale.fidelity.toFixed(3)}` : '';
+  return `fit on the ${scale.link} link scale of the range ${scale.min}…${scale.max} (the value saturates there; what-ifs are predicted through it); indices from its expansion on the value's own scale${fidelity}`;
+}
+
+/**
  * Tokens a backend that runs the model in process (the llama backend) evaluated for an explanation's
  * prompts, scored masks and noise probes alike: `evaluated` with prefix reuse, `whole` had every
  * prompt been evaluated from its start, and `ideal` had every token a prompt shares with the one
@@ -143,8 +152,24 @@ export interface Explanation {
    * tint spans by it.
    */
   readonly featureValues: readonly number[];
-  /** The recovered surrogate in the Fourier basis; every index is computed from it. */
+  /**
+   * The recovered expansion in the Fourier basis; every index is computed from it. Where `linkScale`
+   * is present it is distilled from that surrogate onto the value's own scale.
+   */
   readonly fourier: readonly Interaction[];
+  /**
+   * Where the value is bounded and was fit on a link scale: the range, the link (the range mapped
+   * onto −1…1 as u, then atanh(u) or u/√(1 − u²)), the expansion on that scale (it predicts what-ifs:
+   * value = min + (max − min)·(1 + g(s))/2 of its sum s, g = tanh or s/√(1 + s²)) and the R² with
+   * which `fourier` reproduces that surrogate.
+   */
+  readonly linkScale?: {
+    readonly min: number;
+    readonly max: number;
+    readonly link: 'atanh' | 'algebraic';
+    readonly fourier: readonly Interaction[];
+    readonly fidelity: number;
+  };
   readonly faithfulness: {
     /** R² on masks not used for fitting; null when none were held out (exact recovery is exact). */
     readonly r2: number | null;

@@ -61,6 +61,8 @@ export interface ExplainOptions {
   readonly targetR2?: number;
   /** Anytime sampling stops once a round improves the R² on fresh masks by less than this. */
   readonly plateau?: number;
+  /** The interval the value always lies in, MIN:MAX (see protocol/valueRange.ts); empty for none. */
+  readonly valueRange?: string;
   readonly order?: number;
   readonly index?: IndexName;
   readonly top?: number;

@@ -119,6 +119,7 @@ async function explain(command: ExplainCommand): Promise<number> {
         ...common,
         targetR2: command.targetR2,
         plateau: command.plateau,
+        ...(command.valueRange ? { valueRange: command.valueRange } : {}),
         index: command.index,
         order: command.order,
         top: command.top,

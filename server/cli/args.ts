@@ -7,8 +7,9 @@ import { DEFAULT_OLLAMA_HOST } from '../backends/ollamaEndpoint';
 import { INDEX_NAMES } from '../recovery/indexNames';
 import { endpointUrlProblem } from '../lsp/endpointUrl';
 import { DEFAULT_LLAMA_IDLE_TIMEOUT_S, DEFAULT_PLATEAU, DEFAULT_TARGET_R2, type ExplainConfig } from '../lsp/explainConfig';
-import { ALGORITHM_NAMES } from '../recovery/types';
+import { ALGORITHM_NAMES, type ValueRange } from '../recovery/types';
 import { VALUE_FUNCTION_NAMES } from '../value/valueFunction';
+import { parseValueRange, VALUE_RANGE_SHAPE } from '../../protocol/valueRange';
 
 export const OUTPUT_FORMATS = ['json', 'markdown', 'html', 'csv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -70,6 +71,8 @@ What is measured:
   --value V             auto | logprob | label | similarity                          (default: auto)
   --target TEXT         the answer to explain (default: generated from the full prompt); the label for --value label
   --max-answer-tokens N longest answer generated or scored                          (default: 32)
+  --value-range MIN:MAX the value always lies in MIN..MAX (an exec scorer's sentiment score: -1:1);
+                        it is then fit on a link scale where saturation is no interaction
 Features:
   --granularity G       token | word | sentence | line | paragraph | separator:REGEX   (default: sentence)
   --pin REGEX           text matching REGEX is never removed (repeatable)
@@ -141,6 +144,7 @@ const OPTIONS = {
   value: { type: 'string', default: 'auto' },
   target: { type: 'string' },
   'max-answer-tokens': { type: 'string', default: '32' },
+  'value-range': { type: 'string' },
   granularity: { type: 'string', default: 'sentence' },
   pin: { type: 'string', multiple: true, default: [] },
   mask: { type: 'string', default: 'remove' },
@@ -234,6 +238,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     endpoints: values.endpoint,
     model: values.model,
     apiKeyEnv,
+    valueRange: values['value-range'] === undefined ? undefined : valueRange(values['value-range']),
     api: oneOf('--api', values.api, ['completions', 'chat'] as const),
     raw: values.raw,
     exec: values.exec,
@@ -265,6 +270,13 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     output: values.output,
     quiet: values.quiet,
   };
+}
+
+/** --value-range MIN:MAX. */
+function valueRange(text: string): ValueRange {
+  const range = parseValueRange(text);
+  if (!range) throw new UsageError(`--value-range takes ${VALUE_RANGE_SHAPE}; got ${shown(text)}.`);
+  return range;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {

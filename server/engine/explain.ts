@@ -8,13 +8,13 @@ import { segmentText } from '../ablation/segment';
 import { interactionIndex } from '../recovery/indices';
 import type { IndexName } from '../recovery/indexNames';
 import { EMPTY_KEY, indicesOf, keyOfSorted } from '../recovery/interactionKey';
-import { CompiledFourier } from '../recovery/expansion';
 import { anchorMasks } from '../recovery/anchors';
 import { distinctUniformMasks, fullMask, maskKey } from '../recovery/masks';
 import { seededRandom } from '../recovery/random';
 import { planRecovery, type RecoveryPlan } from '../recovery/plan';
 import type { Spectrum } from '../recovery/spectrum';
-import type { AlgorithmChoice, MaskEvaluator, Recovery } from '../recovery/types';
+import type { AlgorithmChoice, MaskEvaluator, Recovery, ValueRange } from '../recovery/types';
+import { surrogateOf } from '../recovery/linkScale';
 import { cachedScorer, type CallStore } from './cachedScorer';
 import { refitCensored } from './censoredRefit';
 import { fitFromSamplesInWorker, recoverInWorker } from './recoveryThread';
@@ -53,6 +53,11 @@ export interface ExplainRequest {
   readonly censorBounds?: boolean;
   /** Scores of the full prompt taken to measure the noise floor (default 3; 0 skips it). */
   readonly noiseRepeats?: number;
+  /**
+   * The interval the value is known to lie in (a sentiment score, a cosine): ProxySPEX then fits it
+   * on its link scale (see server/recovery/linkScale.ts).
+   */
+  readonly valueRange?: ValueRange;
   readonly signal?: AbortSignal;
   /**
    * When the signal aborts: false (default) rejects with its reason; true returns what the masks
@@ -231,6 +236,17 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       interactions,
       featureValues,
       fourier,
+      ...(recovered.linkScale
+        ? {
+            linkScale: {
+              min: recovered.linkScale.range.min,
+              max: recovered.linkScale.range.max,
+              link: recovered.linkScale.link,
+              fourier: toInteractions(recovered.linkScale.fourier),
+              fidelity: recovered.diagnostics.link?.fidelity ?? Number.NaN,
+            },
+          }
+        : {}),
       faithfulness,
       verdict,
       sampling: {
@@ -287,6 +303,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
         proxySpex: {
           ...(request.targetR2 !== undefined ? { targetR2: request.targetR2 } : {}),
           ...(request.plateau !== undefined ? { plateau: request.plateau } : {}),
+          ...(request.valueRange ? { valueRange: request.valueRange } : {}),
         },
       },
       {
@@ -345,7 +362,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       fitted = fallback;
       fitOn = `shown as the last round's fit on ${fallback.diagnostics.masksQueried} of them (a fit on all would not have finished within a second)`;
     }
-    const surrogate = new CompiledFourier(fitted.fourier);
+    const surrogate = surrogateOf(fitted);
     const known = (mask: Uint8Array): number => scored.get(maskKey(mask)) ?? surrogate.evaluate(mask);
     const cancelled: Recovery = {
       ...fitted,

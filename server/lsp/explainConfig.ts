@@ -4,7 +4,8 @@ import type { Granularity } from '../../protocol/features';
 import { isGranularity } from '../../protocol/features';
 import { parseMasking, type Masking } from '../ablation/mask';
 import { isIndexName, type IndexName } from '../recovery/indexNames';
-import type { AlgorithmChoice } from '../recovery/types';
+import type { AlgorithmChoice, ValueRange } from '../recovery/types';
+import { parseValueRange, VALUE_RANGE_SHAPE } from '../../protocol/valueRange';
 import type { ValueFunctionChoice } from '../value/valueFunction';
 import { endpointUrlProblem } from './endpointUrl';
 import { describeShape } from './jsonShape';
@@ -30,6 +31,8 @@ export interface ExplainConfig {
   readonly targetR2: number;
   /** Anytime sampling: the smallest gain in R² on fresh masks from one round to the next worth another round. */
   readonly plateau: number;
+  /** The interval the value always lies in, where the user declared one: it is then fit on a link scale. */
+  readonly valueRange: ValueRange | undefined;
   readonly order: number;
   readonly index: IndexName;
   readonly top: number;
@@ -140,6 +143,14 @@ const OPTIONS: Record<keyof ExplainOptions, { check: Check; setting?: string }> 
   maxOrder: { check: integer(1, 8) },
   targetR2: { check: between(0, 1, true) },
   plateau: { check: between(0, 1, false) },
+  valueRange: {
+    check: (value, name) => {
+      if (value === '') return undefined;
+      const range = typeof value === 'string' ? parseValueRange(value) : undefined;
+      if (!range) throw new ConfigError(`${name} must be ${VALUE_RANGE_SHAPE}, or empty; got ${JSON.stringify(value)}.`);
+      return range;
+    },
+  },
   order: { check: integer(1, 8) },
   index: {
     check: (value, name) => {
@@ -216,6 +227,7 @@ export function resolveExplainConfig(options: unknown, settings: Readonly<Record
     maxOrder: pick('maxOrder', 5),
     targetR2: pick('targetR2', DEFAULT_TARGET_R2),
     plateau: pick('plateau', DEFAULT_PLATEAU),
+    valueRange: pick<ValueRange | undefined>('valueRange', undefined),
     order: pick('order', 2),
     index: pick('index', 'fsii'),
     top: pick('top', 10),

@@ -96,6 +96,7 @@ export class ExplainService {
         maxOrder: config.maxOrder,
         targetR2: config.targetR2,
         plateau: config.plateau,
+        ...(config.valueRange ? { valueRange: config.valueRange } : {}),
         index: config.index,
         order: config.order,
         top: config.top,

@@ -31,6 +31,22 @@ export interface RoundReport {
 }
 
 /**
+ * The links a bounded value can be fit through, each from (−1, 1) (its range mapped onto it) to the
+ * whole line (see linkScale.ts). A score that saturates is nearly additive on the right one, where its
+ * raw values carry interactions of every order among the spans that push it towards an end: `atanh`
+ * for a logistic saturation (for a probability, half its logit), `algebraic` (u/√(1 − u²)) for VADER's
+ * compound sentiment, x/√(x² + 15) of a sum of word valences.
+ */
+export const LINK_NAMES = ['atanh', 'algebraic'] as const;
+export type LinkName = (typeof LINK_NAMES)[number];
+
+/** The interval a value is known to lie in (VADER's compound sentiment: [−1, 1]). */
+export interface ValueRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
  * What a ProxySPEX surrogate is made of: the weights (summing to 1) of the sparse expansion chosen
  * term by term, the dense ridge fit of many small terms, and the averaged boosted trees read out
  * exactly, chosen on the held-out masks.
@@ -57,6 +73,11 @@ export interface RecoveryDiagnostics {
   readonly supportSize: number;
   /** The kind of surrogate ProxySPEX kept (exact and SPEX recoveries are sparse by construction). */
   readonly surrogate?: SurrogateMix;
+  /**
+   * Where a bounded value was fit on its link scale: the range, and the R² of the value-scale
+   * expansion (the one indices are read from) against the link-scale surrogate it was distilled from.
+   */
+  readonly link?: { readonly range: ValueRange; readonly link: LinkName; readonly fidelity: number };
   /** Time spent in the recovery itself, and waiting for the evaluator. */
   readonly computeMs: number;
   readonly evaluateMs: number;
@@ -65,8 +86,16 @@ export interface RecoveryDiagnostics {
 }
 
 export interface Recovery {
-  /** The recovered expansion in the Fourier basis (always holds ∅). */
+  /**
+   * The recovered expansion in the Fourier basis (always holds ∅). Where `linkScale` is present it is
+   * distilled from that surrogate: the expansion indices are read from, on the value's own scale.
+   */
   readonly fourier: Spectrum;
+  /**
+   * Where a bounded value was fit on its link scale: the expansion on that scale, which with the
+   * range is the surrogate that predicts values (see linkScale.ts: surrogateOf).
+   */
+  readonly linkScale?: { readonly range: ValueRange; readonly link: LinkName; readonly fourier: Spectrum };
   readonly diagnostics: RecoveryDiagnostics;
 }
 

@@ -9,6 +9,11 @@ import type { Explanation } from '../../protocol/explanation';
 import { repoPath } from '../helpers/paths';
 import { CLI_PATH, runCli as runBuiltCli, type CliResult } from '../helpers/runCli';
 import { waitFor } from '../helpers/waitFor';
+import { saturatingValue } from '../helpers/saturatingValue';
+import { rSquared } from '../../server/recovery/expansion';
+import { uniformMask } from '../../server/recovery/masks';
+import { seededRandom } from '../../server/recovery/random';
+import { explanationModel } from '../../webview/model/explanationModel';
 
 /** Every run of this file shares one fresh cache directory, never the user's. */
 const CACHE = mkdtempSync(path.join(tmpdir(), 'spex-cli-cache-'));
@@ -158,6 +163,39 @@ describe('spex CLI', () => {
     // Every mask scored is one the recovery asked for: the anchors (the full and the empty prompt) among them.
     assert.equal(sampling.rounds[sampling.rounds.length - 1]?.masks, explanation.calls.masks);
     assert.match(sampling.stoppedBecause, /predicted \d+ fresh masks with R² 1\.0000|masks the budget allows/u);
+  });
+
+  it('fits a score declared bounded with --value-range on a link scale, and predicts what-ifs through it', async () => {
+    const text = Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ');
+    const args = ['explain', '-', '--exec', 'node test/fixtures/scorers/saturatingScorer.mjs', '--granularity', 'word'];
+    const common = [...args, '--budget', '400', '--max-order', '3', '--format', 'json', '--top', '0'];
+    const bounded = await runCli([...common, '--value-range', '-1:1'], text);
+    const plain = await runCli(common, text);
+    assert.equal(bounded.code, 0, bounded.stderr);
+    assert.equal(plain.code, 0, plain.stderr);
+    const linked = JSON.parse(bounded.stdout) as Explanation;
+    const unlinked = JSON.parse(plain.stdout) as Explanation;
+    assert.equal(unlinked.linkScale, undefined);
+    const scale = linked.linkScale;
+    assert.ok(scale, 'the explanation carries the link-scale surrogate');
+    assert.deepEqual([scale.min, scale.max, scale.link], [-1, 1, 'algebraic']);
+    assert.ok(scale.fidelity > 0.8 && scale.fidelity <= 1, `fidelity ${scale.fidelity}`);
+    // The panel's surrogate (the same model code) against the planted value on fresh masks.
+    const random = seededRandom(31);
+    const masks = Array.from({ length: 1000 }, () => uniformMask(40, random));
+    const truth = Float64Array.from(masks, saturatingValue);
+    const r2Of = (explanation: Explanation): number => {
+      const surrogate = explanationModel(explanation).surrogate;
+      assert.ok(surrogate);
+      return rSquared(truth, surrogate.evaluateMany(masks));
+    };
+    const linkedR2 = r2Of(linked);
+    const plainR2 = r2Of(unlinked);
+    assert.ok(
+      linkedR2 > 0.99 && 1 - linkedR2 < 0.25 * (1 - plainR2),
+      `R² ${linkedR2.toFixed(4)} with the range, ${plainR2.toFixed(4)} without`,
+    );
+    assertOneLine(await runCli([...args, '--value-range', '1:0'], text), 2, /--value-range takes MIN:MAX with MIN below MAX/u);
   });
 
   it('stops sampling at the target R² it is given, and says so in the report', async () => {

@@ -35,3 +35,24 @@ describe('anytime sampling options', () => {
     );
   });
 });
+
+describe('the declared value range', () => {
+  it('is read as MIN:MAX from a request option or the spex.valueRange setting, empty meaning none', () => {
+    assert.equal(resolveExplainConfig({}, {}).valueRange, undefined);
+    assert.equal(resolveExplainConfig({}, { valueRange: '' }).valueRange, undefined);
+    assert.deepEqual(resolveExplainConfig({}, { valueRange: '-1:1' }).valueRange, { min: -1, max: 1 });
+    assert.deepEqual(resolveExplainConfig({ valueRange: '0:1' }, { valueRange: '-1:1' }).valueRange, { min: 0, max: 1 });
+    for (const bad of ['1:0', '1:1', '-1', 'a:b', '0:1:2', ':1'])
+      assert.throws(
+        () => resolveExplainConfig({}, { valueRange: bad }),
+        (error: unknown) => error instanceof ConfigError && /spex\.valueRange must be MIN:MAX with MIN below MAX/u.test(error.message),
+        bad,
+      );
+    const { settings, problems } = readSettings((key) => ({ valueRange: '2:1' })[key]);
+    assert.equal(settings.valueRange, '');
+    assert.deepEqual(
+      problems.map((problem) => problem.setting),
+      ['spex.valueRange'],
+    );
+  });
+});

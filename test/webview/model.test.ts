@@ -43,6 +43,28 @@ describe('webview model', () => {
     assert.equal(sameFeatures(explanation, sampleExplanation()), false);
   });
 
+  it('predicts what-ifs through the link-scale surrogate where the explanation has one, and checks it', () => {
+    // Value = tanh(0.5 + χ₀) on [−1, 1], χ₀ = (−1)^[span 0 kept]: keeping it gives tanh(−0.5), removing it tanh(1.5).
+    const linkScale = {
+      min: -1,
+      max: 1,
+      link: 'atanh' as const,
+      fourier: [
+        { features: [], value: 0.5 },
+        { features: [0], value: 1 },
+      ],
+      fidelity: 0.9,
+    };
+    const linked = { ...explanation, linkScale };
+    assert.equal(isRenderableExplanation(linked), true);
+    assert.equal(isRenderableExplanation({ ...linked, linkScale: { ...linkScale, link: 'exp' as 'atanh' } }), false);
+    assert.equal(isRenderableExplanation({ ...linked, linkScale: { ...linkScale, min: 1 } }), false);
+    const surrogate = explanationModel(linked).surrogate;
+    assert.ok(surrogate);
+    assert.ok(Math.abs(predict(surrogate, n, []) - Math.tanh(-0.5)) < 1e-12);
+    assert.ok(Math.abs(predict(surrogate, n, [0]) - Math.tanh(1.5)) < 1e-12);
+  });
+
   it('tints by Banzhaf values under the Fourier index, and falls back to the reported values without an expansion', () => {
     const fourier = analyse(model, 'fourier', 2);
     assert.deepEqual([...fourier.firstOrder], [...banzhafValues(model.spectrum, n)]);

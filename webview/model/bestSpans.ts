@@ -1,4 +1,4 @@
-import type { CompiledFourier } from '../../server/recovery/expansion';
+import type { Surrogate } from '../../server/recovery/linkScale';
 import { flips, type FlipRule } from './whatIf';
 
 /** The backward search stops after this many removals: each step scores every remaining span. */
@@ -24,7 +24,7 @@ export interface FlipResult {
  * addition keeps the answer most (moves the value furthest towards f(all kept)). Each step scores
  * all candidates in one evaluateMany batch.
  */
-export function bestKeep(surrogate: CompiledFourier, featureCount: number, k: number, direction: 1 | -1): KeepResult {
+export function bestKeep(surrogate: Surrogate, featureCount: number, k: number, direction: 1 | -1): KeepResult {
   const mask = new Uint8Array(featureCount);
   const kept: number[] = [];
   let value = surrogate.evaluate(mask);
@@ -54,7 +54,7 @@ export function bestKeep(surrogate: CompiledFourier, featureCount: number, k: nu
  * value furthest towards f(all removed), until the value flips; then puts back every removed span
  * whose return keeps it flipped, so the set is as small as the greedy order allows.
  */
-export function smallestFlip(surrogate: CompiledFourier, featureCount: number, rule: FlipRule): FlipResult {
+export function smallestFlip(surrogate: Surrogate, featureCount: number, rule: FlipRule): FlipResult {
   const mask = new Uint8Array(featureCount).fill(1);
   const removed: number[] = [];
   let value = surrogate.evaluate(mask);

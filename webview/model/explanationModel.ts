@@ -1,5 +1,6 @@
 import type { Explanation } from '../../protocol/explanation';
 import { CompiledFourier } from '../../server/recovery/expansion';
+import { LinkedSurrogate, type Surrogate } from '../../server/recovery/linkScale';
 import { isIndexName } from '../../server/recovery/indexNames';
 import { keyOfSorted } from '../../server/recovery/interactionKey';
 import type { Spectrum } from '../../server/recovery/spectrum';
@@ -14,7 +15,8 @@ export interface ExplanationModel {
   /** The recovered Fourier expansion; empty when the explanation carries none. */
   readonly spectrum: Spectrum;
   /** The expansion compiled for evaluation; undefined when there is no expansion to evaluate. */
-  readonly surrogate: CompiledFourier | undefined;
+  /** What predicts what-ifs: the expansion, or the link-scale one where the explanation has it. */
+  readonly surrogate: Surrogate | undefined;
   /** True when the expansion has a non-constant term, so every index can be recomputed from it. */
   readonly canRecompute: boolean;
   /** The index orders the selector offers. */
@@ -48,6 +50,17 @@ export function isRenderableExplanation(explanation: Explanation): boolean {
     );
   const fourierOk =
     Array.isArray(record.fourier) && record.fourier.every((term) => isRecord(term) && finite(term.value) && isSortedSet(term.features));
+  const link = record.linkScale;
+  // Optional: only explanations of a bounded value fit on its link scale carry one.
+  const linkOk =
+    link === undefined ||
+    (isRecord(link) &&
+      finite(link.min) &&
+      finite(link.max) &&
+      (link.min as number) < (link.max as number) &&
+      (link.link === 'atanh' || link.link === 'algebraic') &&
+      Array.isArray(link.fourier) &&
+      link.fourier.every((term) => isRecord(term) && finite(term.value) && isSortedSet(term.features)));
   const faithfulness = record.faithfulness;
   const calls = record.calls;
   const timing = record.timing;
@@ -73,6 +86,7 @@ export function isRenderableExplanation(explanation: Explanation): boolean {
   return (
     samplingOk &&
     fourierOk &&
+    linkOk &&
     n <= 4096 &&
     isIndexName(record.index) &&
     Number.isInteger(record.order) &&
@@ -114,12 +128,23 @@ export function explanationModel(explanation: Explanation): ExplanationModel {
     explanation,
     featureCount: explanation.features.length,
     spectrum,
-    surrogate: spectrum.size > 0 ? new CompiledFourier(spectrum) : undefined,
+    surrogate: surrogateOf(explanation, spectrum),
     canRecompute,
     orders: [...orders].sort((a, b) => a - b),
     fullValue: finite(explanation.fullValue) ? explanation.fullValue : null,
     emptyValue: finite(explanation.emptyValue) ? explanation.emptyValue : null,
   };
+}
+
+/** The link-scale surrogate where the explanation was fit on one, else its expansion (none when empty). */
+function surrogateOf(explanation: Explanation, spectrum: Spectrum): Surrogate | undefined {
+  const link = explanation.linkScale;
+  if (link) {
+    const linked: Spectrum = new Map();
+    for (const term of link.fourier) linked.set(keyOfSorted(term.features), term.value);
+    return new LinkedSurrogate(linked, { min: link.min, max: link.max }, link.link);
+  }
+  return spectrum.size > 0 ? new CompiledFourier(spectrum) : undefined;
 }
 
 /** Whether two explanations segment the same text the same way, so a person's choices carry over. */

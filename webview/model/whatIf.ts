@@ -1,4 +1,4 @@
-import type { CompiledFourier } from '../../server/recovery/expansion';
+import type { Surrogate } from '../../server/recovery/linkScale';
 import type { ExplanationModel } from './explanationModel';
 
 /**
@@ -21,11 +21,11 @@ export function maskOf(featureCount: number, removed: Iterable<number>): Uint8Ar
   return mask;
 }
 
-export function predict(surrogate: CompiledFourier, featureCount: number, removed: Iterable<number>): number {
+export function predict(surrogate: Surrogate, featureCount: number, removed: Iterable<number>): number {
   return surrogate.evaluate(maskOf(featureCount, removed));
 }
 
-export function flipRule(model: ExplanationModel, surrogate: CompiledFourier): FlipRule {
+export function flipRule(model: ExplanationModel, surrogate: Surrogate): FlipRule {
   const n = model.featureCount;
   const full = model.fullValue ?? surrogate.evaluate(new Uint8Array(n).fill(1));
   const empty = model.emptyValue ?? surrogate.evaluate(new Uint8Array(n));

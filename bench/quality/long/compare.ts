@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { distinctUniformMasks } from '../../../server/recovery/masks';
 import { seededRandom } from '../../../server/recovery/random';
+import { surrogateOf } from '../../../server/recovery/linkScale';
 import { recover } from '../../../server/recovery/recover';
 import type { MaskEvaluator, Recovery } from '../../../server/recovery/types';
 import { REPO_ROOT } from '../../../test/helpers/paths';
@@ -87,6 +88,7 @@ async function oursAttempt(workload: WorkloadFunction, budget: number, seed: num
     featureCount: workload.featureCount,
     budget,
     seed,
+    ...(workload.workload.valueRange ? { proxySpex: { valueRange: workload.workload.valueRange } } : {}),
     onProgress: () => {
       if (roundStart) roundCpuMs.push(cpuMsSince(roundStart));
     },
@@ -127,7 +129,8 @@ async function runOurs(
     : diagnostics.algorithm;
   return {
     metrics: {
-      ...accuracy(truth, attempt.recovery.fourier),
+      // What a user's what-ifs get: the link-scale surrogate where the value is bounded.
+      ...accuracy(truth, surrogateOf(attempt.recovery)),
       masks: diagnostics.masksQueried,
       repeats: attempt.repeats,
       cpuMs: attempt.cpuMs,

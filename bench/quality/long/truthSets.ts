@@ -2,6 +2,7 @@ import { CompiledFourier, rSquared } from '../../../server/recovery/expansion';
 import { distinctUniformMasks, fullMask } from '../../../server/recovery/masks';
 import { seededRandom, type RandomSource } from '../../../server/recovery/random';
 import type { Spectrum } from '../../../server/recovery/spectrum';
+import type { Surrogate } from '../../../server/recovery/linkScale';
 import type { WorkloadFunction } from './workloadFunction';
 
 /**
@@ -68,8 +69,9 @@ export async function truthSet(workload: WorkloadFunction): Promise<TruthSet> {
   };
 }
 
-export function accuracy(truth: TruthSet, spectrum: Spectrum): Accuracy {
-  const compiled = new CompiledFourier(spectrum);
+/** How well a surrogate (an expansion, or a recovery's link-scale surrogate: see surrogateOf) predicts the truth set. */
+export function accuracy(truth: TruthSet, surrogate: Spectrum | Surrogate): Accuracy {
+  const compiled = surrogate instanceof Map ? new CompiledFourier(surrogate) : surrogate;
   const n = truth.uniform[0]?.length ?? 0;
   const anchors = compiled.evaluateMany([fullMask(n), new Uint8Array(n)]);
   return {

@@ -1,4 +1,5 @@
 import type { Granularity } from '../../../protocol/features';
+import type { ValueRange } from '../../../server/recovery/types';
 
 /**
  * The long prompts of the quality benchmark (30–300 features), written for it. The llama ones are
@@ -17,7 +18,11 @@ export interface LongWorkload {
   /** Regular expressions whose matches are never removed (the question after a RAG context). */
   readonly pin?: readonly string[];
   readonly backend: 'llama' | 'exec';
+  /** The interval the value lies in, declared to ours as a user would (--value-range): VADER's compound is in [−1, 1]. */
+  readonly valueRange?: ValueRange;
 }
+
+const COMPOUND_RANGE: ValueRange = { min: -1, max: 1 };
 
 const STORY_SENTENCES = [
   'Once upon a time, there was a little girl named Mia.',
@@ -220,6 +225,7 @@ export const LONG_WORKLOADS: readonly LongWorkload[] = [
     name: 'review-words',
     title: 'product review, words',
     description: 'VADER compound sentiment (exec backend)',
+    valueRange: COMPOUND_RANGE,
     text: PRODUCT_REVIEW,
     granularity: 'word',
     backend: 'exec',
@@ -228,6 +234,7 @@ export const LONG_WORKLOADS: readonly LongWorkload[] = [
     name: 'review-sentences',
     title: 'hotel review, 38 sentences',
     description: 'VADER compound sentiment (exec backend)',
+    valueRange: COMPOUND_RANGE,
     text: HOTEL_REVIEW,
     granularity: 'sentence',
     backend: 'exec',
@@ -245,6 +252,7 @@ export const LONG_WORKLOADS: readonly LongWorkload[] = [
     name: 'review-long-words',
     title: 'laptop review, words',
     description: 'VADER compound sentiment (exec backend)',
+    valueRange: COMPOUND_RANGE,
     text: LONG_REVIEW,
     granularity: 'word',
     backend: 'exec',

@@ -22,6 +22,11 @@ export interface DenseRefitInput {
    * the search stops there (the caller's own model wins anyway) and that trial is returned.
    */
   readonly giveUpAbove?: number;
+  /**
+   * A setting to use instead of searching: every term, one solve on the training rows, and that fit
+   * is the model returned (for targets without noise, such as a surrogate's own predictions).
+   */
+  readonly fixed?: { readonly growth: number; readonly ridge: number };
 }
 
 /**
@@ -93,6 +98,8 @@ const SELECTION_ROWS = 1000;
 /** Trial solves only rank models, so they stop at a looser tolerance than the final fit. */
 const SELECTION_TOLERANCE = 1e-6;
 const SELECTION_ITERATIONS = 80;
+/** The one solve of a fixed setting runs to convergence on more rows than a trial. */
+const FIXED_ITERATIONS = 150;
 /** The first trial: the base terms at a middling penalty. */
 const PROBE = { growth: 4, ridge: 0.01 };
 
@@ -174,6 +181,30 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
     }
     return peak;
   };
+  if (input.fixed) {
+    const trainTarget = Float64Array.from(trainRows, (row) => values[row] as number);
+    const penalty = penalties(all, all.length, input.fixed.ridge * trainRows.length, input.fixed.growth);
+    const beta = fitRidge(
+      matrix,
+      trainRows,
+      trainTarget,
+      all.length,
+      penalty,
+      undefined,
+      SELECTION_TOLERANCE,
+      FIXED_ITERATIONS,
+    ).coefficients;
+    const fixedPrediction = new Float64Array(validationRows.length);
+    matrix.multiply(beta, validationRows, fixedPrediction);
+    return {
+      spectrum: spectrumOf(all, beta, all.length),
+      validationR2: rSquared(validationTarget, fixedPrediction),
+      validationPrediction: fixedPrediction,
+      terms: all.length,
+      ridge: input.fixed.ridge,
+      orderGrowth: input.fixed.growth,
+    };
+  }
   // A probe at a middling penalty first: when it is far behind the error the caller has to beat (a
   // sparse fit that is nearly exact), the further solves would be wasted.
   const probe = trial(base.length, PROBE.growth, PROBE.ridge, undefined);
@@ -210,19 +241,24 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
   const target = Float64Array.from(rows, (row) => values[row] as number);
   const finalPenalty = penalties(all, best.terms, best.ridge * rows.length, best.growth);
   const beta = fitRidge(matrix, rows, target, best.terms, finalPenalty, undefined, 1e-8, 300).coefficients;
-  const spectrum: Spectrum = new Map();
-  for (let k = 0; k < best.terms; k += 1) {
-    const value = beta[k] as number;
-    if (k === 0 || Math.abs(value) > 1e-12) spectrum.set(all[k] as InteractionKey, value);
-  }
   return {
-    spectrum,
+    spectrum: spectrumOf(all, beta, best.terms),
     validationR2: best.r2,
     validationPrediction: best.prediction,
     terms: best.terms,
     ridge: best.ridge,
     orderGrowth: best.growth,
   };
+}
+
+/** The first `terms` coefficients as a spectrum, without the zeros (the constant always). */
+function spectrumOf(keys: readonly InteractionKey[], beta: Float64Array, terms: number): Spectrum {
+  const spectrum: Spectrum = new Map();
+  for (let k = 0; k < terms; k += 1) {
+    const value = beta[k] as number;
+    if (k === 0 || Math.abs(value) > 1e-12) spectrum.set(keys[k] as InteractionKey, value);
+  }
+  return spectrum;
 }
 
 /** Per-term penalties: α·growth^(order − 1), and almost none on the constant (the mean is not shrunk). */

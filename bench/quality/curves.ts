@@ -2,6 +2,8 @@ import { exactMask } from '../../server/recovery/exact';
 import { CompiledFourier, rSquared } from '../../server/recovery/expansion';
 import { distinctUniformMasks } from '../../server/recovery/masks';
 import { seededRandom } from '../../server/recovery/random';
+import { surrogateOf, type Surrogate } from '../../server/recovery/linkScale';
+import type { ValueRange } from '../../server/recovery/types';
 import { recover } from '../../server/recovery/recover';
 import type { Spectrum } from '../../server/recovery/spectrum';
 import type { MaskEvaluator } from '../../server/recovery/types';
@@ -58,8 +60,9 @@ export class TruthScorer {
       Float64Array.from(masks, (mask) => this.truth.values[mask.reduce((index, bit, i) => index + bit * 2 ** i, 0)] as number),
     );
 
-  score(spectrum: Spectrum): { uniformR2: number; mostlyKeptR2: number } {
-    const predicted = new CompiledFourier(spectrum).evaluateMany(this.masks);
+  /** R² of an expansion, or of a recovery's surrogate (its link-scale one where it has one), on all masks. */
+  score(surrogate: Spectrum | Surrogate): { uniformR2: number; mostlyKeptR2: number } {
+    const predicted = (surrogate instanceof Map ? new CompiledFourier(surrogate) : surrogate).evaluateMany(this.masks);
     return {
       uniformR2: rSquared(this.truth.values, predicted),
       mostlyKeptR2: rSquared(
@@ -80,6 +83,7 @@ export async function curves(
   seed: number,
   budgets: readonly number[],
   publishedGrid: 'shapiq' | 'quick',
+  valueRange?: ValueRange,
 ): Promise<Record<QualityAlgorithm, CurvePoint[]>> {
   const n = scorer.truth.featureCount;
   const result: Record<QualityAlgorithm, CurvePoint[]> = { ours: [], published: [], 'first-order': [] };
@@ -90,12 +94,12 @@ export async function curves(
       asked.push(...masks);
       return scorer.evaluate(masks);
     };
-    const recovery = await recover(recording, { featureCount: n, budget, seed });
+    const recovery = await recover(recording, { featureCount: n, budget, seed, ...(valueRange ? { proxySpex: { valueRange } } : {}) });
     result.ours.push({
       budget,
       calls: recovery.diagnostics.masksQueried,
       computeMs: recovery.diagnostics.computeMs,
-      ...scorer.score(recovery.fourier),
+      ...scorer.score(surrogateOf(recovery)),
     });
     const firstOrderStarted = performance.now();
     const firstOrder = fitFirstOrder(asked, await scorer.evaluate(asked), n);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ValueRange } from '../../server/recovery/types';
 import type { Granularity } from '../../protocol/features';
 import { applyMask } from '../../server/ablation/mask';
 import { segmentText } from '../../server/ablation/segment';
@@ -33,6 +34,8 @@ export interface RealWorkload {
   readonly granularity: Granularity;
   readonly backend: 'llama' | 'exec';
   readonly published: string;
+  /** The interval the value lies in, declared to ours as a user would (--value-range): VADER's compound is in [−1, 1]. */
+  readonly valueRange?: ValueRange;
 }
 
 const VADER_SCORER = `node ${JSON.stringify(path.join(REPO_ROOT, 'bench', 'quality', 'vaderScorer.mjs'))}`;
@@ -57,6 +60,7 @@ export const REAL_WORKLOADS: readonly RealWorkload[] = [
   {
     name: 'review, 14 words',
     description: 'VADER compound sentiment (exec backend)',
+    valueRange: { min: -1, max: 1 },
     text: 'The food was not great, but staff were really friendly and the view amazing!',
     granularity: 'word',
     backend: 'exec',
@@ -65,6 +69,7 @@ export const REAL_WORKLOADS: readonly RealWorkload[] = [
   {
     name: 'review, 12 sentences',
     description: 'VADER compound sentiment (exec backend)',
+    valueRange: { min: -1, max: 1 },
     text: [
       'We booked the lakeside room for our anniversary.',
       'Check-in was slow and the clerk seemed annoyed.',

@@ -86,7 +86,7 @@ async function realSection(options: Arguments, log: (line: string) => void): Pro
     const runs: Record<QualityAlgorithm, CurvePoint[][]> = { ours: [], published: [], 'first-order': [] };
     for (let seed = 0; seed < options.seeds; seed += 1) {
       const started = performance.now();
-      const result = await curves(scorer, seed, budgets, grid);
+      const result = await curves(scorer, seed, budgets, grid, workload.valueRange);
       for (const algorithm of Object.keys(runs) as QualityAlgorithm[]) runs[algorithm].push(result[algorithm]);
       log(`[quality] ${workload.name}, seed ${seed}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
     }

@@ -6,7 +6,7 @@ import type { Spectrum } from './spectrum';
 /**
  * The two masks every explanation is anchored on: the prompt whole (every span kept), whose answer
  * is the one explained, and the prompt with every span removed. Every algorithm scores both first,
- * as part of its budget, and its surrogate passes exactly through the full prompt's value.
+ * as part of its budget, and ProxySPEX's surrogate passes exactly through both values.
  */
 export function anchorMasks(featureCount: number): { readonly full: Uint8Array; readonly empty: Uint8Array } {
   return { full: fullMask(featureCount), empty: new Uint8Array(featureCount) };
@@ -39,11 +39,8 @@ export function anchorValues(
  * stays additive: the singles take the whole error and the empty prompt's value moves by as much the
  * other way. On uniform masks, where every such character averages to 0, the mean squared change is
  * the error² shared out over the terms (a constant shift would move every prediction by the error).
- * The empty prompt is scored and fitted but not forced: a low-degree surrogate fitted on uniform
- * masks can miss its extreme value by far (a log-probability with no context), and meeting it
- * exactly cost the 12-sentence story 0.1–0.4 of uniform R² at 250–500 masks
- * (`npm run bench:quality -- --quick --only real`). A spectrum gains no terms but singles where it
- * holds none; errors at the level of rounding are left alone.
+ * The empty prompt is met by passThroughEmpty, after this. A spectrum gains no terms but singles
+ * where it holds none; errors at the level of rounding are left alone.
  */
 export function passThroughFull(spectrum: Spectrum, featureCount: number, fullValue: number | undefined): Spectrum {
   if (fullValue === undefined) return spectrum;
@@ -61,6 +58,71 @@ export function passThroughFull(spectrum: Spectrum, featureCount: number, fullVa
   for (const key of singles) shift(key, -oddShare / singles.length);
   for (const key of pairs) shift(key, (error - oddShare) / pairs.length);
   return corrected;
+}
+
+/**
+ * The surrogate made to pass exactly through the empty prompt's value too, without moving the full
+ * prompt's or, visibly, any uniform mask's. A low-degree surrogate fitted on uniform masks can miss
+ * the extreme value of the empty prompt by far (a log-probability with no context); shifting every
+ * prediction to meet it cost the 12-sentence story 0.1–0.4 of uniform R². The correction here is
+ * error·g(m) with g a polynomial of degree d ≤ 5 in the mean character u = 1 − 2p of a mask that keeps
+ * a share p of the spans: g(u) = ((1 + u)/2)^d − (1 − u²)^⌊d/2⌋/2^d, which is 1 at the empty prompt,
+ * 0 at the full one, 0 at half the spans kept (no constant: a constant would move every uniform mask)
+ * and −0.004 at 90 % (d = 5). Order j takes g's coefficient of u^j, spread evenly over a family of sets
+ * of that order in which every span is as often as any other: a few hundred terms each so small that
+ * their spread over uniform masks is negligible. The masks near the empty prompt, where the surrogate
+ * missed too, move most.
+ */
+export function passThroughEmpty(spectrum: Spectrum, featureCount: number, emptyValue: number | undefined, maxOrder: number): Spectrum {
+  if (emptyValue === undefined || featureCount < 1) return spectrum;
+  const error = emptyValue - new CompiledFourier(spectrum).evaluate(new Uint8Array(featureCount));
+  if (Math.abs(error) <= ROUNDING * Math.max(1, Math.abs(emptyValue))) return spectrum;
+  const degree = Math.max(1, Math.min(EMPTY_CORRECTION_DEGREE, maxOrder, featureCount));
+  const weights = emptyCorrectionWeights(degree);
+  const corrected = new Map(spectrum);
+  weights.forEach((weight, order) => {
+    if (weight === 0) return;
+    const family = spreadFamily(featureCount, order);
+    for (const key of family) corrected.set(key, (corrected.get(key) ?? 0) + (error * weight) / family.length);
+  });
+  return corrected;
+}
+
+/** The coefficients of g(u) = ((1 + u)/2)^d − (1 − u²)^⌊d/2⌋/2^d by power of u (see passThroughEmpty). */
+function emptyCorrectionWeights(degree: number): number[] {
+  const binomial = (top: number, bottom: number): number => {
+    let value = 1;
+    for (let k = 1; k <= bottom; k += 1) value = (value * (top - bottom + k)) / k;
+    return value;
+  };
+  // With d = 1 no polynomial without a constant is 1 at u = 1 and 0 at u = −1: g = (1 + u)/2.
+  const half = degree >= 2 ? Math.floor(degree / 2) : 0;
+  return Array.from({ length: degree + 1 }, (_, j) => {
+    const even = degree >= 2 && j % 2 === 0 && j / 2 <= half ? binomial(half, j / 2) * (-1) ** (j / 2) : 0;
+    return (binomial(degree, j) - even) / 2 ** degree;
+  });
+}
+
+/** The highest order the empty prompt's correction uses (see passThroughEmpty). */
+const EMPTY_CORRECTION_DEGREE = 5;
+/** At most this many sets of one order carry the empty prompt's correction. */
+const SETS_PER_ORDER = 400;
+
+/**
+ * Distinct sets of `order` spans in which every span is equally often: the cyclic progressions
+ * {i, i + s, i + 2s, …} mod n, by step s = 1, 2, …, up to SETS_PER_ORDER of them.
+ */
+function spreadFamily(featureCount: number, order: number): string[] {
+  if (order === 0) return [''];
+  const keys = new Set<string>();
+  const steps = Math.max(1, Math.floor((featureCount - 1) / Math.max(1, order - 1)));
+  for (let step = 1; step <= steps && keys.size < SETS_PER_ORDER; step += 1) {
+    for (let start = 0; start < featureCount && keys.size < SETS_PER_ORDER; start += 1) {
+      const members = Array.from({ length: order }, (_, k) => (start + k * step) % featureCount).sort((a, b) => a - b);
+      if (members.every((member, k) => k === 0 || member !== members[k - 1])) keys.add(keyOfSorted(members));
+    }
+  }
+  return [...keys];
 }
 
 /** Relative errors this small are arithmetic, not a miss. */

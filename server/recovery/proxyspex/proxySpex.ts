@@ -8,7 +8,7 @@ import { EXACT_MAX_FEATURES, recoverExactWith } from '../exact';
 import { CompiledFourier, rSquared } from '../expansion';
 import { DEFAULT_BOOSTING, type BoostingOptions } from './gradientBoosting';
 import { EMPTY_KEY, type InteractionKey } from '../interactionKey';
-import { anchorMasks, anchorValues, passThroughFull } from '../anchors';
+import { anchorMasks, anchorValues, passThroughEmpty, passThroughFull } from '../anchors';
 import { distinctMostlyKeptMasks, distinctUniformMasks, maskKey, validateMasks } from '../masks';
 import { seededRandom, shuffle, type RandomSource } from '../random';
 import { meanSquaredError, variance } from '../statistics';
@@ -360,7 +360,8 @@ interface HeldOutPrediction {
 }
 
 /**
- * One fit on all masks so far, passed exactly through the full prompt's value where it was scored.
+ * One fit on all masks so far, passed exactly through the full and the empty prompt's values where
+ * they were scored.
  * A light fit (a round before the last) leaves out the dense model.
  */
 function fitOnce(
@@ -370,25 +371,25 @@ function fitOnce(
   random: RandomSource,
   final: boolean,
 ): SurrogateFit {
-  const full = anchorValues(masks, values, options.featureCount).full;
+  const { full, empty } = anchorValues(masks, values, options.featureCount);
+  const anchored = (spectrum: Spectrum, toScale: (value: number) => number = (value) => value): Spectrum =>
+    passThroughEmpty(
+      passThroughFull(spectrum, options.featureCount, full === undefined ? undefined : toScale(full)),
+      options.featureCount,
+      empty === undefined ? undefined : toScale(empty),
+      options.maxOrder,
+    );
   const fit = options.valueRange ? fitOnLinkScale(masks, values, options, options.valueRange, random, final) : undefined;
   if (fit?.link) {
-    const range = fit.link.range;
+    const { range, link } = fit.link;
     return {
       ...fit,
-      spectrum: passThroughFull(fit.spectrum, options.featureCount, full),
-      link: {
-        ...fit.link,
-        fourier: passThroughFull(
-          fit.link.fourier,
-          options.featureCount,
-          full === undefined ? undefined : toLinkScale(full, range, fit.link.link),
-        ),
-      },
+      spectrum: anchored(fit.spectrum),
+      link: { ...fit.link, fourier: anchored(fit.link.fourier, (value) => toLinkScale(value, range, link)) },
     };
   }
   const chosen = fit ?? fitSurrogate(masks, values, options, random, final);
-  return { ...chosen, spectrum: passThroughFull(chosen.spectrum, options.featureCount, full) };
+  return { ...chosen, spectrum: anchored(chosen.spectrum) };
 }
 
 /**

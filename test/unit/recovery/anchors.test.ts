@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { anchorMasks, anchorValues, passThroughFull } from '../../../server/recovery/anchors';
+import { anchorMasks, anchorValues, passThroughEmpty, passThroughFull } from '../../../server/recovery/anchors';
 import { CompiledFourier } from '../../../server/recovery/expansion';
 import { keyOf } from '../../../server/recovery/interactionKey';
 import { uniformMask } from '../../../server/recovery/masks';
@@ -74,5 +74,43 @@ describe('passing a surrogate through the full prompt’s value', () => {
     const masks = [uniformMask(N, random), empty, uniformMask(N, random), full];
     assert.deepEqual(anchorValues(masks, [5, 6, 7, 8], N), { full: 8, empty: 6 });
     assert.deepEqual(anchorValues(masks.slice(0, 3), [5, 6, 7], N), { empty: 6 });
+  });
+});
+
+describe('passing a surrogate through the empty prompt’s value', () => {
+  const spectrum: Spectrum = new Map([
+    [keyOf([]), 0.4],
+    [keyOf([2]), -0.7],
+    [keyOf([5, 9]), 0.5],
+  ]);
+  const at = (expansion: Spectrum, mask: Uint8Array): number => new CompiledFourier(expansion).evaluate(mask);
+  const error = 3;
+  const corrected = passThroughEmpty(spectrum, N, at(spectrum, empty) + error, 5);
+
+  it('meets it exactly and leaves the full prompt’s value as it was', () => {
+    assert.ok(Math.abs(at(corrected, empty) - at(spectrum, empty) - error) < 1e-9);
+    assert.ok(Math.abs(at(corrected, full) - at(spectrum, full)) < 1e-9);
+  });
+
+  it('barely moves masks that keep half or most of the spans, and moves those near the empty prompt most', () => {
+    // A constant shift would move every uniform mask by the whole error (mean squared change 9).
+    assert.ok(uniformChange(spectrum, corrected) < 0.01 * error * error, `${uniformChange(spectrum, corrected)}`);
+    const random = seededRandom(12);
+    const keeping = (share: number): number => {
+      let sum = 0;
+      for (let i = 0; i < 500; i += 1) {
+        const mask = Uint8Array.from({ length: N }, () => (random() < share ? 1 : 0));
+        sum += at(corrected, mask) - at(spectrum, mask);
+      }
+      return sum / 500;
+    };
+    assert.ok(Math.abs(keeping(0.9)) < 0.01 * error, `90 % kept: ${keeping(0.9)}`);
+    assert.ok(keeping(0.1) > 0.4 * error, `10 % kept: ${keeping(0.1)}`);
+  });
+
+  it('uses no order above the recovery degree, and leaves a spectrum that passes already as it is', () => {
+    assert.ok([...passThroughEmpty(spectrum, N, at(spectrum, empty) + 1, 2).keys()].every((key) => key.length <= 2));
+    assert.equal(passThroughEmpty(spectrum, N, at(spectrum, empty), 5), spectrum);
+    assert.equal(passThroughEmpty(spectrum, N, undefined, 5), spectrum);
   });
 });

@@ -29,8 +29,11 @@ describe('the additive model among ProxySPEX’s surrogates', () => {
       targetR2: 1,
       plateau: 0,
     });
-    const orders = [...new Set([...recovery.fourier.keys()].map((key) => key.length))].sort();
-    assert.deepEqual(orders, [0, 1], `orders ${orders.join(', ')} (${JSON.stringify(recovery.diagnostics.surrogate)})`);
+    assert.equal(recovery.diagnostics.surrogate?.additive, 1, JSON.stringify(recovery.diagnostics.surrogate));
+    // Beyond the single spans there is only the empty prompt's correction: a few hundred crumbs.
+    const energy = (keep: (order: number) => boolean): number =>
+      [...recovery.fourier].filter(([key]) => keep(key.length)).reduce((sum, [, value]) => sum + value * value, 0);
+    assert.ok(energy((order) => order >= 2) < 1e-3 * energy((order) => order === 1), 'higher orders hold no real energy');
     const random = seededRandom(77);
     const fresh = Array.from({ length: 2000 }, () => uniformMask(N, random));
     const r2 = rSquared(Float64Array.from(fresh, nearlyAdditive), new CompiledFourier(recovery.fourier).evaluateMany(fresh));

@@ -119,7 +119,7 @@ describe('ProxySPEX', () => {
     assert.equal(supportRecall(truth, result.fourier), 1);
   });
 
-  it('scores the full and the empty prompt first, spends the budget on distinct masks, never repeats one, and meets the full value', async () => {
+  it('scores the full and the empty prompt first, spends the budget on distinct masks, never repeats one, and meets both anchors’ values', async () => {
     const featureCount = 40;
     const seen = new Set<string>();
     const asked: string[] = [];
@@ -149,11 +149,12 @@ describe('ProxySPEX', () => {
     assert.deepEqual(asked.slice(0, 2), [full, empty]);
     assert.equal(seen.size, 300);
     assert.equal(recovery.diagnostics.masksQueried, 300);
-    // The surrogate passes exactly through the full prompt's value, though not through the other masks.
+    // The surrogate passes exactly through the full and the empty prompt's values, though not through the other masks.
     const surrogate = new CompiledFourier(recovery.fourier);
     const at = (key: string): number => surrogate.evaluate(Uint8Array.from(key, (bit) => Number(bit)));
     assert.ok(Math.abs(at(full) - (scored.get(full) as number)) < 1e-9, `full: ${at(full)} vs ${scored.get(full)}`);
-    const misses = asked.slice(1).filter((key) => Math.abs(at(key) - (scored.get(key) as number)) > 1e-6).length;
+    assert.ok(Math.abs(at(empty) - (scored.get(empty) as number)) < 1e-9, `empty: ${at(empty)} vs ${scored.get(empty)}`);
+    const misses = asked.slice(2).filter((key) => Math.abs(at(key) - (scored.get(key) as number)) > 1e-6).length;
     assert.ok(misses > 100, `the fit interpolates every mask (${misses} misses), so the anchors prove nothing`);
   });
 

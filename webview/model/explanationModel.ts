@@ -57,7 +57,7 @@ export function isRenderableExplanation(explanation: Explanation): boolean {
     (isRecord(link) &&
       finite(link.min) &&
       finite(link.max) &&
-      (link.min as number) < (link.max as number) &&
+      link.min < link.max &&
       (link.link === 'atanh' || link.link === 'algebraic') &&
       Array.isArray(link.fourier) &&
       link.fourier.every((term) => isRecord(term) && finite(term.value) && isSortedSet(term.features)));

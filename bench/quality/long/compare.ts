@@ -122,7 +122,7 @@ async function runOurs(
   const { diagnostics } = attempt.recovery;
   const mix = diagnostics.surrogate;
   const surrogate = mix
-    ? Object.entries(mix)
+    ? Object.entries(mix as Readonly<Record<string, number>>)
         .filter(([, weight]) => weight > 0)
         .map(([kind, weight]) => (weight === 1 ? kind : `${weight.toFixed(2)} ${kind}`))
         .join(' + ')

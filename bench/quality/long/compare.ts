@@ -122,7 +122,14 @@ async function runOurs(
   const { diagnostics } = attempt.recovery;
   const mix = diagnostics.surrogate;
   const surrogate = mix
-    ? Object.entries(mix as Readonly<Record<string, number>>)
+    ? (
+        [
+          ['sparse', mix.sparse],
+          ['dense', mix.dense],
+          ['trees', mix.trees],
+          ['additive', mix.additive ?? 0],
+        ] as const
+      )
         .filter(([, weight]) => weight > 0)
         .map(([kind, weight]) => (weight === 1 ? kind : `${weight.toFixed(2)} ${kind}`))
         .join(' + ')

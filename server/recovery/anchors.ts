@@ -62,25 +62,25 @@ export function passThroughFull(spectrum: Spectrum, featureCount: number, fullVa
 
 /**
  * The surrogate made to pass exactly through the empty prompt's value too, without moving the full
- * prompt's or, visibly, any uniform mask's. A low-degree surrogate fitted on uniform masks can miss
- * the extreme value of the empty prompt by far (a log-probability with no context); shifting every
- * prediction to meet it cost the 12-sentence story 0.1–0.4 of uniform R². The correction here is
- * error·g(m) with g a polynomial of degree d ≤ 5 in the mean character u = 1 − 2p of a mask that keeps
- * a share p of the spans: g(u) = ((1 + u)/2)^d − (1 − u²)^⌊d/2⌋/2^d, which is 1 at the empty prompt,
- * 0 at the full one, 0 at half the spans kept (no constant: a constant would move every uniform mask)
- * and −0.004 at 90 % (d = 5). Order j takes g's coefficient of u^j, spread evenly over a family of sets
- * of that order in which every span is as often as any other: a few hundred terms each so small that
- * their spread over uniform masks is negligible. The masks near the empty prompt, where the surrogate
- * missed too, move most.
+ * prompt's, any single span's effect or, visibly, any uniform mask's. A low-degree surrogate fitted on
+ * uniform masks can miss the extreme value of the empty prompt by far (a log-probability with no
+ * context); shifting every prediction to meet it cost the 12-sentence story 0.1–0.4 of uniform R². The
+ * correction is error·g(m), g a polynomial in the mean character u = 1 − 2p of a mask that keeps a
+ * share p of the spans: g(u) = u²·((1 + u)/2)^(d−2) with d = 5, which is 1 at the empty prompt, 0 at
+ * the full one with its slope and curvature (6·10⁻⁴ at 90 % kept), 0 at half the spans kept with its
+ * slope, and has no constant and no single-span term. Order j takes g's coefficient of u^j, spread
+ * evenly over a family of sets of that order in which every span is as often as any other: a few
+ * hundred terms each so small that their spread over uniform masks is negligible. The masks near the
+ * empty prompt, where the surrogate missed too, move most. With a recovery degree below 3 the lower
+ * polynomials (1 + u)/2 and (u + u²)/2 are used.
  */
 export function passThroughEmpty(spectrum: Spectrum, featureCount: number, emptyValue: number | undefined, maxOrder: number): Spectrum {
   if (emptyValue === undefined || featureCount < 1) return spectrum;
   const error = emptyValue - new CompiledFourier(spectrum).evaluate(new Uint8Array(featureCount));
   if (Math.abs(error) <= ROUNDING * Math.max(1, Math.abs(emptyValue))) return spectrum;
   const degree = Math.max(1, Math.min(EMPTY_CORRECTION_DEGREE, maxOrder, featureCount));
-  const weights = emptyCorrectionWeights(degree);
   const corrected = new Map(spectrum);
-  weights.forEach((weight, order) => {
+  emptyCorrectionWeights(degree).forEach((weight, order) => {
     if (weight === 0) return;
     const family = spreadFamily(featureCount, order);
     for (const key of family) corrected.set(key, (corrected.get(key) ?? 0) + (error * weight) / family.length);
@@ -88,19 +88,18 @@ export function passThroughEmpty(spectrum: Spectrum, featureCount: number, empty
   return corrected;
 }
 
-/** The coefficients of g(u) = ((1 + u)/2)^d − (1 − u²)^⌊d/2⌋/2^d by power of u (see passThroughEmpty). */
+/** The coefficients of the correction polynomial g(u) of degree d by power of u (see passThroughEmpty). */
 function emptyCorrectionWeights(degree: number): number[] {
-  const binomial = (top: number, bottom: number): number => {
-    let value = 1;
-    for (let k = 1; k <= bottom; k += 1) value = (value * (top - bottom + k)) / k;
-    return value;
-  };
-  // With d = 1 no polynomial without a constant is 1 at u = 1 and 0 at u = −1: g = (1 + u)/2.
-  const half = degree >= 2 ? Math.floor(degree / 2) : 0;
-  return Array.from({ length: degree + 1 }, (_, j) => {
-    const even = degree >= 2 && j % 2 === 0 && j / 2 <= half ? binomial(half, j / 2) * (-1) ** (j / 2) : 0;
-    return (binomial(degree, j) - even) / 2 ** degree;
-  });
+  if (degree === 1) return [0.5, 0.5];
+  if (degree === 2) return [0, 0.5, 0.5];
+  // u²·((1 + u)/2)^(d−2): the binomial coefficients of (1 + u)^(d−2), shifted up two powers.
+  const weights = new Array<number>(degree + 1).fill(0);
+  let binomial = 1;
+  for (let k = 0; k <= degree - 2; k += 1) {
+    if (k > 0) binomial = (binomial * (degree - 2 - k + 1)) / k;
+    weights[k + 2] = binomial / 2 ** (degree - 2);
+  }
+  return weights;
 }
 
 /** The highest order the empty prompt's correction uses (see passThroughEmpty). */

@@ -102,8 +102,11 @@ function oursTable(all: readonly WorkloadResults[]): string {
       const ours = cases.map((result) => result.ours);
       const masks = ours.map((run) => run.masks);
       const repeats = ours.reduce((sum, run) => sum + run.repeats, 0);
-      const rounds = ours[0]?.roundCpuMs.length ?? 0;
-      const perRound = Array.from({ length: rounds }, (_, round) => median(ours.map((run) => run.roundCpuMs[round] ?? Number.NaN)));
+      // Runs that stopped early have fewer rounds: each round's median is over the runs that had it.
+      const rounds = Math.max(0, ...ours.map((run) => run.roundCpuMs.length));
+      const perRound = Array.from({ length: rounds }, (_, round) =>
+        median(ours.flatMap((run) => (round < run.roundCpuMs.length ? [run.roundCpuMs[round] as number] : []))),
+      );
       const published = metricOver(cases, PICKS.publishedDouble, (run) => run.cpuMs);
       rows.push([
         `${results.title} (n = ${results.featureCount})`,

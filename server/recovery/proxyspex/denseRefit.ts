@@ -76,10 +76,10 @@ export interface DenseRefit {
 
 /**
  * Ridge penalties tried, as multiples of the training rows (ΦᵀΦ ≈ N·I, so α/N is the shrinkage per
- * term), strongest first: each solve starts from the previous, more strongly shrunk solution, which
- * conjugate gradients reach in a few iterations.
+ * term), strongest first. The search walks it from the middling one (PROBE.ridge), each solve starting
+ * from its neighbour's solution, which conjugate gradients reach in a few iterations.
  */
-const RIDGE_GRID = [0.5, 0.1, 1e-2, 1e-3];
+const RIDGE_GRID = [0.5, 0.1, 1e-2, 1e-3, 1e-4];
 /**
  * How much harder each further order is penalised: a term of order d pays α·g^(d−1). Real value
  * functions' energy falls with the order, so a prior that shrinks high orders more lets the model
@@ -168,16 +168,24 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
     tried.set(key, result);
     return result;
   };
-  // Along the penalty path, weakest last, the held-out fit rises to one peak: once it falls the
-  // weaker penalties (the costliest solves) are skipped. Each solve starts from the previous one's.
+  // Along the penalty path the held-out fit rises to one peak, so the path is walked, not tried whole.
   const ridgePath = (terms: number, growth: number): number => {
-    let start: Float64Array | undefined;
-    let peak = Number.NEGATIVE_INFINITY;
-    for (const ridge of RIDGE_GRID) {
-      const { beta, r2 } = trial(terms, growth, ridge, start);
-      start = beta;
-      if (r2 < peak) break;
-      peak = r2;
+    // From the middling penalty towards weaker ones while the fit improves, else towards stronger
+    // ones: the strongest penalties are rarely the best and weaker ones are where the fit gains.
+    const middle = RIDGE_GRID.indexOf(PROBE.ridge);
+    const first = trial(terms, growth, PROBE.ridge, undefined);
+    let peak = first.r2;
+    for (const direction of [1, -1]) {
+      let start = first.beta;
+      let moved = false;
+      for (let index = middle + direction; index >= 0 && index < RIDGE_GRID.length; index += direction) {
+        const next = trial(terms, growth, RIDGE_GRID[index] as number, start);
+        if (next.r2 <= peak) break;
+        peak = next.r2;
+        start = next.beta;
+        moved = true;
+      }
+      if (moved) break;
     }
     return peak;
   };

@@ -115,7 +115,7 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
   if (validationRows.length < 8) return undefined;
   // Every single feature is in the model: with fewer than two training rows per feature the fit is
   // barely determined, and the sparse fit and the trees do better (and cost far less) than it could.
-  if (featureCount > trainRows.length / 2) return undefined;
+  if (featureCount > trainRows.length) return undefined;
   const limit = Math.min(MAX_TERMS, 2 * trainRows.length);
   const base: InteractionKey[] = [EMPTY_KEY];
   const seen = new Set<InteractionKey>(base);

@@ -21,8 +21,14 @@ export function fitFirstOrder(
   featureCount: number,
   trainRows: Int32Array,
   validationRows: Int32Array,
+  /**
+   * A ridge penalty per training row where there are fewer than two rows per feature (plain least
+   * squares is then barely determined, or not at all); without one such a fit is not made.
+   */
+  sparseRowsRidge?: number,
 ): FirstOrderFit | undefined {
-  if (featureCount > trainRows.length / 2) return undefined;
+  const underdetermined = featureCount > trainRows.length / 2;
+  if (underdetermined && sparseRowsRidge === undefined) return undefined;
   const keys: InteractionKey[] = [EMPTY_KEY, ...Array.from({ length: featureCount }, (_, i) => keyOfSorted([i]))];
   const matrix = new CharacterMatrix(masks, keys.length);
   matrix.append(keys);
@@ -33,7 +39,7 @@ export function fitFirstOrder(
       rows,
       Float64Array.from(rows, (row) => values[row] as number),
       keys.length,
-      1e-6 * rows.length,
+      (underdetermined ? (sparseRowsRidge as number) : 1e-6) * rows.length,
       start,
       1e-10,
       300,

@@ -196,7 +196,7 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
   const schedule = proxySpexRounds(resolved.budget, resolved.maxRounds);
   let current: ReturnType<typeof fitOnce> | undefined;
   let stoppedBecause = `scored all ${resolved.budget} masks the budget allows`;
-  let fitRandom: RandomSource | undefined;
+  let fitRandom: FitStreams | undefined;
   let currentIsFinal = false;
 
   for (const size of schedule) {
@@ -238,7 +238,7 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
     // Fits draw from their own stream, split off once the first masks are drawn (so that the cost
     // preview's masks stay the run's first): a change to how a fit uses randomness then leaves the
     // masks of later rounds as they were, and comparisons between fitting methods see the same data.
-    fitRandom ??= seededRandom(Math.floor(options.random() * 2 ** 32));
+    fitRandom ??= fitStreams(Math.floor(options.random() * 2 ** 32));
     const fit = fitOnce(masks, Float64Array.from(values), resolved, fitRandom, last);
     current = fit;
     currentIsFinal = last;
@@ -258,6 +258,19 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
   if (current && !currentIsFinal && fitRandom) current = fitOnce(masks, Float64Array.from(values), resolved, fitRandom, true);
   if (!current) throw new RecoveryError('ProxySPEX scored no masks.');
   return makeRecovery(current, rounds, masks.length, batches, started, evaluateMs, stoppedBecause, options.reason);
+}
+
+/**
+ * The random streams of the fits: the fits' own, and the distillation's, kept apart so that whether a
+ * round distils (a link was chosen) does not change the draws of the fits after it.
+ */
+interface FitStreams {
+  readonly fit: RandomSource;
+  readonly distill: RandomSource;
+}
+
+function fitStreams(seed: number): FitStreams {
+  return { fit: seededRandom(seed), distill: seededRandom(seed ^ 0x5eed_d157) };
 }
 
 /** What a round's fit predicts with: its link-scale surrogate where it has one. */
@@ -304,7 +317,7 @@ export function fitFromSamples(
   }
   checkValues(values, masks);
   const started = Date.now();
-  const fit = fitOnce(masks, values, resolved, options.random, true);
+  const fit = fitOnce(masks, values, resolved, { fit: options.random, distill: options.random }, true);
   return makeRecovery(fit, [], masks.length, 0, started, 0, 'fit the given samples', 'fit to given samples');
 }
 
@@ -368,7 +381,7 @@ function fitOnce(
   masks: readonly Uint8Array[],
   values: Float64Array,
   options: ResolvedOptions,
-  random: RandomSource,
+  streams: FitStreams,
   final: boolean,
 ): SurrogateFit {
   const { full, empty } = anchorValues(masks, values, options.featureCount);
@@ -379,7 +392,7 @@ function fitOnce(
       empty === undefined ? undefined : toScale(empty),
       options.maxOrder,
     );
-  const fit = options.valueRange ? fitOnLinkScale(masks, values, options, options.valueRange, random, final) : undefined;
+  const fit = options.valueRange ? fitOnLinkScale(masks, values, options, options.valueRange, streams, final) : undefined;
   if (fit?.link) {
     const { range, link } = fit.link;
     return {
@@ -388,7 +401,7 @@ function fitOnce(
       link: { ...fit.link, fourier: anchored(fit.link.fourier, (value) => toLinkScale(value, range, link)) },
     };
   }
-  const chosen = fit ?? fitSurrogate(masks, values, options, random, final);
+  const chosen = fit ?? fitSurrogate(masks, values, options, streams.fit, final);
   return { ...chosen, spectrum: anchored(chosen.spectrum) };
 }
 
@@ -404,19 +417,27 @@ function fitOnLinkScale(
   values: Float64Array,
   options: ResolvedOptions,
   range: ValueRange,
-  random: RandomSource,
+  streams: FitStreams,
   final: boolean,
 ): SurrogateFit | undefined {
-  const link = chooseLink(masks, values, options.featureCount, range, random);
+  const link = chooseLink(masks, values, options.featureCount, range, streams.fit);
   if (!link) return undefined;
   const linked = fitSurrogate(
     masks,
     Float64Array.from(values, (value) => toLinkScale(value, range, link)),
     options,
-    random,
+    streams.fit,
     final,
   );
-  const distilled = distillToValueScale(linked.spectrum, masks, options.featureCount, { range, link }, options.maxOrder, random, final);
+  const distilled = distillToValueScale(
+    linked.spectrum,
+    masks,
+    options.featureCount,
+    { range, link },
+    options.maxOrder,
+    streams.distill,
+    final,
+  );
   if (!distilled) return undefined;
   const { rows, prediction } = linked.validation;
   const validationR2 =

@@ -97,7 +97,7 @@ const MAX_TERMS = 1500;
 const SELECTION_ROWS = 1000;
 /** Trial solves only rank models, so they stop at a looser tolerance than the final fit. */
 const SELECTION_TOLERANCE = 1e-6;
-const SELECTION_ITERATIONS = 80;
+const SELECTION_ITERATIONS = 50;
 /** The one solve of a fixed setting runs to convergence on more rows than a trial. */
 const FIXED_ITERATIONS = 150;
 /** The first trial: the base terms at a middling penalty. */

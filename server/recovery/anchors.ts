@@ -72,17 +72,37 @@ export function passThroughFull(spectrum: Spectrum, featureCount: number, fullVa
  * evenly over a family of sets of that order in which every span is as often as any other: a few
  * hundred terms each so small that their spread over uniform masks is negligible. The masks near the
  * empty prompt, where the surrogate missed too, move most. With a recovery degree below 3 the lower
- * polynomials (1 + u)/2 and (u + u²)/2 are used.
+ * polynomials (1 + u)/2 and (u + u²)/2 are used. Where few spans leave few sets to spread over (12
+ * spans) and the miss is large, the correction would move uniform masks visibly: it is made only
+ * within `allowedChange`.
  */
-export function passThroughEmpty(spectrum: Spectrum, featureCount: number, emptyValue: number | undefined, maxOrder: number): Spectrum {
+export function passThroughEmpty(
+  spectrum: Spectrum,
+  featureCount: number,
+  emptyValue: number | undefined,
+  maxOrder: number,
+  /**
+   * The largest mean squared change over uniform masks the correction may make (a share of the
+   * surrogate's own held-out error, say): a bigger one is not made, and the empty prompt is missed.
+   */
+  allowedChange = Number.POSITIVE_INFINITY,
+): Spectrum {
   if (emptyValue === undefined || featureCount < 1) return spectrum;
   const error = emptyValue - new CompiledFourier(spectrum).evaluate(new Uint8Array(featureCount));
   if (Math.abs(error) <= ROUNDING * Math.max(1, Math.abs(emptyValue))) return spectrum;
   const degree = Math.max(1, Math.min(EMPTY_CORRECTION_DEGREE, maxOrder, featureCount));
+  const weights = emptyCorrectionWeights(degree);
+  const families = weights.map((weight, order) => (weight === 0 ? [] : spreadFamily(featureCount, order)));
+  // Fourier characters are orthonormal under uniform masks: the mean squared change is the sum of the
+  // correction's squared coefficients, (error·w_j)²/|family_j| for each order.
+  const change = weights.reduce((sum, weight, order) => {
+    const size = families[order]?.length ?? 0;
+    return size > 0 ? sum + (error * weight) ** 2 / size : sum;
+  }, 0);
+  if (change > allowedChange) return spectrum;
   const corrected = new Map(spectrum);
-  emptyCorrectionWeights(degree).forEach((weight, order) => {
-    if (weight === 0) return;
-    const family = spreadFamily(featureCount, order);
+  weights.forEach((weight, order) => {
+    const family = families[order] ?? [];
     for (const key of family) corrected.set(key, (corrected.get(key) ?? 0) + (error * weight) / family.length);
   });
   return corrected;
@@ -120,6 +140,17 @@ function spreadFamily(featureCount: number, order: number): string[] {
       const members = Array.from({ length: order }, (_, k) => (start + k * step) % featureCount).sort((a, b) => a - b);
       if (members.every((member, k) => k === 0 || member !== members[k - 1])) keys.add(keyOfSorted(members));
     }
+  }
+  // With few spans the progressions are few (12 spans: 36 sets of 4): the family is filled up with
+  // further sets in lexicographic order, so that small prompts spread the correction as thin.
+  const members = Array.from({ length: order }, (_, k) => k);
+  while (keys.size < SETS_PER_ORDER) {
+    keys.add(keyOfSorted(members));
+    let position = order - 1;
+    while (position >= 0 && members[position] === featureCount - order + position) position -= 1;
+    if (position < 0) break;
+    members[position] = (members[position] as number) + 1;
+    for (let k = position + 1; k < order; k += 1) members[k] = (members[k - 1] as number) + 1;
   }
   return [...keys];
 }

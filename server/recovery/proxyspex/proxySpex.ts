@@ -73,6 +73,12 @@ const FIRST_ROUND_MIN = 64;
 /** Below this R² on fresh masks a stalled round does not stop sampling. */
 const PLATEAU_FLOOR = 0.9;
 const TREE_CANDIDATES = 1000;
+/**
+ * The empty prompt's correction is made where it adds at most this share to the surrogate's held-out
+ * mean squared error over uniform masks: on a 12-sentence story, whose surrogate misses the empty
+ * prompt by 6 nats, an unconditional one cost 0.1 of R² at 250 masks.
+ */
+const EMPTY_CORRECTION_SHARE = 0.05;
 /** Bags the tree proxy of a round before the last grows (the last grows DEFAULT_BAGGING.bags). */
 const LIGHT_BAGS = 2;
 /** A hierarchical fit this good on the validation masks leaves nothing for the tree proxy to find. */
@@ -385,24 +391,48 @@ function fitOnce(
   final: boolean,
 ): SurrogateFit {
   const { full, empty } = anchorValues(masks, values, options.featureCount);
-  const anchored = (spectrum: Spectrum, toScale: (value: number) => number = (value) => value): Spectrum =>
+  // The empty prompt's correction may add at most this share to the held-out error (see passThroughEmpty).
+  const anchored = (spectrum: Spectrum, heldOutError: number, toScale: (value: number) => number = (value) => value): Spectrum =>
     passThroughEmpty(
       passThroughFull(spectrum, options.featureCount, full === undefined ? undefined : toScale(full)),
       options.featureCount,
       empty === undefined ? undefined : toScale(empty),
       options.maxOrder,
+      EMPTY_CORRECTION_SHARE * heldOutError,
     );
   const fit = options.valueRange ? fitOnLinkScale(masks, values, options, options.valueRange, streams, final) : undefined;
   if (fit?.link) {
     const { range, link } = fit.link;
+    const toLink = (value: number): number => toLinkScale(value, range, link);
     return {
       ...fit,
-      spectrum: anchored(fit.spectrum),
-      link: { ...fit.link, fourier: anchored(fit.link.fourier, (value) => toLinkScale(value, range, link)) },
+      spectrum: anchored(
+        fit.spectrum,
+        heldOutError(fit.validation, values, (value) => fromLinkScale(value, range, link)),
+      ),
+      link: { ...fit.link, fourier: anchored(fit.link.fourier, heldOutError(fit.validation, values.map(toLink)), toLink) },
     };
   }
   const chosen = fit ?? fitSurrogate(masks, values, options, streams.fit, final);
-  return { ...chosen, spectrum: anchored(chosen.spectrum) };
+  return { ...chosen, spectrum: anchored(chosen.spectrum, heldOutError(chosen.validation, values)) };
+}
+
+/**
+ * The mean squared error of a fit's held-out predictions (mapped by `toScale` where they are on
+ * another scale than `values`); 0 without held-out masks (nothing may then be changed at a cost).
+ */
+function heldOutError(
+  validation: HeldOutPrediction,
+  values: ArrayLike<number>,
+  toScale: (value: number) => number = (value) => value,
+): number {
+  const { rows, prediction } = validation;
+  if (rows.length === 0) return 0;
+  let sum = 0;
+  rows.forEach((row, i) => {
+    sum += ((values[row] as number) - toScale(prediction[i] as number)) ** 2;
+  });
+  return sum / rows.length;
 }
 
 /**

@@ -175,8 +175,19 @@ async function main(): Promise<void> {
       await input.waitFor({ timeout: 15_000 });
       await input.fill(target);
       await p().keyboard.press('Enter');
-      const written = await waitFor('the exported file', () => (existsSync(target) ? readFileSync(target, 'utf8') : undefined), 30_000);
-      const exported = JSON.parse(written) as { version: number; features: unknown[] };
+      // The file exists before its last byte is written: wait until it holds the whole JSON document.
+      const exported = await waitFor(
+        'the exported file',
+        () => {
+          if (!existsSync(target)) return undefined;
+          try {
+            return JSON.parse(readFileSync(target, 'utf8')) as { version: number; features: unknown[] };
+          } catch {
+            return undefined;
+          }
+        },
+        30_000,
+      );
       if (exported.version !== 1 || exported.features.length !== 6) throw new Error('the exported JSON is not the explanation');
     });
     await step('"Cancel" stops a long run and keeps what it learned', async () => {

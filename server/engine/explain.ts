@@ -355,7 +355,12 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     let fitted: Recovery;
     let fitOn: string;
     try {
-      fitted = await fitFromSamplesInWorker(asked, values, { featureCount: n, maxOrder: plan.maxOrder, seed: request.seed }, deadline);
+      fitted = await fitFromSamplesInWorker(
+        asked,
+        values,
+        { featureCount: n, maxOrder: plan.maxOrder, seed: request.seed, ...(request.valueRange ? { valueRange: request.valueRange } : {}) },
+        deadline,
+      );
       fitOn = 'fit on those';
     } catch (error) {
       if (!fallback || !deadline?.aborted) throw error;

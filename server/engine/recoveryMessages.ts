@@ -1,6 +1,6 @@
 import type { RecoveryPlan } from '../recovery/plan';
 import type { RecoverOptions } from '../recovery/recover';
-import { RecoveryError, type Recovery, type RecoveryProgress } from '../recovery/types';
+import { RecoveryError, type Recovery, type RecoveryProgress, type ValueRange } from '../recovery/types';
 
 /**
  * The messages between the engine and a recovery worker (recoveryWorker.ts). A worker runs one job,
@@ -17,6 +17,7 @@ export interface FitJobOptions {
   readonly maxOrder?: number;
   readonly seed: number;
   readonly validationFraction?: number;
+  readonly valueRange?: ValueRange;
 }
 
 /** Equal-length masks (one byte per feature, 1 = kept) laid end to end in one buffer. */

@@ -312,6 +312,8 @@ export function fitFromSamples(
     readonly maxOrder?: number;
     readonly random: RandomSource;
     readonly validationFraction?: number;
+    /** A bounded value is fit on its link scale, as in a run (see ProxySpexOptions.valueRange). */
+    readonly valueRange?: ValueRange;
   },
 ): Recovery {
   const resolved = resolve({ ...options, budget: Math.max(PROXYSPEX_MIN_BUDGET, masks.length) });

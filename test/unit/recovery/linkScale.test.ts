@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { CompiledFourier, rSquared } from '../../../server/recovery/expansion';
 import { fromLinkScale, surrogateOf, toLinkScale } from '../../../server/recovery/linkScale';
 import { fullMask, uniformMask } from '../../../server/recovery/masks';
-import { recoverProxySpex } from '../../../server/recovery/proxyspex/proxySpex';
+import { fitFromSamples, recoverProxySpex } from '../../../server/recovery/proxyspex/proxySpex';
 import { seededRandom } from '../../../server/recovery/random';
 import { RecoveryError, type MaskEvaluator } from '../../../server/recovery/types';
 import { banzhafValues } from '../../../server/recovery/indices';
@@ -82,6 +82,15 @@ describe('a bounded value fit on its link scale', () => {
       choose((mask) => sum(mask) / 400),
       undefined,
     );
+  });
+
+  it('fits given samples on the link scale too (what a cancelled run shows)', () => {
+    const random = seededRandom(5);
+    const masks = Array.from({ length: 300 }, () => uniformMask(N, random));
+    const values = Float64Array.from(masks, saturatingValue);
+    const fit = fitFromSamples(masks, values, { featureCount: N, maxOrder: 3, random: seededRandom(6), valueRange: RANGE });
+    assert.ok(fit.linkScale, 'a link-scale surrogate');
+    assert.ok(freshR2((fresh) => surrogateOf(fit).evaluateMany(fresh)) > 0.99);
   });
 
   it('refuses a range that is empty or not finite', async () => {

@@ -1,5 +1,5 @@
 import { CompiledFourier } from './expansion';
-import type { Spectrum } from './spectrum';
+import { spectrumFromTerms, type Spectrum } from './spectrum';
 import { RecoveryError, type LinkName, type ValueRange } from './types';
 
 /**
@@ -19,12 +19,12 @@ function unitOf(value: number, range: ValueRange): number {
   return (2 * value - (range.max + range.min)) / (range.max - range.min);
 }
 
-export function toLinkScale(value: number, range: ValueRange, link: LinkName = 'atanh'): number {
+export function toLinkScale(value: number, range: ValueRange, link: LinkName): number {
   const unit = Math.max(-LINK_LIMIT, Math.min(LINK_LIMIT, unitOf(value, range)));
   return link === 'atanh' ? Math.atanh(unit) : unit / Math.sqrt(1 - unit * unit);
 }
 
-export function fromLinkScale(linked: number, range: ValueRange, link: LinkName = 'atanh'): number {
+export function fromLinkScale(linked: number, range: ValueRange, link: LinkName): number {
   const unit = link === 'atanh' ? Math.tanh(linked) : linked / Math.sqrt(1 + linked * linked);
   return ((range.max - range.min) * unit + (range.max + range.min)) / 2;
 }
@@ -66,4 +66,21 @@ export function surrogateOf(recovery: {
 }): Surrogate {
   const scale = recovery.linkScale;
   return scale ? new LinkedSurrogate(scale.fourier, scale.range, scale.link) : new CompiledFourier(recovery.fourier);
+}
+
+/** Terms as an explanation carries them (sorted feature indices and a value). */
+type Terms = readonly { readonly features: readonly number[]; readonly value: number }[];
+
+/**
+ * The surrogate an explanation predicts what-ifs with: its link-scale expansion where it has one, else
+ * its expansion; undefined where it holds no term at all. The panel and the server's verification
+ * both use it, so that they predict alike.
+ */
+export function explanationSurrogate(explanation: {
+  readonly fourier: Terms;
+  readonly linkScale?: { readonly min: number; readonly max: number; readonly link: LinkName; readonly fourier: Terms };
+}): Surrogate | undefined {
+  const scale = explanation.linkScale;
+  if (scale) return new LinkedSurrogate(spectrumFromTerms(scale.fourier), { min: scale.min, max: scale.max }, scale.link);
+  return explanation.fourier.length > 0 ? new CompiledFourier(spectrumFromTerms(explanation.fourier)) : undefined;
 }

@@ -59,6 +59,12 @@ export function validateMasks(masks: readonly Uint8Array[], featureCount: number
 }
 
 /**
+ * The share of a round's masks that keep most spans (see distinctMostlyKeptMasks), and of the samples
+ * a link-scale surrogate is distilled from, so that both cover the what-ifs users try alike.
+ */
+export const DEFAULT_MOSTLY_KEPT_SHARE = 0.15;
+
+/**
  * Draws `count` distinct masks that keep most features, each feature kept with a probability drawn
  * per mask from [keepFrom, keepTo), not in `exclude` (which it extends); fewer when they run out.
  * These are the what-ifs users try (remove a span or two), where uniform masks, which keep half the

@@ -39,6 +39,15 @@ export function shuffle<T>(items: T[], random: RandomSource): T[] {
   return items;
 }
 
+/** Rows 0…count−1 shuffled and split: the first `heldOut` to judge a fit by, the rest to fit on. */
+export function splitRows(count: number, heldOut: number, random: RandomSource): { trainRows: Int32Array; validationRows: Int32Array } {
+  const order = shuffle(
+    Array.from({ length: count }, (_, i) => i),
+    random,
+  );
+  return { validationRows: Int32Array.from(order.slice(0, heldOut)), trainRows: Int32Array.from(order.slice(heldOut)) };
+}
+
 /** A standard normal sample (Box–Muller), for noise in planted test functions. */
 export function gaussian(random: RandomSource): number {
   const u = 1 - random();

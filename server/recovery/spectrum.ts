@@ -1,10 +1,15 @@
-import type { InteractionKey } from './interactionKey';
+import { keyOfSorted, type InteractionKey } from './interactionKey';
 
 /** A sparse expansion of a function on masks: interaction → coefficient, in one basis. */
 export type Spectrum = Map<InteractionKey, number>;
 
 /** Coefficients smaller than this, relative to the largest, are numerical noise of a transform. */
 export const RELATIVE_ZERO = 1e-12;
+
+/** A spectrum from terms as the protocol carries them: sorted feature indices and a value. */
+export function spectrumFromTerms(terms: readonly { readonly features: readonly number[]; readonly value: number }[]): Spectrum {
+  return new Map(terms.map((term) => [keyOfSorted(term.features), term.value]));
+}
 
 /** The non-negligible entries of a full coefficient table (index bit i = feature i in the set). */
 export function spectrumFromTable(table: Float64Array, keyOfIndex: (index: number) => InteractionKey): Spectrum {

@@ -88,3 +88,18 @@ export function truthR2(truth: Spectrum, found: Spectrum, featureCount: number, 
   const masks = Array.from({ length: 2000 }, () => uniformMask(featureCount, random));
   return rSquared(new CompiledFourier(truth).evaluateMany(masks), new CompiledFourier(found).evaluateMany(masks));
 }
+
+/** Spans of additiveWithTwoPairs. */
+export const TWO_PAIRS_FEATURES = 16;
+const TWO_PAIRS_WEIGHTS = Array.from({ length: TWO_PAIRS_FEATURES }, (_, i) => ((i * 7) % 5) - 2);
+
+/**
+ * A value over 16 spans with additive weights and two synergies: 3·m₁·m₂ and −2·m₄·m₉. Features 4 and
+ * 9 have weight 1 each, so in the Fourier basis their single terms cancel (−½ + ½): the pair {4, 9}
+ * has no footprint of single features for a search that extends the support to follow.
+ */
+export function additiveWithTwoPairs(mask: Uint8Array): number {
+  let value = -20;
+  for (let i = 0; i < TWO_PAIRS_FEATURES; i += 1) value += (TWO_PAIRS_WEIGHTS[i] as number) * (mask[i] as number);
+  return value + 3 * (mask[1] as number) * (mask[2] as number) - 2 * (mask[4] as number) * (mask[9] as number);
+}

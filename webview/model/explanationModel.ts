@@ -1,9 +1,7 @@
 import type { Explanation } from '../../protocol/explanation';
-import { CompiledFourier } from '../../server/recovery/expansion';
-import { LinkedSurrogate, type Surrogate } from '../../server/recovery/linkScale';
+import { explanationSurrogate, type Surrogate } from '../../server/recovery/linkScale';
 import { isIndexName } from '../../server/recovery/indexNames';
-import { keyOfSorted } from '../../server/recovery/interactionKey';
-import type { Spectrum } from '../../server/recovery/spectrum';
+import { spectrumFromTerms, type Spectrum } from '../../server/recovery/spectrum';
 
 /** The highest index order offered in the selector: beyond 4 the lists get long and the terms rare. */
 const HIGHEST_OFFERED_ORDER = 4;
@@ -116,8 +114,7 @@ export function isRenderableExplanation(explanation: Explanation): boolean {
 
 /** Builds the model of an explanation that passed isRenderableExplanation. */
 export function explanationModel(explanation: Explanation): ExplanationModel {
-  const spectrum: Spectrum = new Map();
-  for (const term of explanation.fourier) spectrum.set(keyOfSorted(term.features), term.value);
+  const spectrum = spectrumFromTerms(explanation.fourier);
   let canRecompute = false;
   for (const key of spectrum.keys()) if (key.length > 0) canRecompute = true;
   const highest = Math.max(1, Math.min(explanation.maxOrder, HIGHEST_OFFERED_ORDER));
@@ -128,23 +125,12 @@ export function explanationModel(explanation: Explanation): ExplanationModel {
     explanation,
     featureCount: explanation.features.length,
     spectrum,
-    surrogate: surrogateOf(explanation, spectrum),
+    surrogate: explanationSurrogate(explanation),
     canRecompute,
     orders: [...orders].sort((a, b) => a - b),
     fullValue: finite(explanation.fullValue) ? explanation.fullValue : null,
     emptyValue: finite(explanation.emptyValue) ? explanation.emptyValue : null,
   };
-}
-
-/** The link-scale surrogate where the explanation was fit on one, else its expansion (none when empty). */
-function surrogateOf(explanation: Explanation, spectrum: Spectrum): Surrogate | undefined {
-  const link = explanation.linkScale;
-  if (link) {
-    const linked: Spectrum = new Map();
-    for (const term of link.fourier) linked.set(keyOfSorted(term.features), term.value);
-    return new LinkedSurrogate(linked, { min: link.min, max: link.max }, link.link);
-  }
-  return spectrum.size > 0 ? new CompiledFourier(spectrum) : undefined;
 }
 
 /** Whether two explanations segment the same text the same way, so a person's choices carry over. */

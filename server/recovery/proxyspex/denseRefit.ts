@@ -147,7 +147,7 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
   // Trials are remembered, so that a path through a setting already tried (the probe) costs nothing.
   const tried = new Map<string, { beta: Float64Array; r2: number }>();
   const trial = (terms: number, growth: number, ridge: number, start: Float64Array | undefined): { beta: Float64Array; r2: number } => {
-    const key = `${terms}:${growth}:${ridge}`;
+    const key = trialKey(terms, growth, ridge);
     const known = tried.get(key);
     if (known) return known;
     const penalty = penalties(all, terms, ridge * selectionRows.length, growth);
@@ -169,26 +169,14 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
     return result;
   };
   // Along the penalty path the held-out fit rises to one peak, so the path is walked, not tried whole.
-  const ridgePath = (terms: number, growth: number): number => {
-    // From the middling penalty towards weaker ones while the fit improves, else towards stronger
-    // ones: the strongest penalties are rarely the best and weaker ones are where the fit gains.
-    const middle = RIDGE_GRID.indexOf(PROBE.ridge);
-    const first = trial(terms, growth, PROBE.ridge, undefined);
-    let peak = first.r2;
-    for (const direction of [1, -1]) {
-      let start = first.beta;
-      let moved = false;
-      for (let index = middle + direction; index >= 0 && index < RIDGE_GRID.length; index += direction) {
-        const next = trial(terms, growth, RIDGE_GRID[index] as number, start);
-        if (next.r2 <= peak) break;
-        peak = next.r2;
-        start = next.beta;
-        moved = true;
-      }
-      if (moved) break;
-    }
-    return peak;
-  };
+  // From the middling penalty towards weaker ones while the fit improves, else towards stronger ones:
+  // the strongest penalties are rarely the best and weaker ones are where the fit gains. Each solve
+  // starts from the solution of the penalty it steps from.
+  const ridgePath = (terms: number, growth: number): number =>
+    climb(RIDGE_GRID.length, RIDGE_GRID.indexOf(PROBE.ridge), (index, from) => {
+      const start = index === from ? undefined : tried.get(trialKey(terms, growth, RIDGE_GRID[from] as number))?.beta;
+      return trial(terms, growth, RIDGE_GRID[index] as number, start).r2;
+    }).score;
   if (input.fixed) {
     const trainTarget = Float64Array.from(trainRows, (row) => values[row] as number);
     const penalty = penalties(all, all.length, input.fixed.ridge * trainRows.length, input.fixed.growth);
@@ -223,21 +211,11 @@ export function fitDenseRefit(input: DenseRefitInput): DenseRefit | undefined {
     // first step up does not), then the larger models at the best growth, while they improve.
     const ascending = [...sizes].sort((a, b) => a - b);
     const smallest = ascending[0] as number;
-    const start = ORDER_GROWTH_GRID.indexOf(PROBE.growth);
-    let growth = PROBE.growth;
-    let fit = ridgePath(smallest, growth);
-    for (const direction of [1, -1]) {
-      let moved = false;
-      for (let index = start + direction; index >= 0 && index < ORDER_GROWTH_GRID.length; index += direction) {
-        const candidate = ORDER_GROWTH_GRID[index] as number;
-        const candidateFit = ridgePath(smallest, candidate);
-        if (candidateFit <= fit) break;
-        fit = candidateFit;
-        growth = candidate;
-        moved = true;
-      }
-      if (moved) break;
-    }
+    const growthWalk = climb(ORDER_GROWTH_GRID.length, ORDER_GROWTH_GRID.indexOf(PROBE.growth), (index) =>
+      ridgePath(smallest, ORDER_GROWTH_GRID[index] as number),
+    );
+    const growth = ORDER_GROWTH_GRID[growthWalk.index] as number;
+    let fit = growthWalk.score;
     for (const terms of ascending.slice(1)) {
       const larger = ridgePath(terms, growth);
       if (larger <= fit) break;
@@ -267,6 +245,34 @@ function spectrumOf(keys: readonly InteractionKey[], beta: Float64Array, terms: 
     if (k === 0 || Math.abs(value) > 1e-12) spectrum.set(keys[k] as InteractionKey, value);
   }
   return spectrum;
+}
+
+function trialKey(terms: number, growth: number, ridge: number): string {
+  return `${terms}:${growth}:${ridge}`;
+}
+
+/**
+ * Walks a grid of settings from index `start`: up while the score improves, and down instead where the
+ * first step up does not (the held-out fit is one-peaked along each setting). `score(index, from)`
+ * scores a setting, `from` being the one it steps from (the start steps from itself). Returns the best.
+ */
+function climb(
+  length: number,
+  start: number,
+  score: (index: number, from: number) => number,
+): { readonly index: number; readonly score: number } {
+  let best = { index: start, score: score(start, start) };
+  for (const direction of [1, -1]) {
+    let moved = false;
+    for (let index = start + direction; index >= 0 && index < length; index += direction) {
+      const next = score(index, index - direction);
+      if (next <= best.score) break;
+      best = { index, score: next };
+      moved = true;
+    }
+    if (moved) break;
+  }
+  return best;
 }
 
 /** Per-term penalties: α·growth^(order − 1), and almost none on the constant (the mean is not shrunk). */

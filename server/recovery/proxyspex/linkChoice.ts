@@ -1,6 +1,6 @@
 import { fitFirstOrder } from './firstOrderFit';
 import { fromLinkScale, toLinkScale } from '../linkScale';
-import { shuffle, type RandomSource } from '../random';
+import { splitRows, type RandomSource } from '../random';
 import { meanSquaredError } from '../statistics';
 import { LINK_NAMES, type LinkName, type ValueRange } from '../types';
 
@@ -25,14 +25,9 @@ export function chooseLink(
   range: ValueRange,
   random: RandomSource,
 ): LinkName | undefined {
-  const order = shuffle(
-    Array.from({ length: masks.length }, (_, i) => i),
-    random,
-  );
   const heldOut = Math.floor(masks.length / 5);
   if (heldOut < 8) return undefined;
-  const validationRows = Int32Array.from(order.slice(0, heldOut));
-  const trainRows = Int32Array.from(order.slice(heldOut));
+  const { trainRows, validationRows } = splitRows(masks.length, heldOut, random);
   const target = Float64Array.from(validationRows, (row) => values[row] as number);
   const errorOn = (link: LinkName | undefined): number => {
     const scaled = link ? Float64Array.from(values, (value) => toLinkScale(value, range, link)) : values;

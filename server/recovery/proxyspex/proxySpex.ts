@@ -1,6 +1,6 @@
 import { fitBaggedTrees } from './baggedTrees';
 import { distillToValueScale } from './valueScaleDistillation';
-import { fromLinkScale, LinkedSurrogate, toLinkScale, validateValueRange, type Surrogate } from '../linkScale';
+import { fromLinkScale, surrogateOf, toLinkScale, validateValueRange } from '../linkScale';
 import { chooseLink } from './linkChoice';
 import { fitDenseRefit } from './denseRefit';
 import { fitFirstOrder } from './firstOrderFit';
@@ -9,8 +9,8 @@ import { CompiledFourier, rSquared } from '../expansion';
 import { DEFAULT_BOOSTING, type BoostingOptions } from './gradientBoosting';
 import { EMPTY_KEY, type InteractionKey } from '../interactionKey';
 import { anchorMasks, anchorValues, passThroughEmpty, passThroughFull } from '../anchors';
-import { distinctMostlyKeptMasks, distinctUniformMasks, maskKey, validateMasks } from '../masks';
-import { seededRandom, shuffle, type RandomSource } from '../random';
+import { DEFAULT_MOSTLY_KEPT_SHARE, distinctMostlyKeptMasks, distinctUniformMasks, maskKey, validateMasks } from '../masks';
+import { seededRandom, splitRows, type RandomSource } from '../random';
 import { meanSquaredError, variance } from '../statistics';
 import { DEFAULT_SPARSE_FIT, fitSparseFourier, type SparseFitOptions } from './sparseFourierFit';
 import { pruneSpectrum, weightedSum, type Spectrum } from '../spectrum';
@@ -65,8 +65,6 @@ export interface ProxySpexOptions {
   readonly reason?: string;
 }
 
-/** See ProxySpexOptions.mostlyKeptShare. */
-export const DEFAULT_MOSTLY_KEPT_SHARE = 0.15;
 /** Fewer masks than this cannot split into a fit and a check. */
 export const PROXYSPEX_MIN_BUDGET = 16;
 const FIRST_ROUND_MIN = 64;
@@ -202,7 +200,7 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
   const schedule = proxySpexRounds(resolved.budget, resolved.maxRounds);
   let current: ReturnType<typeof fitOnce> | undefined;
   let stoppedBecause = `scored all ${resolved.budget} masks the budget allows`;
-  let fitRandom: FitStreams | undefined;
+  let streams: FitStreams | undefined;
   let currentIsFinal = false;
 
   for (const size of schedule) {
@@ -232,7 +230,13 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
     evaluateMs += Date.now() - evaluateStarted;
     batches += 1;
     checkValues(freshValues, fresh);
-    const freshR2 = current && fresh.length >= 8 ? rSquared(freshValues, predictorOf(current).evaluateMany(fresh)) : null;
+    const freshR2 =
+      current && fresh.length >= 8
+        ? rSquared(
+            freshValues,
+            surrogateOf({ fourier: current.spectrum, ...(current.link ? { linkScale: current.link } : {}) }).evaluateMany(fresh),
+          )
+        : null;
     masks.push(...fresh);
     values.push(...freshValues);
     // Whether sampling stops is decided by the fresh masks alone, before this round's fit: a round
@@ -244,8 +248,8 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
     // Fits draw from their own stream, split off once the first masks are drawn (so that the cost
     // preview's masks stay the run's first): a change to how a fit uses randomness then leaves the
     // masks of later rounds as they were, and comparisons between fitting methods see the same data.
-    fitRandom ??= fitStreams(Math.floor(options.random() * 2 ** 32));
-    const fit = fitOnce(masks, Float64Array.from(values), resolved, fitRandom, last);
+    streams ??= fitStreams(Math.floor(options.random() * 2 ** 32));
+    const fit = fitOnce(masks, Float64Array.from(values), resolved, streams, last);
     current = fit;
     currentIsFinal = last;
     rounds.push({ masks: masks.length, freshR2, validationR2: fit.validationR2, supportSize: fit.spectrum.size });
@@ -261,7 +265,7 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
   }
   // Sampling can end before the last scheduled round (every distinct mask scored): the last fit was
   // a light one, and the surrogate reported is a full fit on every mask.
-  if (current && !currentIsFinal && fitRandom) current = fitOnce(masks, Float64Array.from(values), resolved, fitRandom, true);
+  if (current && !currentIsFinal && streams) current = fitOnce(masks, Float64Array.from(values), resolved, streams, true);
   if (!current) throw new RecoveryError('ProxySPEX scored no masks.');
   return makeRecovery(current, rounds, masks.length, batches, started, evaluateMs, stoppedBecause, options.reason);
 }
@@ -277,11 +281,6 @@ interface FitStreams {
 
 function fitStreams(seed: number): FitStreams {
   return { fit: seededRandom(seed), distill: seededRandom(seed ^ 0x5eed_d157) };
-}
-
-/** What a round's fit predicts with: its link-scale surrogate where it has one. */
-function predictorOf(fit: SurrogateFit): Surrogate {
-  return fit.link ? new LinkedSurrogate(fit.link.fourier, fit.link.range, fit.link.link) : new CompiledFourier(fit.spectrum);
 }
 
 /** Why sampling stops after a round whose fresh masks the previous surrogate predicted with R² `freshR2`, if it does. */
@@ -402,20 +401,20 @@ function fitOnce(
       options.maxOrder,
       EMPTY_CORRECTION_SHARE * heldOutError,
     );
-  const fit = options.valueRange ? fitOnLinkScale(masks, values, options, options.valueRange, streams, final) : undefined;
-  if (fit?.link) {
-    const { range, link } = fit.link;
+  const linked = options.valueRange ? fitOnLinkScale(masks, values, options, options.valueRange, streams, final) : undefined;
+  if (linked) {
+    const { range, link } = linked.link;
     const toLink = (value: number): number => toLinkScale(value, range, link);
     return {
-      ...fit,
+      ...linked,
       spectrum: anchored(
-        fit.spectrum,
-        heldOutError(fit.validation, values, (value) => fromLinkScale(value, range, link)),
+        linked.spectrum,
+        heldOutError(linked.validation, values, (value) => fromLinkScale(value, range, link)),
       ),
-      link: { ...fit.link, fourier: anchored(fit.link.fourier, heldOutError(fit.validation, values.map(toLink)), toLink) },
+      link: { ...linked.link, fourier: anchored(linked.link.fourier, heldOutError(linked.validation, values.map(toLink)), toLink) },
     };
   }
-  const chosen = fit ?? fitSurrogate(masks, values, options, streams.fit, final);
+  const chosen = fitSurrogate(masks, values, options, streams.fit, final);
   return { ...chosen, spectrum: anchored(chosen.spectrum, heldOutError(chosen.validation, values)) };
 }
 
@@ -451,7 +450,7 @@ function fitOnLinkScale(
   range: ValueRange,
   streams: FitStreams,
   final: boolean,
-): SurrogateFit | undefined {
+): (SurrogateFit & { readonly link: NonNullable<SurrogateFit['link']> }) | undefined {
   const link = chooseLink(masks, values, options.featureCount, range, streams.fit);
   if (!link) return undefined;
   const linked = fitSurrogate(
@@ -495,13 +494,8 @@ function fitSurrogate(
   random: RandomSource,
   final: boolean,
 ): SurrogateFit {
-  const order = shuffle(
-    Array.from({ length: masks.length }, (_, i) => i),
-    random,
-  );
   const heldOut = masks.length >= 10 ? Math.max(2, Math.floor(masks.length * options.validationFraction)) : 0;
-  const validationRows = Int32Array.from(order.slice(0, heldOut));
-  const trainRows = Int32Array.from(order.slice(heldOut));
+  const { trainRows, validationRows } = splitRows(masks.length, heldOut, random);
   // The hierarchical search alone is tried first; the tree proxy, the costlier step, runs only when
   // that leaves signal on the validation masks (terms without a footprint the search can follow).
   let sparse = fitSparseFourier({ masks, values, trainRows, validationRows, candidates: [] }, options.sparseFit);
@@ -547,36 +541,21 @@ function fitSurrogate(
       });
   const denseError = dense ? meanSquaredError(validationTarget, dense.validationPrediction) : Number.POSITIVE_INFINITY;
   // Without a dense model the blend is the trees alone.
-  const blendError = dense
-    ? meanSquaredError(
-        validationTarget,
-        Float64Array.from(proxyPrediction, (value, i) => (value + (dense.validationPrediction[i] as number)) / 2),
-      )
-    : treesError;
-  const single = [
-    { kind: 'sparse' as const, error: sparseError },
-    { kind: 'dense' as const, error: denseError },
-    { kind: 'trees' as const, error: treesError },
-  ].reduce((best, next) => (next.error < best.error ? next : best));
-  const richerKind = single.error < CLEARLY_BETTER * blendError ? single.kind : 'blend';
+  const blendPrediction = dense
+    ? Float64Array.from(proxyPrediction, (value, i) => (value + (dense.validationPrediction[i] as number)) / 2)
+    : proxyPrediction;
+  const errors = { sparse: sparseError, dense: denseError, trees: treesError, blend: meanSquaredError(validationTarget, blendPrediction) };
+  const single = (['sparse', 'dense', 'trees'] as const).reduce((best, kind) => (errors[kind] < errors[best] ? kind : best));
+  const richerKind = errors[single] < CLEARLY_BETTER * errors.blend ? single : 'blend';
   // Where the trees are kept, the last round grows them again on every row (the held-out ones too, as
   // the sparse and dense spectra are refit): +0.005 to +0.025 of R² on the exact-truth prompts, most at
   // 250 masks. A round before the last keeps the proxy itself, grown on the training rows.
   const keepsTrees = richerKind === 'blend' || richerKind === 'trees';
   const trees =
     final && keepsTrees
-      ? fitBaggedTrees(masks, values, Int32Array.from(order), options.featureCount, random, bagging).spectrum
+      ? fitBaggedTrees(masks, values, Int32Array.from([...validationRows, ...trainRows]), options.featureCount, random, bagging).spectrum
       : proxy.spectrum;
-  const richer = richerModel(richerKind, {
-    sparse,
-    dense,
-    trees,
-    proxyPrediction,
-    blendError,
-    sparseError,
-    denseError,
-    treesError,
-  });
+  const richer = richerModel(richerKind, errors[richerKind], { sparse, dense, trees, proxyPrediction, blendPrediction });
   const varianceHeldOut = variance(validationTarget);
   const firstOrder = fitFirstOrder(masks, values, options.featureCount, trainRows, validationRows);
   if (!firstOrder || 1 - richer.error / varianceHeldOut >= STACKING_UNNEEDED_R2)
@@ -619,39 +598,27 @@ interface CandidateModel {
 
 function richerModel(
   kind: 'sparse' | 'dense' | 'trees' | 'blend',
+  error: number,
   fits: {
     readonly sparse: { readonly spectrum: Spectrum; readonly validationPrediction: Float64Array };
     readonly dense: { readonly spectrum: Spectrum; readonly validationPrediction: Float64Array } | undefined;
     readonly trees: Spectrum;
     readonly proxyPrediction: Float64Array;
-    readonly sparseError: number;
-    readonly denseError: number;
-    readonly treesError: number;
-    readonly blendError: number;
+    readonly blendPrediction: Float64Array;
   },
 ): CandidateModel {
-  const { sparse, dense, trees, proxyPrediction } = fits;
-  if (kind === 'sparse')
-    return { spectrum: sparse.spectrum, prediction: sparse.validationPrediction, error: fits.sparseError, mix: SPARSE_ONLY };
+  const { sparse, dense, trees } = fits;
+  if (kind === 'sparse') return { spectrum: sparse.spectrum, prediction: sparse.validationPrediction, error, mix: SPARSE_ONLY };
   if (kind === 'dense' && dense)
-    return {
-      spectrum: dense.spectrum,
-      prediction: dense.validationPrediction,
-      error: fits.denseError,
-      mix: { sparse: 0, dense: 1, trees: 0 },
-    };
+    return { spectrum: dense.spectrum, prediction: dense.validationPrediction, error, mix: { sparse: 0, dense: 1, trees: 0 } };
+  // Without a dense model the blend is the trees alone.
   if (kind === 'trees' || !dense)
-    return { spectrum: pruneSurrogate(trees), prediction: proxyPrediction, error: fits.treesError, mix: { sparse: 0, dense: 0, trees: 1 } };
+    return { spectrum: pruneSurrogate(trees), prediction: fits.proxyPrediction, error, mix: { sparse: 0, dense: 0, trees: 1 } };
   const blend = weightedSum([
     [dense.spectrum, 0.5],
     [trees, 0.5],
   ]);
-  return {
-    spectrum: pruneSurrogate(blend),
-    prediction: Float64Array.from(proxyPrediction, (value, i) => (value + (dense.validationPrediction[i] as number)) / 2),
-    error: fits.blendError,
-    mix: { sparse: 0, dense: 0.5, trees: 0.5 },
-  };
+  return { spectrum: pruneSurrogate(blend), prediction: fits.blendPrediction, error, mix: { sparse: 0, dense: 0.5, trees: 0.5 } };
 }
 
 /** The weight w in [0, 1] of `a` in w·a + (1 − w)·b that fits `target` best in least squares. */

@@ -1,7 +1,7 @@
 import { fitDenseRefit } from './denseRefit';
 import { CompiledFourier } from '../expansion';
 import { EMPTY_KEY, type InteractionKey } from '../interactionKey';
-import { distinctMostlyKeptMasks, maskKey, uniformMask } from '../masks';
+import { DEFAULT_MOSTLY_KEPT_SHARE, distinctMostlyKeptMasks, maskKey, uniformMask } from '../masks';
 import type { RandomSource } from '../random';
 import type { Spectrum } from '../spectrum';
 import { fromLinkScale } from '../linkScale';
@@ -21,8 +21,6 @@ const SAMPLES_PER_FEATURE = 8;
 const MIN_FINAL_SAMPLES = 2000;
 /** The most distillation samples: beyond them the value-scale fit gains little and costs linearly. */
 const MAX_SAMPLES = 4000;
-/** The share of the samples drawn near the full prompt, as in the sampling rounds. */
-const MOSTLY_KEPT_SHARE = 0.15;
 /**
  * The targets carry no noise, so no penalty needs choosing: a light one, harder on higher orders,
  * only keeps the solve well posed where terms outnumber what the samples pin down.
@@ -62,7 +60,7 @@ export function distillToValueScale(
   );
   const seen = new Set(scoredMasks.map(maskKey));
   const fresh: Uint8Array[] = [];
-  const mostlyKept = Math.round(wanted * MOSTLY_KEPT_SHARE);
+  const mostlyKept = Math.round(wanted * DEFAULT_MOSTLY_KEPT_SHARE);
   fresh.push(...distinctMostlyKeptMasks(featureCount, mostlyKept, random, seen));
   // Uniform draws may repeat each other or a scored mask at small n: a repeat only weighs that mask more.
   while (fresh.length < wanted) fresh.push(uniformMask(featureCount, random));

@@ -8,16 +8,11 @@ import { uniformMask } from '../../../server/recovery/masks';
 import { seededRandom } from '../../../server/recovery/random';
 import type { MaskValue } from '../../../server/value/valueFunction';
 import type { ValueSource } from '../../../server/value/valueSource';
+import { additiveWithTwoPairs, TWO_PAIRS_FEATURES } from '../../helpers/plantedFunctions';
 
-const N = 16;
-const WEIGHTS = Array.from({ length: N }, (_, i) => ((i * 7) % 5) - 2);
-
+const N = TWO_PAIRS_FEATURES;
 /** The planted truth: an additive part and two pairs. */
-function truth(mask: Uint8Array): number {
-  let value = -20;
-  for (let i = 0; i < N; i += 1) value += (WEIGHTS[i] as number) * (mask[i] as number);
-  return value + 3 * (mask[1] as number) * (mask[2] as number) - 2 * (mask[4] as number) * (mask[9] as number);
-}
+const truth = additiveWithTwoPairs;
 
 /** About a fifth of the masks get an upper bound 0.5–3.5 above the truth (or `slack` above it), marked as such (or not). */
 function boundedSource(marked: boolean, slack?: number): ValueSource {

@@ -20,8 +20,7 @@ import { releaseAllModels } from '../backends/llama/modelRegistry';
 import { listOllamaModels, ollamaStoreDirectory } from '../backends/llama/ollamaStore';
 import { OllamaEndpoint } from '../backends/ollamaEndpoint';
 import { OpenAiEndpoint } from '../backends/openaiEndpoint';
-import { CompiledFourier } from '../recovery/expansion';
-import { keyOfSorted } from '../recovery/interactionKey';
+import { explanationSurrogate } from '../recovery/linkScale';
 import { resolveExplainConfig, type ExplainConfig } from './explainConfig';
 import { MAX_TEXT_LENGTH } from './validate';
 
@@ -164,8 +163,10 @@ export class ExplainService {
     const bits = Uint8Array.from(mask as number[]);
     const text = applyMask(explanation.text, explanation.features, bits, session.config.masking);
     const scored = await session.score(text, bits, signal);
-    const surrogate = new CompiledFourier(new Map(explanation.fourier.map((term) => [keyOfSorted(term.features), term.value])));
-    return { value: scored.value, predicted: surrogate.evaluate(bits), cached: scored.cached };
+    // The panel's prediction: through the link-scale surrogate where the value was fit on one.
+    const surrogate = explanationSurrogate(explanation);
+    // An explanation without terms predicts 0, as an empty expansion does.
+    return { value: scored.value, predicted: surrogate?.evaluate(bits) ?? 0, cached: scored.cached };
   }
 
   async listModels(options: unknown, signal: AbortSignal): Promise<ListModelsResult> {

@@ -20,6 +20,7 @@ import {
 import { BRIDGE_PLANTED, startFakeModelServer, type FakeModelServer } from '../fixtures/fakeModelServer';
 import { startServer, type RunningServer } from '../helpers/serverProcess';
 import { waitFor } from '../helpers/waitFor';
+import { explanationSurrogate } from '../../server/recovery/linkScale';
 
 const PLANTED = BRIDGE_PLANTED;
 
@@ -160,6 +161,25 @@ describe('spex/explain and friends over stdio', () => {
       /list of 6 zeros and ones/u,
     );
     await assert.rejects(server.connection.sendRequest(VerifyMaskRequest, { explanationId: 'nope', mask }), /No explanation "nope"/u);
+  });
+
+  it('verifies through the link-scale surrogate where the value was declared bounded, as the panel predicts', async () => {
+    const text = Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ');
+    const options = {
+      backend: 'exec' as const,
+      exec: 'node test/fixtures/scorers/saturatingScorer.mjs',
+      granularity: 'word' as const,
+      valueRange: '-1:1',
+      budget: 400,
+      maxOrder: 3,
+    };
+    const { id, explanation } = await server.connection.sendRequest(ExplainTextRequest, { text, options });
+    assert.ok(explanation.linkScale, 'fit on the link scale');
+    const mask = explanation.features.map((_, index) => (index % 3 === 0 ? 0 : 1));
+    const verified = await server.connection.sendRequest(VerifyMaskRequest, { explanationId: id, mask });
+    const panel = explanationSurrogate(explanation)?.evaluate(Uint8Array.from(mask));
+    assert.ok(panel !== undefined && Math.abs(verified.predicted - panel) < 1e-12, `server ${verified.predicted}, panel ${panel}`);
+    assert.ok(Math.abs(verified.predicted - verified.value) < 0.02, `predicted ${verified.predicted}, scored ${verified.value}`);
   });
 
   it('answers a cancel within a second with the partial result, marked cancelled', async () => {

@@ -203,9 +203,20 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     return Float64Array.from(values);
   };
 
+  // A declared range the scores do not keep to is a mistake worth saying: the fit then ignores it.
+  const outsideRange = (): string => {
+    const range = request.valueRange;
+    if (!range) return '';
+    let outside = 0;
+    for (const value of scored.values()) if (value < range.min || value > range.max) outside += 1;
+    return outside === 0
+      ? ''
+      : `; ${outside} of ${scored.size} scored values lie outside the declared range ${range.min}…${range.max}, so it may not describe this value`;
+  };
+
   const report = (recovered: Recovery, partial: boolean, fullValue: number, emptyValue: number, noiseFloor: number | null): Explanation => {
     const indexStarted = Date.now();
-    const algorithm = { name: recovered.diagnostics.algorithm, reason: recovered.diagnostics.reason };
+    const algorithm = { name: recovered.diagnostics.algorithm, reason: `${recovered.diagnostics.reason}${outsideRange()}` };
     const faithfulness = { r2: recovered.diagnostics.heldOutR2, heldOut: recovered.diagnostics.heldOutMasks };
     const fourier = toInteractions(recovered.fourier);
     const verdict = verdictOf({ faithfulness, noiseFloor, fourier, algorithm });

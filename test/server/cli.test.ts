@@ -196,6 +196,14 @@ describe('spex CLI', () => {
       `R² ${linkedR2.toFixed(4)} with the range, ${plainR2.toFixed(4)} without`,
     );
     assertOneLine(await runCli([...args, '--value-range', '1:0'], text), 2, /--value-range takes MIN:MAX with MIN below MAX/u);
+    // A range the scores do not keep to is said, not silently used.
+    const wrong = await runCli([...common, '--value-range', '0:0.5'], text);
+    assert.equal(wrong.code, 0, wrong.stderr);
+    assert.match(
+      (JSON.parse(wrong.stdout) as Explanation).algorithm.reason,
+      /\d+ of \d+ scored values lie outside the declared range 0…0\.5/u,
+    );
+    assert.doesNotMatch(linked.algorithm.reason, /outside the declared range/u);
   });
 
   it('stops sampling at the target R² it is given, and says so in the report', async () => {

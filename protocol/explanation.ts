@@ -95,6 +95,34 @@ export function describeLinkScale(scale: NonNullable<Explanation['linkScale']>):
   return `fit on the ${scale.link} link scale of the range ${scale.min}…${scale.max} (the value saturates there; what-ifs are predicted through it); indices from its expansion on the value's own scale${fidelity}`;
 }
 
+/** An explanation's corrections near its anchors (see Explanation.localCorrection). */
+export interface LocalCorrectionRecord {
+  readonly nearFull?: {
+    readonly power: number;
+    readonly step: number;
+    /** By feature index. */
+    readonly removal: readonly number[];
+    /** Its cross-validated error over that of no correction on the masks it was fit on (< 1). */
+    readonly errorRatio: number;
+  };
+  readonly nearEmpty?: { readonly power: number; readonly offset: number };
+}
+
+/**
+ * The local corrections in words, e.g. "what-ifs that remove a few spans add a local model of
+ * removals (held-out error ×0.62 on the masks scored); the empty prompt is met by a term that fades as
+ * (share removed)^16".
+ */
+export function describeLocalCorrection(correction: LocalCorrectionRecord): string {
+  const parts: string[] = [];
+  if (correction.nearFull)
+    parts.push(
+      `what-ifs that remove a few spans add a local model of removals (fades as (share kept)^${correction.nearFull.power}; held-out error ×${correction.nearFull.errorRatio.toFixed(2)} on the masks scored)`,
+    );
+  if (correction.nearEmpty) parts.push(`the empty prompt is met by a term that fades as (share removed)^${correction.nearEmpty.power}`);
+  return `${parts.join('; ')}; indices are read from the expansion alone`;
+}
+
 /**
  * Tokens a backend that runs the model in process (the llama backend) evaluated for an explanation's
  * prompts, scored masks and noise probes alike: `evaluated` with prefix reuse, `whole` had every
@@ -170,6 +198,14 @@ export interface Explanation {
     readonly fourier: readonly Interaction[];
     readonly fidelity: number;
   };
+  /**
+   * What the surrogate adds to `fourier` (or to the link-scale expansion, on that scale) near the
+   * full and the empty prompt, for what-ifs only; indices ignore it (see
+   * server/recovery/localCorrection.ts). Near the full prompt, w·(step + Σ removal[i] over removed
+   * spans) where any span is removed, w = (share kept)^power; near the empty one,
+   * offset·(share removed)^power. Absent where the fit needed neither.
+   */
+  readonly localCorrection?: LocalCorrectionRecord;
   readonly faithfulness: {
     /** R² on masks not used for fitting; null when none were held out (exact recovery is exact). */
     readonly r2: number | null;

@@ -2,7 +2,7 @@ import { exactMask } from '../../server/recovery/exact';
 import { CompiledFourier, rSquared } from '../../server/recovery/expansion';
 import { distinctUniformMasks } from '../../server/recovery/masks';
 import { seededRandom } from '../../server/recovery/random';
-import { surrogateOf, type Surrogate } from '../../server/recovery/linkScale';
+import { surrogateOf, type Surrogate } from '../../server/recovery/surrogate';
 import type { ValueRange } from '../../server/recovery/types';
 import { recover } from '../../server/recovery/recover';
 import type { Spectrum } from '../../server/recovery/spectrum';

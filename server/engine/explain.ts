@@ -14,7 +14,7 @@ import { seededRandom } from '../recovery/random';
 import { planRecovery, type RecoveryPlan } from '../recovery/plan';
 import type { Spectrum } from '../recovery/spectrum';
 import type { AlgorithmChoice, MaskEvaluator, Recovery, ValueRange } from '../recovery/types';
-import { surrogateOf } from '../recovery/linkScale';
+import { localCorrectionRecord, surrogateOf } from '../recovery/surrogate';
 import { cachedScorer, type CallStore } from './cachedScorer';
 import { refitCensored } from './censoredRefit';
 import { fitFromSamplesInWorker, recoverInWorker } from './recoveryThread';
@@ -258,6 +258,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
             },
           }
         : {}),
+      ...(recovered.localCorrection ? { localCorrection: localCorrectionRecord(recovered.localCorrection) } : {}),
       faithfulness,
       verdict,
       sampling: {

@@ -20,7 +20,7 @@ import { releaseAllModels } from '../backends/llama/modelRegistry';
 import { listOllamaModels, ollamaStoreDirectory } from '../backends/llama/ollamaStore';
 import { OllamaEndpoint } from '../backends/ollamaEndpoint';
 import { OpenAiEndpoint } from '../backends/openaiEndpoint';
-import { explanationSurrogate } from '../recovery/linkScale';
+import { explanationSurrogate } from '../recovery/surrogate';
 import { resolveExplainConfig, type ExplainConfig } from './explainConfig';
 import { MAX_TEXT_LENGTH } from './validate';
 

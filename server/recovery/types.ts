@@ -1,3 +1,4 @@
+import type { LocalCorrection } from './localCorrection';
 import type { Spectrum } from './spectrum';
 
 /** The recovery algorithms; `auto` picks one of them from n and the budget. */
@@ -96,6 +97,11 @@ export interface Recovery {
    * range is the surrogate that predicts values (see linkScale.ts: surrogateOf).
    */
   readonly linkScale?: { readonly range: ValueRange; readonly link: LinkName; readonly fourier: Spectrum };
+  /**
+   * What the surrogate adds near the full and the empty prompt, outside the expansion and on the
+   * scale it was fit on (see localCorrection.ts): what-ifs use it, indices do not.
+   */
+  readonly localCorrection?: LocalCorrection;
   readonly diagnostics: RecoveryDiagnostics;
 }
 

@@ -1,5 +1,11 @@
 import { describeDevice } from '../../protocol/device';
-import { describeLinkScale, describeSurrogate, describeTokens, type Explanation } from '../../protocol/explanation';
+import {
+  describeLinkScale,
+  describeLocalCorrection,
+  describeSurrogate,
+  describeTokens,
+  type Explanation,
+} from '../../protocol/explanation';
 import { hasFindings, verdictOf } from '../../protocol/verdict';
 import { describeSampling } from './sampling';
 import { kindOf, shortText } from './spanText';
@@ -33,6 +39,7 @@ export function formatMarkdown(explanation: Explanation): string {
   if (explanation.sampling) lines.push(`- Sampling: ${escapeMarkdown(describeSampling(explanation.sampling))}`);
   if (explanation.sampling?.surrogate) lines.push(`- Surrogate: ${describeSurrogate(explanation.sampling.surrogate)}`);
   if (explanation.linkScale) lines.push(`- Link scale: ${describeLinkScale(explanation.linkScale)}`);
+  if (explanation.localCorrection) lines.push(`- Near the anchors: ${describeLocalCorrection(explanation.localCorrection)}`);
   if (explanation.noiseFloor !== null) {
     lines.push(
       `- Noise floor: ${fixed(explanation.noiseFloor)} (spread of repeated scores of the full prompt; effects at or below it are marked †)`,

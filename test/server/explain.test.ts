@@ -20,7 +20,7 @@ import {
 import { BRIDGE_PLANTED, startFakeModelServer, type FakeModelServer } from '../fixtures/fakeModelServer';
 import { startServer, type RunningServer } from '../helpers/serverProcess';
 import { waitFor } from '../helpers/waitFor';
-import { explanationSurrogate } from '../../server/recovery/linkScale';
+import { explanationSurrogate } from '../../server/recovery/surrogate';
 
 const PLANTED = BRIDGE_PLANTED;
 
@@ -180,6 +180,30 @@ describe('spex/explain and friends over stdio', () => {
     const panel = explanationSurrogate(explanation)?.evaluate(Uint8Array.from(mask));
     assert.ok(panel !== undefined && Math.abs(verified.predicted - panel) < 1e-12, `server ${verified.predicted}, panel ${panel}`);
     assert.ok(Math.abs(verified.predicted - verified.value) < 0.02, `predicted ${verified.predicted}, scored ${verified.value}`);
+  });
+
+  it('carries the correction near the full prompt, and verifies a what-if that removes one span through it', async () => {
+    const text = Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ');
+    const options = {
+      backend: 'exec' as const,
+      exec: 'node test/fixtures/scorers/steppingScorer.mjs',
+      granularity: 'word' as const,
+      budget: 600,
+    };
+    const { id, explanation } = await server.connection.sendRequest(ExplainTextRequest, { text, options });
+    assert.ok(explanation.localCorrection?.nearFull, 'the explanation carries its near-full correction');
+    assert.equal(explanation.localCorrection.nearFull.removal.length, 40);
+    // Removing w3 alone costs 0.5 + 0.9 (faded by 0.975^6) and its small trend term.
+    const mask = explanation.features.map((feature) => (feature.text === 'w3' ? 0 : 1));
+    const verified = await server.connection.sendRequest(VerifyMaskRequest, { explanationId: id, mask });
+    const panel = explanationSurrogate(explanation)?.evaluate(Uint8Array.from(mask));
+    assert.ok(panel !== undefined && Math.abs(verified.predicted - panel) < 1e-12, `server ${verified.predicted}, panel ${panel}`);
+    assert.ok(Math.abs(verified.predicted - verified.value) < 0.25, `predicted ${verified.predicted}, scored ${verified.value}`);
+    const expansionAlone = explanationSurrogate({ fourier: explanation.fourier })?.evaluate(Uint8Array.from(mask)) ?? Number.NaN;
+    assert.ok(
+      Math.abs(verified.predicted - verified.value) < 0.5 * Math.abs(expansionAlone - verified.value),
+      `with the correction ${verified.predicted}, expansion alone ${expansionAlone}, scored ${verified.value}`,
+    );
   });
 
   it('answers a cancel within a second with the partial result, marked cancelled', async () => {

@@ -1,4 +1,4 @@
-import type { Surrogate } from '../../server/recovery/linkScale';
+import type { Surrogate } from '../../server/recovery/surrogate';
 import { flips, type FlipRule } from './whatIf';
 
 /** The backward search stops after this many removals: each step scores every remaining span. */

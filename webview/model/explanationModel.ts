@@ -1,5 +1,5 @@
 import type { Explanation } from '../../protocol/explanation';
-import { explanationSurrogate, type Surrogate } from '../../server/recovery/linkScale';
+import { explanationSurrogate, type Surrogate } from '../../server/recovery/surrogate';
 import { isIndexName } from '../../server/recovery/indexNames';
 import { spectrumFromTerms, type Spectrum } from '../../server/recovery/spectrum';
 
@@ -59,6 +59,22 @@ export function isRenderableExplanation(explanation: Explanation): boolean {
       (link.link === 'atanh' || link.link === 'algebraic') &&
       Array.isArray(link.fourier) &&
       link.fourier.every((term) => isRecord(term) && finite(term.value) && isSortedSet(term.features)));
+  const correction = record.localCorrection;
+  const nearFull = isRecord(correction) ? correction.nearFull : undefined;
+  const nearEmpty = isRecord(correction) ? correction.nearEmpty : undefined;
+  // Optional: only fits that needed a correction near the full or the empty prompt carry one.
+  const correctionOk =
+    correction === undefined ||
+    (isRecord(correction) &&
+      (nearFull === undefined ||
+        (isRecord(nearFull) &&
+          finite(nearFull.power) &&
+          finite(nearFull.step) &&
+          finite(nearFull.errorRatio) &&
+          Array.isArray(nearFull.removal) &&
+          nearFull.removal.length === n &&
+          nearFull.removal.every(finite))) &&
+      (nearEmpty === undefined || (isRecord(nearEmpty) && finite(nearEmpty.power) && finite(nearEmpty.offset))));
   const faithfulness = record.faithfulness;
   const calls = record.calls;
   const timing = record.timing;
@@ -85,6 +101,7 @@ export function isRenderableExplanation(explanation: Explanation): boolean {
     samplingOk &&
     fourierOk &&
     linkOk &&
+    correctionOk &&
     n <= 4096 &&
     isIndexName(record.index) &&
     Number.isInteger(record.order) &&

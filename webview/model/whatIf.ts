@@ -1,4 +1,4 @@
-import type { Surrogate } from '../../server/recovery/linkScale';
+import type { Surrogate } from '../../server/recovery/surrogate';
 import type { ExplanationModel } from './explanationModel';
 
 /**

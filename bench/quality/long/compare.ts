@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { distinctUniformMasks } from '../../../server/recovery/masks';
 import { seededRandom } from '../../../server/recovery/random';
-import { surrogateOf } from '../../../server/recovery/linkScale';
+import { surrogateOf } from '../../../server/recovery/surrogate';
 import { recover } from '../../../server/recovery/recover';
 import type { MaskEvaluator, Recovery } from '../../../server/recovery/types';
 import { REPO_ROOT } from '../../../test/helpers/paths';

@@ -2,7 +2,7 @@ import { CompiledFourier, rSquared } from '../../../server/recovery/expansion';
 import { distinctUniformMasks, fullMask } from '../../../server/recovery/masks';
 import { seededRandom, type RandomSource } from '../../../server/recovery/random';
 import type { Spectrum } from '../../../server/recovery/spectrum';
-import type { Surrogate } from '../../../server/recovery/linkScale';
+import type { Surrogate } from '../../../server/recovery/surrogate';
 import type { WorkloadFunction } from './workloadFunction';
 
 /**

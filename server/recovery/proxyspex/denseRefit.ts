@@ -1,6 +1,7 @@
 import { CharacterMatrix, fitRidge } from '../characterMatrix';
 import { rSquared } from '../expansion';
 import { variance } from '../statistics';
+import { climb } from '../climb';
 import { EMPTY_KEY, keyOfSorted, type InteractionKey } from '../interactionKey';
 import type { Spectrum } from '../spectrum';
 
@@ -249,30 +250,6 @@ function spectrumOf(keys: readonly InteractionKey[], beta: Float64Array, terms: 
 
 function trialKey(terms: number, growth: number, ridge: number): string {
   return `${terms}:${growth}:${ridge}`;
-}
-
-/**
- * Walks a grid of settings from index `start`: up while the score improves, and down instead where the
- * first step up does not (the held-out fit is one-peaked along each setting). `score(index, from)`
- * scores a setting, `from` being the one it steps from (the start steps from itself). Returns the best.
- */
-function climb(
-  length: number,
-  start: number,
-  score: (index: number, from: number) => number,
-): { readonly index: number; readonly score: number } {
-  let best = { index: start, score: score(start, start) };
-  for (const direction of [1, -1]) {
-    let moved = false;
-    for (let index = start + direction; index >= 0 && index < length; index += direction) {
-      const next = score(index, index - direction);
-      if (next <= best.score) break;
-      best = { index, score: next };
-      moved = true;
-    }
-    if (moved) break;
-  }
-  return best;
 }
 
 /** Per-term penalties: α·growth^(order − 1), and almost none on the constant (the mean is not shrunk). */

@@ -1,6 +1,8 @@
 import { fitBaggedTrees } from './baggedTrees';
 import { distillToValueScale } from './valueScaleDistillation';
-import { fromLinkScale, surrogateOf, toLinkScale, validateValueRange } from '../linkScale';
+import { fromLinkScale, toLinkScale, validateValueRange } from '../linkScale';
+import { surrogateOf } from '../surrogate';
+import { fitNearFullCorrection, nearEmptyCorrection, type LocalCorrection } from '../localCorrection';
 import { chooseLink } from './linkChoice';
 import { fitDenseRefit } from './denseRefit';
 import { fitFirstOrder } from './firstOrderFit';
@@ -77,6 +79,13 @@ const TREE_CANDIDATES = 1000;
  * prompt by 6 nats, an unconditional one cost 0.1 of R² at 250 masks.
  */
 const EMPTY_CORRECTION_SHARE = 0.05;
+/**
+ * Where the expansion still misses the empty prompt, the near-empty correction outside it (see
+ * localCorrection.ts) fades fast enough to add at most this share to the mean squared error of the
+ * masks fit on; errors at the level of rounding are left alone.
+ */
+const NEAR_EMPTY_CORRECTION_SHARE = 0.01;
+const EMPTY_ROUNDING = 1e-9;
 /** Bags the tree proxy of a round before the last grows (the last grows DEFAULT_BAGGING.bags). */
 const LIGHT_BAGS = 2;
 /** A hierarchical fit this good on the validation masks leaves nothing for the tree proxy to find. */
@@ -341,6 +350,7 @@ function makeRecovery(
   return {
     fourier: fit.spectrum,
     ...(fit.link ? { linkScale: { range: fit.link.range, link: fit.link.link, fourier: fit.link.fourier } } : {}),
+    ...(fit.localCorrection ? { localCorrection: fit.localCorrection } : {}),
     diagnostics: {
       algorithm: 'proxyspex',
       reason: reason ?? 'chosen by the caller',
@@ -371,6 +381,8 @@ interface SurrogateFit {
    * (the surrogate that predicts) and the fidelity of `spectrum`, distilled from it onto the value's scale.
    */
   readonly link?: { readonly range: ValueRange; readonly link: LinkName; readonly fourier: Spectrum; readonly fidelity: number };
+  /** The last fit's corrections near the anchors, on the scale it was fit on (see localCorrection.ts). */
+  readonly localCorrection?: LocalCorrection;
 }
 
 /** The chosen model's training-rows fit's predictions of the held-out rows. */
@@ -405,17 +417,54 @@ function fitOnce(
   if (linked) {
     const { range, link } = linked.link;
     const toLink = (value: number): number => toLinkScale(value, range, link);
+    const linkValues = values.map(toLink);
+    const linkError = heldOutError(linked.validation, linkValues);
+    const linkFourier = anchored(linked.link.fourier, linkError, toLink);
     return {
       ...linked,
       spectrum: anchored(
         linked.spectrum,
         heldOutError(linked.validation, values, (value) => fromLinkScale(value, range, link)),
       ),
-      link: { ...linked.link, fourier: anchored(linked.link.fourier, heldOutError(linked.validation, values.map(toLink)), toLink) },
+      link: { ...linked.link, fourier: linkFourier },
+      ...(final ? localCorrectionOf(masks, linkValues, linkFourier, linkError, options.featureCount, streams.fit) : {}),
     };
   }
   const chosen = fitSurrogate(masks, values, options, streams.fit, final);
-  return { ...chosen, spectrum: anchored(chosen.spectrum, heldOutError(chosen.validation, values)) };
+  const error = heldOutError(chosen.validation, values);
+  const spectrum = anchored(chosen.spectrum, error);
+  return {
+    ...chosen,
+    spectrum,
+    ...(final ? localCorrectionOf(masks, values, spectrum, error, options.featureCount, streams.fit) : {}),
+  };
+}
+
+/**
+ * The corrections the last fit makes near its anchors (see localCorrection.ts), from its residuals on
+ * the scale it was fit on: near the full prompt where cross-validation finds one worth it, and near
+ * the empty prompt where the expansion still misses that prompt's scored value.
+ */
+function localCorrectionOf(
+  masks: readonly Uint8Array[],
+  values: Float64Array,
+  spectrum: Spectrum,
+  heldOutError: number,
+  featureCount: number,
+  random: RandomSource,
+): { localCorrection?: LocalCorrection } {
+  const predictions = new CompiledFourier(spectrum).evaluateMany(masks);
+  const residuals = Float64Array.from(values, (value, row) => value - (predictions[row] as number));
+  const nearFull = fitNearFullCorrection(masks, residuals, featureCount, random);
+  const emptyRow = masks.findIndex((mask) => mask.every((bit) => bit === 0));
+  // The near-full correction is 0 at the empty prompt, so the residual there is what is left to meet.
+  const offset = emptyRow < 0 ? 0 : (residuals[emptyRow] as number);
+  const nearEmpty =
+    Math.abs(offset) > EMPTY_ROUNDING * Math.max(1, Math.abs(values[emptyRow] ?? 0))
+      ? nearEmptyCorrection(masks, featureCount, offset, NEAR_EMPTY_CORRECTION_SHARE * heldOutError)
+      : undefined;
+  if (!nearFull && !nearEmpty) return {};
+  return { localCorrection: { ...(nearFull ? { nearFull } : {}), ...(nearEmpty ? { nearEmpty } : {}) } };
 }
 
 /**

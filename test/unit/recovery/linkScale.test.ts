@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CompiledFourier, rSquared } from '../../../server/recovery/expansion';
-import { fromLinkScale, surrogateOf, toLinkScale } from '../../../server/recovery/linkScale';
+import { fromLinkScale, toLinkScale } from '../../../server/recovery/linkScale';
+import { surrogateOf } from '../../../server/recovery/surrogate';
 import { fullMask, uniformMask } from '../../../server/recovery/masks';
 import { fitFromSamples, recoverProxySpex } from '../../../server/recovery/proxyspex/proxySpex';
 import { seededRandom } from '../../../server/recovery/random';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Explanation } from '../protocol/explanation';
-import { featureTints, hoverMarkdown, type Tint } from './attribution';
+import { featureTints, hoverMarkdown, interactionMarks, tintBasisOf, type Tint, type TintBasis } from './attribution';
 import { documentSpans, type DocumentSpan } from './featureRanges';
 
 /** An explanation shown on a document: where its spans are, while the text under them is unchanged. */
@@ -18,9 +18,10 @@ const COLORS: Record<Tint, string> = {
 };
 
 /**
- * Tints explained spans by their first-order effect (blue raises, orange lowers, stronger effects
- * more opaque: theme colours contributed in package.json, colour-blind safe) and answers hovers on
- * them. Marks clear as soon as the text under them changes, because their offsets would then point
+ * Tints explained spans by their total effect (setting `spex.editorTint`; blue raises, orange lowers,
+ * stronger effects more opaque: theme colours contributed in package.json, colour-blind safe), marks
+ * the spans of the strongest interactions with their partners' numbers ("⟷[3]"), and answers hovers
+ * on them. Marks clear as soon as the text under them changes, because their offsets would then point
  * at the wrong words.
  */
 export class ExplanationDecorations implements vscode.Disposable {
@@ -30,7 +31,12 @@ export class ExplanationDecorations implements vscode.Disposable {
     borderStyle: 'dotted',
     borderColor: new vscode.ThemeColor('editorLineNumber.foreground'),
   });
+  /** The partners' numbers after each span of a strong interaction, in the colour of inline hints. */
+  private readonly partners = vscode.window.createTextEditorDecorationType({
+    after: { color: new vscode.ThemeColor('editorInlayHint.foreground'), margin: '0 0 0 0.2em' },
+  });
   private readonly shown = new Map<string, ShownExplanation>();
+  private basis: TintBasis = tintBasisOf(vscode.workspace.getConfiguration('spex').get('editorTint'));
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor() {
@@ -45,6 +51,11 @@ export class ExplanationDecorations implements vscode.Disposable {
         if (event.contentChanges.length > 0 && this.shown.has(event.document.uri.toString())) this.clear(event.document.uri.toString());
       }),
       vscode.window.onDidChangeVisibleTextEditors(() => this.refresh()),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (!event.affectsConfiguration('spex.editorTint')) return;
+        this.basis = tintBasisOf(vscode.workspace.getConfiguration('spex').get('editorTint'));
+        this.refresh();
+      }),
       vscode.languages.registerHoverProvider({ pattern: '**' }, { provideHover: (document, position) => this.hover(document, position) }),
     );
   }
@@ -70,13 +81,16 @@ export class ExplanationDecorations implements vscode.Disposable {
     this.shown.clear();
     for (const type of Object.values(this.types)) type.dispose();
     this.boundary.dispose();
+    this.partners.dispose();
     for (const disposable of this.disposables.splice(0)) disposable.dispose();
   }
 
   private refresh(): void {
     for (const editor of vscode.window.visibleTextEditors) {
       const shown = this.shown.get(editor.document.uri.toString());
-      const tints = shown ? featureTints(shown.explanation) : [];
+      const tints = shown ? featureTints(shown.explanation, this.basis) : [];
+      const marks = shown ? interactionMarks(shown.explanation) : new Map<number, string>();
+      const partnerMarks: vscode.DecorationOptions[] = [];
       const byTint: Record<Tint, vscode.Range[]> = { raisesStrong: [], raisesWeak: [], lowersStrong: [], lowersWeak: [] };
       const untinted: vscode.Range[] = [];
       for (const span of shown?.spans ?? []) {
@@ -84,9 +98,12 @@ export class ExplanationDecorations implements vscode.Disposable {
         const tint = tints[span.index];
         if (tint) byTint[tint].push(range);
         else untinted.push(range);
+        const mark = marks.get(span.index);
+        if (mark) partnerMarks.push({ range, renderOptions: { after: { contentText: mark } } });
       }
       for (const tint of Object.keys(byTint) as Tint[]) editor.setDecorations(this.types[tint], byTint[tint]);
       editor.setDecorations(this.boundary, untinted);
+      editor.setDecorations(this.partners, partnerMarks);
     }
   }
 
@@ -96,7 +113,7 @@ export class ExplanationDecorations implements vscode.Disposable {
     const offset = document.offsetAt(position);
     const span = shown.spans.find((candidate) => offset >= candidate.startOffset && offset < candidate.endOffset);
     if (!span) return undefined;
-    const markdown = new vscode.MarkdownString(hoverMarkdown(shown.explanation, span.index));
+    const markdown = new vscode.MarkdownString(hoverMarkdown(shown.explanation, span.index, this.basis));
     // Prompt text is escaped in hoverMarkdown; neither HTML nor command links are enabled.
     markdown.isTrusted = false;
     markdown.supportHtml = false;

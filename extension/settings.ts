@@ -1,6 +1,7 @@
 import { GPU_CHOICES, type GpuChoice } from '../protocol/device';
 import type { IndexName } from '../protocol/explanation';
 import { isIndexName } from '../protocol/explanation';
+import { DEFAULT_TINT_BASIS, TINT_BASES, type TintBasis } from './attribution';
 import type { Granularity } from '../protocol/features';
 import { isGranularity } from '../protocol/features';
 import { parseValueRange, VALUE_RANGE_SHAPE } from '../protocol/valueRange';
@@ -36,6 +37,8 @@ export interface Settings {
   readonly valueRange: string;
   readonly order: number;
   readonly index: IndexName;
+  /** What the editor tints spans by (see attribution.ts); the host's own, the server ignores it. */
+  readonly editorTint: TintBasis;
   readonly top: number;
   readonly concurrency: number;
   /** llama backend: llama.cpp threads per worker (0 = chosen from the CPU cores). */
@@ -71,6 +74,7 @@ export const DEFAULT_SETTINGS: Settings = {
   valueRange: '',
   order: 2,
   index: 'fsii',
+  editorTint: DEFAULT_TINT_BASIS,
   top: 50,
   concurrency: 4,
   threads: 0,
@@ -159,6 +163,7 @@ const CHECKS: { [K in keyof Settings]: readonly [Accept<Settings[K]>, string] } 
   ],
   order: [integerBetween(1, 8), 'a whole number from 1 to 8'],
   index: [isIndexName, 'fourier, mobius, shapley, banzhaf, sii, bii, fsii, fbii or stii'],
+  editorTint: [oneOf(TINT_BASES), `one of ${TINT_BASES.join(', ')}`],
   top: [integerBetween(0, 100_000), 'a whole number from 0 to 100,000'],
   concurrency: [integerBetween(1, 256), 'a whole number from 1 to 256'],
   threads: [integerBetween(0, 1024), 'a whole number of threads from 0 (automatic) to 1,024'],

@@ -10,7 +10,7 @@ import { complement, maskBits, verifyBlockedReason, withAnswer } from './model/v
 import { flipRule, predict } from './model/whatIf';
 import type { Host } from './host';
 import { SpanDetails, type SpanDetailsSource } from './spanDetails';
-import { defaultUi, reconcileUi, type PersistedState, type Tab, type UiState, type Verification } from './state';
+import { defaultUi, layoutOf, MIN_TEXT_HEIGHT, reconcileUi, type PersistedState, type Tab, type UiState, type Verification } from './state';
 import { Connectors } from './view/connectors';
 import { Filters } from './view/filters';
 import { renderExplanationHeader, renderSegmentationHeader, type HeaderParts } from './view/header';
@@ -31,6 +31,10 @@ export interface PanelDom extends HeaderParts {
   readonly connectors: SVGSVGElement;
   readonly card: HTMLElement;
   readonly side: HTMLElement;
+  /** The header's collapsible run details (around `facts`). */
+  readonly runDetails: HTMLDetailsElement;
+  /** The text and its legend: a pane of its own height in the stacked layout, which the person can resize. */
+  readonly textPane: HTMLElement;
 }
 
 interface ExplanationView {
@@ -101,6 +105,16 @@ export class App {
       select: (features) => this.select(features),
       top: (count) => this.update({ networkTop: count }, () => this.renderNetwork()),
     });
+    dom.runDetails.addEventListener('toggle', () => {
+      if (dom.runDetails.open !== this.ui.detailsOpen) this.update({ detailsOpen: dom.runDetails.open }, () => undefined);
+    });
+    // The stacked layout's text pane has a resize handle; a height the person sets is kept (and lifts
+    // the default cap), any other size change (the window's) is not a choice to remember.
+    new ResizeObserver(() => {
+      const set = Number.parseFloat(dom.textPane.style.height);
+      if (!Number.isFinite(set) || set < MIN_TEXT_HEIGHT || Math.round(set) === this.ui.textHeight) return;
+      this.update({ textHeight: Math.round(set) }, () => this.renderLayout());
+    }).observe(dom.textPane);
     this.whatIf = new WhatIfPanel(this.side.panels.whatif, {
       restoreAll: () => this.setRemoved([]),
       invert: () => this.invert(),
@@ -140,7 +154,7 @@ export class App {
   private showSegmentation(message: ShowSegmentationMessage): void {
     const started = performance.now();
     this.view = { kind: 'segmentation', message };
-    this.ui = { ...defaultUi(undefined), tab: this.ui.tab };
+    this.ui = { ...defaultUi(undefined), ...layoutOf(this.ui) };
     this.result = undefined;
     this.details.close(true);
     this.layer.render(message.text, message.features, message.pinned);
@@ -167,7 +181,7 @@ export class App {
       ? reconcileUi(saved, model, true)
       : carried
         ? reconcileUi(this.ui, model, false)
-        : { ...defaultUi(model), tab: this.ui.tab };
+        : { ...defaultUi(model), ...layoutOf(this.ui) };
     if (!carried) this.result = undefined;
     const analysis = analyse(model, this.ui.index, this.ui.order);
     this.view = { kind: 'explanation', message, model, analysis, restored: restoring };
@@ -199,6 +213,7 @@ export class App {
       orderApplies: indexHasOrders(view?.analysis.index ?? this.ui.index),
     });
     this.side.select(this.ui.tab);
+    this.renderLayout();
     document.documentElement.classList.toggle('whatif-mode', this.ui.tab === 'whatif' && view !== undefined);
     document.documentElement.classList.toggle('has-explanation', view !== undefined);
     this.renderLegend();
@@ -325,6 +340,14 @@ export class App {
     this.persist();
   }
 
+  /** Applies the layout choices: the run details open or closed, the text pane's height. */
+  private renderLayout(): void {
+    if (this.dom.runDetails.open !== this.ui.detailsOpen) this.dom.runDetails.open = this.ui.detailsOpen;
+    const height = this.ui.textHeight === null ? '' : `${this.ui.textHeight}px`;
+    if (this.dom.textPane.style.height !== height) this.dom.textPane.style.height = height;
+    this.dom.textPane.classList.toggle('resized', this.ui.textHeight !== null);
+  }
+
   private persist(): void {
     if (!this.view) return;
     const state: PersistedState = { version: 1, view: this.view.message, ui: this.ui };
@@ -393,7 +416,9 @@ export class App {
 
   private detailsSource(): SpanDetailsSource | undefined {
     const view = this.explanationView();
-    return view ? { analysis: view.analysis, removed: this.ui.removed, featureText: this.featureText } : undefined;
+    return view
+      ? { analysis: view.analysis, removed: this.ui.removed, whatIf: this.ui.tab === 'whatif', featureText: this.featureText }
+      : undefined;
   }
 
   private escape(): void {

@@ -1,3 +1,5 @@
+import { spanTag } from '../protocol/spanNumbers';
+
 /** Number and text formatting shared by every part of the panel. */
 
 const MINUS = '\u2212';
@@ -30,7 +32,7 @@ export function shorten(text: string, length = 60): string {
   return oneLine.length > length ? `${oneLine.slice(0, length - 1)}…` : oneLine;
 }
 
-/** "[3] “Gamma joins.”": how a span is named in lists, cards and labels. */
+/** "[3] “Gamma joins.”" (the third span): how a span is named in lists, cards and labels. */
 export function spanName(index: number, text: string, length = 40): string {
-  return `[${index}] “${shorten(text, length)}”`;
+  return `${spanTag(index)} “${shorten(text, length)}”`;
 }

@@ -23,6 +23,8 @@ const app = new App(
     connectors: byId<SVGSVGElement>('connectors'),
     card: byId('hover-card'),
     side: byId('side'),
+    runDetails: byId<HTMLDetailsElement>('run-details'),
+    textPane: byId('text-pane'),
   },
   host,
 );

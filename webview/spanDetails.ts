@@ -6,6 +6,8 @@ import type { TextLayer } from './view/textLayer';
 export interface SpanDetailsSource {
   readonly analysis: Analysis;
   readonly removed: readonly number[];
+  /** In the what-if a click removes the span or brings it back instead of revealing it. */
+  readonly whatIf: boolean;
   readonly featureText: (index: number) => string;
 }
 
@@ -72,6 +74,7 @@ export class SpanDetails {
         partners,
         featureText: source.featureText,
         removed: source.removed.includes(index),
+        whatIf: source.whatIf,
       },
       pinned,
     );

@@ -36,6 +36,10 @@ export interface UiState {
   /** Spans removed in the what-if, sorted. */
   readonly removed: readonly number[];
   readonly tab: Tab;
+  /** Whether the header's run details are open (closed: the one-line summary only). */
+  readonly detailsOpen: boolean;
+  /** The text pane's height in CSS pixels where the person resized it in the stacked layout; null: the default. */
+  readonly textHeight: number | null;
   readonly networkTop: number;
   readonly bestK: number;
   readonly verifications: readonly Verification[];
@@ -43,6 +47,14 @@ export interface UiState {
 }
 
 export type View = ShowSegmentationMessage | ShowExplanationMessage;
+
+/** The smallest text pane a resize is kept at (below it the pane would hide the text it exists for). */
+export const MIN_TEXT_HEIGHT = 80;
+
+/** The choices about the panel's layout, which carry over from one explanation to the next. */
+export function layoutOf(ui: UiState): Pick<UiState, 'tab' | 'detailsOpen' | 'textHeight'> {
+  return { tab: ui.tab, detailsOpen: ui.detailsOpen, textHeight: ui.textHeight };
+}
 
 /** What setState keeps: the last view the host posted and the person's choices on it. */
 export interface PersistedState {
@@ -64,6 +76,8 @@ export function defaultUi(model: ExplanationModel | undefined): UiState {
     selected: null,
     removed: [],
     tab: 'list',
+    detailsOpen: false,
+    textHeight: null,
     networkTop: 25,
     bestK: Math.max(1, Math.min(3, model?.featureCount ?? 3)),
     verifications: [],
@@ -127,6 +141,11 @@ export function reconcileUi(saved: unknown, model: ExplanationModel | undefined,
     selected: selected.length > 0 && Array.isArray(saved.selected) && selected.length === saved.selected.length ? selected : null,
     removed: featureList(saved.removed, n),
     tab: (TABS as readonly unknown[]).includes(saved.tab) ? (saved.tab as Tab) : fallback.tab,
+    detailsOpen: typeof saved.detailsOpen === 'boolean' ? saved.detailsOpen : fallback.detailsOpen,
+    textHeight:
+      typeof saved.textHeight === 'number' && Number.isFinite(saved.textHeight) && saved.textHeight >= MIN_TEXT_HEIGHT
+        ? Math.round(saved.textHeight)
+        : fallback.textHeight,
     networkTop: (NETWORK_SIZES as readonly unknown[]).includes(saved.networkTop) ? (saved.networkTop as number) : fallback.networkTop,
     bestK,
     verifications,

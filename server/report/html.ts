@@ -2,6 +2,7 @@ import { describeDevice } from '../../protocol/device';
 import type { Explanation } from '../../protocol/explanation';
 import { describeVerdict, hasFindings, verdictOf } from '../../protocol/verdict';
 import { kindOf, shortText } from './spanText';
+import { spanTag } from '../../protocol/spanNumbers';
 
 /**
  * A self-contained HTML report: no scripts, no external resources, styles inline. The explained
@@ -22,7 +23,7 @@ export function formatHtml(explanation: Explanation): string {
     const alpha = Math.min(1, Math.abs(value) / scale) * 0.55;
     const colour = value >= 0 ? `rgba(0, 114, 178, ${alpha.toFixed(3)})` : `rgba(230, 159, 0, ${alpha.toFixed(3)})`;
     pieces.push(
-      `<span class="f" style="background:${colour}" title="${escapeHtml(`[${feature.index}] ${value.toFixed(4)}`)}">${escapeHtml(feature.text)}</span>`,
+      `<span class="f" style="background:${colour}" title="${escapeHtml(`${spanTag(feature.index)} ${value.toFixed(4)}`)}">${escapeHtml(feature.text)}</span>`,
     );
     cursor = feature.end;
   }
@@ -31,7 +32,7 @@ export function formatHtml(explanation: Explanation): string {
     .map(
       (term, rank) =>
         `<tr><td>${rank + 1}</td><td>${term.features.length}</td><td>${term.value.toFixed(4)}</td><td>${kindOf(explanation, term)}</td><td>${term.features
-          .map((index) => `[${index}] ${escapeHtml(shortText(explanation.features[index]?.text ?? '', 80))}`)
+          .map((index) => `${spanTag(index)} ${escapeHtml(shortText(explanation.features[index]?.text ?? '', 80))}`)
           .join('<br>')}</td></tr>`,
     )
     .join('\n');

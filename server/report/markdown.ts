@@ -9,6 +9,7 @@ import {
 import { hasFindings, verdictOf } from '../../protocol/verdict';
 import { describeSampling } from './sampling';
 import { kindOf, shortText } from './spanText';
+import { spanTag } from '../../protocol/spanNumbers';
 
 /**
  * A readable report: the faithfulness line, the text with the strongest spans marked, and a table of
@@ -55,7 +56,7 @@ export function formatMarkdown(explanation: Explanation): string {
     lines.push('| # | Order | Value | Kind | Spans |', '|---:|---:|---:|---|---|');
     explanation.interactions.forEach((term, rank) => {
       lines.push(
-        `| ${rank + 1} | ${term.features.length} | ${fixed(term.value)}${term.belowNoise ? ' †' : ''} | ${kindOf(explanation, term)} | ${term.features.map((index) => `[${index}] ${quote(explanation, index)}`).join(' + ')} |`,
+        `| ${rank + 1} | ${term.features.length} | ${fixed(term.value)}${term.belowNoise ? ' †' : ''} | ${kindOf(explanation, term)} | ${term.features.map((index) => `${spanTag(index)} ${quote(explanation, index)}`).join(' + ')} |`,
       );
     });
   }

@@ -164,7 +164,41 @@ async function main(): Promise<void> {
       await hover.waitFor({ timeout: 15_000 });
       const text = (await hover.textContent()) ?? '';
       if (!/redundancy/u.test(text)) throw new Error(`hover lacks the planted redundancy: ${text}`);
+      if (!/total effect \(Shapley value\)/u.test(text)) throw new Error(`hover lacks the span's total effect: ${text}`);
       await p().keyboard.press('Escape');
+    });
+    await step('the spans of the strongest interactions carry their partners’ numbers', async () => {
+      // Decorations' "after" text lives in CSS content (or injected text, in newer workbenches).
+      const marks = await waitFor(
+        'partner marks',
+        async () => {
+          const found = await p().evaluate(() => {
+            const texts: string[] = [];
+            for (const sheet of Array.from(document.styleSheets)) {
+              let rules: CSSRuleList;
+              try {
+                rules = sheet.cssRules;
+              } catch {
+                continue;
+              }
+              for (const rule of Array.from(rules)) {
+                const content = (rule as CSSStyleRule).style?.getPropertyValue('content') ?? '';
+                if (/[⟷≈]\[\d\]/u.test(content)) texts.push(content);
+              }
+            }
+            for (const element of Array.from(document.querySelectorAll('.view-line span'))) {
+              const text = element.textContent ?? '';
+              if (/^[⟷≈]\[\d\]/u.test(text)) texts.push(text);
+            }
+            return texts;
+          });
+          return found.length >= 2 ? found : undefined;
+        },
+        15_000,
+      );
+      // The planted synergy joins documents [1] and [3].
+      if (!marks.some((mark) => mark.includes('⟷[3]')) || !marks.some((mark) => mark.includes('⟷[1]')))
+        throw new Error(`no synergy mark between [1] and [3]: ${marks.join(', ')}`);
     });
     await step('"Export Explanation…" writes a JSON file', async () => {
       const target = path.join(WORKSPACE, 'spex-explanation.json');

@@ -341,7 +341,7 @@ describe('reports and previews', () => {
     );
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.trim().split('\r\n');
-    assert.equal(lines[0], 'rank,order,value,kind,features,texts');
+    assert.equal(lines[0], 'rank,order,value,kind,spans,texts');
     assert.ok(lines.some((line) => line.includes(`"'=HYPERLINK(""x"") Alpha opens."`)));
   });
 });

@@ -99,7 +99,7 @@ describe('spex CLI', () => {
   it('writes a Markdown report naming the synergy and the redundancy', async () => {
     const { code, stdout } = await runCli(['explain', ...EXAMPLE, '--index', 'mobius']);
     assert.equal(code, 0);
-    assert.match(stdout, /\| 2 \| 2\.4000 \| synergy \| \[0\] “\\\[1\\\] The Mira bridge/u);
+    assert.match(stdout, /\| 2 \| 2\.4000 \| synergy \| \[1\] “\\\[1\\\] The Mira bridge/u);
     assert.match(stdout, /\| 2 \| -2\.5000 \| redundancy \|/u);
   });
 

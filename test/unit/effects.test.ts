@@ -91,18 +91,26 @@ describe('reports use the index sign convention', () => {
       for (const [feature, kind] of EXPECTED_SINGLES) {
         assert.match(
           markdown,
-          new RegExp(`\\| 1 \\| [^|]+ \\| ${kind} \\| \\[${feature}\\]`, 'u'),
+          new RegExp(`\\| 1 \\| [^|]+ \\| ${kind} \\| \\[${feature + 1}\\]`, 'u'),
           `${index}: Markdown row of span ${feature}`,
         );
         assert.ok(
-          csvRows.some((row) => row.split(',')[3] === kind && row.split(',')[4] === String(feature)),
+          csvRows.some((row) => row.split(',')[3] === kind && row.split(',')[4] === String(feature + 1)),
           `${index}: CSV row of span ${feature}`,
         );
       }
       if (HAS_PAIRS(index)) {
         for (const [pair, kind] of EXPECTED_PAIRS) {
           assert.ok(
-            csvRows.some((row) => row.split(',')[3] === kind && row.split(',')[4] === pair.replace(',', ' ')),
+            csvRows.some(
+              (row) =>
+                row.split(',')[3] === kind &&
+                row.split(',')[4] ===
+                  pair
+                    .split(',')
+                    .map((feature) => Number(feature) + 1)
+                    .join(' '),
+            ),
             `${index}: CSV row of spans ${pair} is ${kind}`,
           );
         }
@@ -111,8 +119,8 @@ describe('reports use the index sign convention', () => {
       assert.ok((explanation.featureValues[0] as number) > 0, `${index}: span 0 is tinted as raising`);
       assert.ok((explanation.featureValues[1] as number) < 0, `${index}: span 1 is tinted as lowering`);
       const html = formatHtml(explanation);
-      assert.match(html, /<span class="f" style="background:rgba\(0, 114, 178, [^"]+\)" title="\[0\]/u);
-      assert.match(html, /<span class="f" style="background:rgba\(230, 159, 0, [^"]+\)" title="\[1\]/u);
+      assert.match(html, /<span class="f" style="background:rgba\(0, 114, 178, [^"]+\)" title="\[1\]/u);
+      assert.match(html, /<span class="f" style="background:rgba\(230, 159, 0, [^"]+\)" title="\[2\]/u);
     });
   }
 });

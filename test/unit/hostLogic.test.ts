@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { featureRanks, featureTints, hoverMarkdown, partnersOf, tintOf } from '../../extension/attribution';
+import {
+  featureEffects,
+  featureRanks,
+  featureTints,
+  hoverMarkdown,
+  interactionMarks,
+  partnersOf,
+  tintBasisOf,
+  tintOf,
+} from '../../extension/attribution';
+import { mobiusToFourier } from '../../server/recovery/conversions';
+import { indicesOf } from '../../server/recovery/interactionKey';
+import { spectrumFromTerms } from '../../server/recovery/spectrum';
 import { documentSpans } from '../../extension/featureRanges';
 import { consentKey, isRemoteEndpoint, needsCostPreview, previewMessage } from '../../extension/runPolicy';
 import { DEFAULT_SETTINGS } from '../../extension/settings';
@@ -33,11 +45,50 @@ describe('attribution shown in the editor', () => {
 
   it('writes a hover with value, rank and partners, escaping prompt text', () => {
     const hover = hoverMarkdown(sampleExplanation(), 2);
-    assert.match(hover, /feature 2 · MOBIUS \+0\.000 \(does not change the logprob; rank 4 of 4\)/u);
-    assert.match(hover, /synergy \+2\.000 with \[1\] “Beta \\<b\\>follows\\<\/b\\>\.”/u);
-    assert.match(hover, /redundancy −0\.800 with \[3\] “Delta waits\.”/u);
+    // Without an expansion the index's own first-order value is all there is.
+    assert.match(hover, /span \[3\] · Möbius first-order value 0: barely changes the logprob \(rank 4 of 4\)/u);
+    assert.match(hover, /synergy \+2\.00 with \[2\] “Beta \\<b\\>follows\\<\/b\\>\.”/u);
+    assert.match(hover, /redundancy −0\.800 with \[4\] “Delta waits\.”/u);
     assert.match(hover, /Verdict: fits well \(held-out R² 0\.970 on 40 masks\)/u);
     assert.doesNotMatch(hover, /<b>/u);
+  });
+
+  it('tints a span that matters only together with another by its total effect, and says so in its hover', () => {
+    // The sample's Möbius terms as a real expansion: span 2 has no effect alone, +2 with span 1, −0.8 with span 3.
+    const mobius = spectrumFromTerms(sampleExplanation().interactions);
+    const fourier = [...mobiusToFourier(mobius)].map(([key, value]) => ({ features: indicesOf(key), value }));
+    const explanation = sampleExplanation({ fourier });
+    const shapley = featureEffects(explanation, 'shapley');
+    [1.5, 1.02, 0.6, -0.8].forEach((expected, index) => assert.ok(Math.abs((shapley[index] as number) - expected) < 1e-12, `φ${index}`));
+    assert.deepEqual(featureTints(explanation, 'index'), ['raisesStrong', undefined, undefined, 'lowersWeak']);
+    assert.deepEqual(featureTints(explanation), ['raisesStrong', 'raisesStrong', 'raisesStrong', 'lowersStrong']);
+    assert.deepEqual(featureRanks(explanation), [1, 2, 4, 3]);
+    const hover = hoverMarkdown(explanation, 2);
+    assert.match(hover, /span \[3\] · total effect \(Shapley value\) \+0\.600: raises the logprob \(rank 4 of 4\)/u);
+    assert.match(hover, /No effect alone \(Möbius first-order value 0\); synergy \+2\.00 with \[2\]/u);
+    assert.match(hoverMarkdown(explanation, 0), /Alone: Möbius first-order value \+1\.50\./u);
+    assert.equal(tintBasisOf('banzhaf'), 'banzhaf');
+    assert.equal(tintBasisOf('nonsense'), 'shapley');
+  });
+
+  it('marks the spans of the strongest interactions with their partners’ numbers', () => {
+    assert.deepEqual(
+      [...interactionMarks(sampleExplanation())].sort(([a], [b]) => a - b),
+      [
+        [1, '⟷[3]'],
+        [2, '⟷[2] ≈[4]'],
+        [3, '≈[3]'],
+      ],
+    );
+    // Interactions within the noise floor are not marked; only the strongest few are.
+    const noisy = sampleExplanation({
+      interactions: [
+        { features: [0, 1], value: 0.1, belowNoise: true },
+        { features: [2, 3], value: -0.8 },
+      ],
+    });
+    assert.deepEqual([...interactionMarks(noisy).keys()].sort(), [2, 3]);
+    assert.equal(interactionMarks(sampleExplanation(), 1).size, 2);
   });
 
   it('places decorations at the features’ offsets in the document', () => {

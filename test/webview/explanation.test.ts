@@ -200,7 +200,7 @@ describe('webview panel: an explanation', () => {
     );
     const first = page.locator('#interactions li.term').first();
     assert.equal(await first.locator('.order').textContent(), '1');
-    assert.equal(await first.locator('.spans').textContent(), '[1] “It opened in 1931.”');
+    assert.equal(await first.locator('.spans').textContent(), '[2] “It opened in 1931.”');
     await page.locator('button.sort[data-sort="value"]').click();
     let values = [...(await listed(page)).values()];
     assert.deepEqual(
@@ -290,7 +290,7 @@ describe('webview panel: an explanation', () => {
     );
     assert.match(
       (await card.locator('button.partner').first().textContent()) ?? '',
-      /^\+1\.7500 synergy with \[0\] “The Mira bridge crosses the river\.”$/u,
+      /^\+1\.7500 synergy with \[1\] “The Mira bridge crosses the river\.”$/u,
     );
     const partnerSpans = await page
       .locator('#text .feature.partner')
@@ -376,7 +376,7 @@ describe('webview panel: an explanation', () => {
     assert.equal(await page.locator('#text b').count(), 0);
     assert.equal(
       await page.locator('#interactions li.term').first().getAttribute('aria-label'),
-      'synergy, order 2, +2.0000: [1] “Beta <b>follows</b>.” and [2] “Gamma joins.”',
+      'synergy, order 2, +2.0000: [2] “Beta <b>follows</b>.” and [3] “Gamma joins.”',
     );
     assert.equal(
       await page.locator('#index-select').evaluate((select) => (select as HTMLSelectElement & { disabled: boolean }).disabled),

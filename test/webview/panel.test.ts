@@ -60,7 +60,7 @@ describe('webview panel in headless Chromium: loading, safety, keyboard', () => 
     assert.equal(await page.locator('#text').textContent(), message.text);
     assert.deepEqual(await page.locator('#text .pinned').allTextContents(), ['Question: who?']);
     assert.equal(await page.locator('#summary').textContent(), '3 features, 1 pinned span');
-    assert.equal(await page.locator('#text .feature').first().getAttribute('aria-label'), 'Span 0: “First fact here.”');
+    assert.equal(await page.locator('#text .feature').first().getAttribute('aria-label'), 'Span 1: “First fact here.”');
   });
 
   it('renders hostile prompt text as text and runs none of it: text, list, card and network', async () => {
@@ -110,7 +110,7 @@ describe('webview panel in headless Chromium: loading, safety, keyboard', () => 
     assert.equal(await focused(), '0');
     assert.match(
       (await page.locator('#text .feature').nth(1).getAttribute('aria-label')) ?? '',
-      /^Span 1: “It opened in 1931\.” FSII value \+\d\.\d{4}, raises the value\.$/u,
+      /^Span 2: “It opened in 1931\.” FSII value \+\d\.\d{4}, raises the value\.$/u,
     );
   });
 

@@ -14,6 +14,8 @@ export interface CardContent {
   readonly partners: readonly Term[];
   readonly featureText: (index: number) => string;
   readonly removed: boolean;
+  /** The what-if tab is open: a click on the span removes it or brings it back. */
+  readonly whatIf: boolean;
 }
 
 /**
@@ -82,7 +84,11 @@ export class HoverCard {
         : h('p', { className: 'card-empty', text: 'No interaction of order 2 or more with this span in this index.' }),
       h('p', {
         className: 'card-hint',
-        text: pinned ? 'Tab to the partners; Escape closes.' : 'Click to reveal in the editor and pin this card; X removes the span.',
+        text: pinned
+          ? 'Tab to the partners; Escape closes.'
+          : content.whatIf
+            ? `A click ${content.removed ? 'brings the span back' : 'removes the span'} in the what-if.`
+            : 'Click to reveal in the editor and pin this card; X removes the span.',
       }),
     );
     this.root.classList.toggle('pinned', pinned);

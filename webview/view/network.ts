@@ -3,6 +3,7 @@ import { h, svg } from '../dom';
 import { plural, shorten, signed, spanName } from '../format';
 import { NETWORK_SIZES } from '../state';
 import { tintOf } from './colourScale';
+import { spanTag } from '../../protocol/spanNumbers';
 
 export interface NetworkInput {
   /** Filtered terms, strongest first; those of order ≥ 2 become edges. */
@@ -157,7 +158,7 @@ export class NetworkView {
     );
     const label =
       count <= TEXT_LABELS_UP_TO
-        ? `[${feature}] ${shorten(input.featureText(feature), 18)}`
+        ? `${spanTag(feature)} ${shorten(input.featureText(feature), 18)}`
         : count <= NUMBER_LABELS_UP_TO
           ? String(feature)
           : '';

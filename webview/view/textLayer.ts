@@ -2,6 +2,7 @@ import type { Feature, PinnedSpan } from '../../protocol/features';
 import { h } from '../dom';
 import { signed } from '../format';
 import { tintOf, type Tone } from './colourScale';
+import { spanNumber } from '../../protocol/spanNumbers';
 
 /** What the person does to spans; the layer only reports it. */
 export interface TextLayerEvents {
@@ -173,7 +174,11 @@ export class TextLayer {
     const feature = this.features[index];
     if (!span || !feature) return;
     const states = (Object.keys(MARK_PHRASES) as Mark[]).filter((mark) => MARK_PHRASES[mark] && this.marks.get(mark)?.has(index));
-    const parts = [`Span ${index}: “${feature.text}”`, this.valuePhrases[index] ?? '', ...states.map((mark) => MARK_PHRASES[mark])];
+    const parts = [
+      `Span ${spanNumber(index)}: “${feature.text}”`,
+      this.valuePhrases[index] ?? '',
+      ...states.map((mark) => MARK_PHRASES[mark]),
+    ];
     span.setAttribute('aria-label', parts.filter((part) => part !== '').join(' '));
   }
 

@@ -70,7 +70,9 @@ export class Toolbar {
     });
     const copy = document.createElement('vscode-button');
     copy.id = 'copy-markdown';
-    copy.textContent = 'Copy as Markdown';
+    // Secondary and short like the export buttons beside it: the panel's one primary action is Verify.
+    copy.secondary = true;
+    copy.textContent = 'Copy Markdown';
     copy.title = 'Copy the explanation to the clipboard as Markdown';
     copy.addEventListener('click', () => {
       if (copy.disabled) return;

@@ -47,9 +47,14 @@ function measuredRate(estimate: CostEstimate): string {
 export function previewMessage(estimate: CostEstimate): string {
   const seconds = Math.max(1, Math.round(estimate.estimatedMs / 1000));
   const time = seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+  // One span can only be there or not: its "explanation" is the difference between two scores, with no interaction to find.
+  const single =
+    estimate.features === 1
+      ? ' The selection is a single span, so there is nothing to attribute between spans: choose a finer granularity or a longer selection.'
+      : '';
   return (
-    `SPEX will explain ${estimate.features} features with ${estimate.algorithm}: up to ${estimate.plannedMasks} masked prompts, ` +
+    `SPEX will explain ${estimate.features} ${estimate.features === 1 ? 'span' : 'spans'} with ${estimate.algorithm}: up to ${estimate.plannedMasks} masked prompts, ` +
     `${estimate.plannedCalls} model calls (${estimate.valueFunction.name}${measuredRate(estimate)}), about ${time}` +
-    `${estimate.remote ? ', sent to a remote endpoint' : ''}. Continue?`
+    `${estimate.remote ? ', sent to a remote endpoint' : ''}.${single} Continue?`
   );
 }

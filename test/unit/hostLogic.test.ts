@@ -132,7 +132,24 @@ describe('run policy', () => {
     });
     assert.equal(
       message,
-      'SPEX will explain 40 features with proxyspex: up to 1005 masked prompts, 5025 model calls (logprob), about 2 min, sent to a remote endpoint. Continue?',
+      'SPEX will explain 40 spans with proxyspex: up to 1005 masked prompts, 5025 model calls (logprob), about 2 min, sent to a remote endpoint. Continue?',
+    );
+  });
+
+  it('warns that a single span explains nothing', () => {
+    const message = previewMessage({
+      features: 1,
+      algorithm: 'exact',
+      reason: 'x',
+      plannedMasks: 2,
+      plannedCalls: 2,
+      valueFunction: { name: 'logprob', reason: 'y' },
+      estimatedMs: 500,
+      remote: false,
+    });
+    assert.match(
+      message,
+      /^SPEX will explain 1 span with exact: .*\. The selection is a single span, so there is nothing to attribute between spans: choose a finer granularity or a longer selection\. Continue\?$/u,
     );
   });
 });

@@ -9,6 +9,7 @@ import type { Spectrum } from '../../server/recovery/spectrum';
 import { INDEX_LABELS } from '../../webview/model/analysis';
 import { recordedExplanation, sampleExplanation } from '../fixtures/sampleExplanation';
 import { chooseOption, cspViolations, openPanel, useBrowserAndSite, showView } from '../helpers/webviewHarness';
+import { significant } from '../../webview/format';
 
 function spectrumOf(explanation: Explanation): Spectrum {
   return new Map(explanation.fourier.map((term) => [keyOfSorted(term.features), term.value]));
@@ -103,8 +104,8 @@ describe('webview panel: an explanation', () => {
     assert.ok(alpha((raising.at(-1) as (typeof raising)[number]).background) > alpha((raising[0] as (typeof raising)[number]).background));
     assert.equal(spans[6]?.tone, 'lowers');
     // The legend states the range of the values shown.
-    assert.equal(await page.locator('.scale-end.lowers').textContent(), `−${Math.abs(Math.min(...values)).toFixed(3)} lowers`);
-    assert.equal(await page.locator('.scale-end.raises').textContent(), `raises +${Math.max(...values).toFixed(3)}`);
+    assert.equal(await page.locator('.scale-end.lowers').textContent(), `−${significant(Math.min(...values))} lowers`);
+    assert.equal(await page.locator('.scale-end.raises').textContent(), `raises +${significant(Math.max(...values))}`);
   });
 
   it('shows the header: target, model, value function, algorithm, calls, time and faithfulness', async () => {
@@ -119,10 +120,10 @@ describe('webview panel: an explanation', () => {
       'Value: logprob',
       'Algorithm: exact',
       'Calls: 515 model · 0 cached · 512 masks',
-      'Time: 2.1 s (model 2.1 s, recovery 3 ms)',
+      'Time: 2.1 s (model calls 2.1 s, recovery 3 ms)',
       'Faithfulness: exact: every mask scored, deterministic values',
       'Noise floor: 0 (deterministic)',
-      'Full / empty: −4.1500 / −9.0000',
+      'Full / empty: −4.15 / −9.00',
     ]);
     assert.equal(await page.locator('#warning').isHidden(), true);
     assert.equal(await page.locator('#banner').isHidden(), true);
@@ -290,7 +291,7 @@ describe('webview panel: an explanation', () => {
     );
     assert.match(
       (await card.locator('button.partner').first().textContent()) ?? '',
-      /^\+1\.7500 synergy with \[1\] “The Mira bridge crosses the river\.”$/u,
+      /^\+1\.75 synergy with \[1\] “The Mira bridge crosses the river\.”$/u,
     );
     const partnerSpans = await page
       .locator('#text .feature.partner')
@@ -376,7 +377,7 @@ describe('webview panel: an explanation', () => {
     assert.equal(await page.locator('#text b').count(), 0);
     assert.equal(
       await page.locator('#interactions li.term').first().getAttribute('aria-label'),
-      'synergy, order 2, +2.0000: [2] “Beta <b>follows</b>.” and [3] “Gamma joins.”',
+      'synergy, order 2, +2.00: [2] “Beta <b>follows</b>.” and [3] “Gamma joins.”',
     );
     assert.equal(
       await page.locator('#index-select').evaluate((select) => (select as HTMLSelectElement & { disabled: boolean }).disabled),

@@ -105,7 +105,7 @@ describe('webview panel: what-if', () => {
     const done = page.locator('li.verification.done');
     assert.equal(await done.getAttribute('data-request-id'), '1');
     assert.equal(await done.locator('.model-value').getAttribute('data-value'), '-8.9');
-    assert.match((await done.textContent()) ?? '', /^#1 2 spans removed · surrogate −8\.8500 · model −8\.9000 \(−0\.050 off\) cached$/u);
+    assert.match((await done.textContent()) ?? '', /^#1 2 spans removed · surrogate −8\.85 · model −8\.90 \(−0\.0500 off\) cached$/u);
     assert.match((await page.locator('li.verification.failed').textContent()) ?? '', /failed: The model endpoint is unreachable\.$/u);
     assert.equal(await page.locator('li.verification').count(), 2);
   });
@@ -161,7 +161,7 @@ describe('webview panel: what-if', () => {
     assert.equal(await predicted(page), surrogate.evaluate(maskWithout(n, [2, 3, 4, 5, 6, 7, 8])));
     assert.match(
       (await page.locator('#search-result').textContent()) ?? '',
-      /^Keeping only these 2 spans predicts −4\.2000 \(99% of the way/u,
+      /^Keeping only these 2 spans predicts −4\.20 \(99% of the way/u,
     );
     await page.locator('#verify').click();
     assert.deepEqual(await postedOfType(page, 'verifyMask'), [{ type: 'verifyMask', requestId: 1, mask: [1, 1, 0, 0, 0, 0, 0, 0, 0] }]);
@@ -180,7 +180,7 @@ describe('webview panel: what-if', () => {
     assert.deepEqual(await removedSpans(page), [1]);
     assert.match(
       (await page.locator('#search-result').textContent()) ?? '',
-      /^Removing this span flips the answer: −7\.6500, past the midpoint −6\.5750/u,
+      /^Removing this span flips the answer: −7\.65, past the midpoint −6\.58/u,
     );
     assert.match((await page.locator('#whatif-prediction').textContent()) ?? '', /flips the answer/u);
     assert.deepEqual(await cspViolations(page), []);

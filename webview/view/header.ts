@@ -65,7 +65,11 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
       'Calls',
       `${calls.model.toLocaleString('en-US')} model · ${calls.cached.toLocaleString('en-US')} cached · ${plural(calls.masks, 'mask')}`,
     ),
-    fact('Time', `${milliseconds(timing.totalMs)} (model ${milliseconds(timing.modelMs)}, recovery ${milliseconds(timing.recoveryMs)})`),
+    fact(
+      'Time',
+      // Calls run concurrently, so their summed time can exceed the run's: said so, it does not read as a bug.
+      `${milliseconds(timing.totalMs)} (model calls ${milliseconds(timing.modelMs)}${timing.modelMs > timing.totalMs ? ' in parallel' : ''}, recovery ${milliseconds(timing.recoveryMs)})`,
+    ),
     fact('Faithfulness', `${verdict.short}: ${verdict.evidence}`, verdict.label),
     ...(explanation.sampling ? [samplingFact(explanation.sampling, fact)] : []),
     fact(

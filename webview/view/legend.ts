@@ -33,9 +33,10 @@ export function renderLegend(root: HTMLElement, input: LegendInput): void {
             VISIBLE_SHARE * 100
           }% of it spans stay untinted.`,
         },
-        h('span', { className: 'scale-end lowers', text: `${plain(low, 3)} lowers` }),
+        // An end no span reaches says so, rather than "0.000 lowers".
+        h('span', { className: 'scale-end lowers', text: low < 0 ? `${plain(low)} lowers` : 'none lowers' }),
         h('span', { className: 'scale-bar', attributes: { 'aria-hidden': 'true' } }),
-        h('span', { className: 'scale-end raises', text: `raises +${plain(high, 3)}` }),
+        h('span', { className: 'scale-end raises', text: high > 0 ? `raises +${plain(high)}` : 'none raises' }),
       ),
       h('span', { className: 'legend-name', text: input.valueName }),
     );

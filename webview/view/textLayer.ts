@@ -3,6 +3,7 @@ import { h } from '../dom';
 import { signed } from '../format';
 import { tintOf, type Tone } from './colourScale';
 import { spanNumber } from '../../protocol/spanNumbers';
+import { isNegligible } from '../../protocol/effects';
 
 /** What the person does to spans; the layer only reports it. */
 export interface TextLayerEvents {
@@ -135,8 +136,11 @@ export class TextLayer {
         for (const other of TONES) span.classList.toggle(other, other === tone);
         span.style.setProperty('--strength', strength.toFixed(3));
         span.dataset.value = String(value);
-        this.valuePhrases[index] =
-          `${valueName} ${signed(value)}, ${value > 0 ? 'raises' : value < 0 ? 'lowers' : 'does not change'} the value.`;
+        // A value at the level of rounding (5e-9 of a largest 3) is no effect: it is said as none.
+        const negligible = isNegligible(value, largest);
+        this.valuePhrases[index] = negligible
+          ? `${valueName} 0, does not change the value.`
+          : `${valueName} ${signed(value)}, ${value > 0 ? 'raises' : 'lowers'} the value.`;
       }
       this.label(index);
     }

@@ -173,6 +173,12 @@ function clampShare(share: number): number {
   return Math.max(0, Math.min(1, share));
 }
 
+/** How far the surrogate was off: "matches" where the difference is rounding (3.6e-15), else "+0.0600 off". */
+function offBy(value: number, predicted: number): string {
+  const difference = value - predicted;
+  return Math.abs(difference) <= 1e-9 * Math.max(1, Math.abs(value)) ? 'matches' : `${signed(difference)} off`;
+}
+
 function verificationItem(entry: Verification): HTMLLIElement {
   const removed = `${plural(entry.removed.length, 'span')} removed`;
   const parts: (Node | string)[] = [
@@ -183,7 +189,7 @@ function verificationItem(entry: Verification): HTMLLIElement {
   else if (entry.status === 'done' && entry.value !== undefined) {
     parts.push(
       h('span', { className: 'model-value', text: `model ${plain(entry.value)}`, attributes: { 'data-value': String(entry.value) } }),
-      ` (${signed(entry.value - entry.predicted, 3)} off)`,
+      ` (${offBy(entry.value, entry.predicted)})`,
       ...(entry.cached
         ? [' ', h('span', { className: 'cached', text: 'cached', title: 'Answered from the call cache: no model call' })]
         : []),

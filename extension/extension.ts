@@ -6,6 +6,8 @@
 import * as vscode from 'vscode';
 import { ClearCacheRequest, ListModelsRequest, VerifyMaskRequest } from '../protocol/server';
 import { formatMarkdown } from '../server/report/markdown';
+import { explanationUnderIndex } from '../server/report/indexView';
+import type { Explanation, IndexName } from '../protocol/explanation';
 import { COMMAND_IDS } from './commandIds';
 import { explainRange, RunTracker, type LastExplanation, type RunDependencies } from './explainRun';
 import { ExplanationDecorations } from './explanationDecorations';
@@ -36,6 +38,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const decorations = new ExplanationDecorations();
   const status = new RunStatus();
   let last: LastExplanation | undefined;
+  /** The index and order the panel shows; the editor and the exports read the explanation the same way. */
+  let panelIndex: { readonly index: IndexName; readonly order: number } | undefined;
+  const shown = (): Explanation | undefined =>
+    last && (panelIndex ? explanationUnderIndex(last.result.explanation, panelIndex.index, panelIndex.order) : last.result.explanation);
   const panel = new ExplanationPanel(context.extensionUri, {
     revealFeature: (index) => {
       const span = last ? decorations.shownIn(last.document.uri.toString())?.spans[index] : undefined;
@@ -48,17 +54,26 @@ export function activate(context: vscode.ExtensionContext): void {
       return (await client.get()).sendRequest(VerifyMaskRequest, { explanationId: last.result.id, mask });
     },
     exportAs: (format) => {
-      if (!last) return;
+      const explanation = shown();
+      if (!explanation) return;
       const name = ({ json: 'JSON', markdown: 'Markdown', html: 'HTML', csv: 'CSV' } as const)[format];
-      void exportExplanation(last.result.explanation, vscode.workspace.workspaceFolders?.[0]?.uri, name).then((written) => {
+      void exportExplanation(explanation, vscode.workspace.workspaceFolders?.[0]?.uri, name).then((written) => {
         if (written) void vscode.window.showInformationMessage(`SPEX: exported to ${vscode.workspace.asRelativePath(written)}.`);
       });
     },
     copyMarkdown: () => {
-      if (!last) return;
+      const explanation = shown();
+      if (!explanation) return;
       void vscode.env.clipboard
-        .writeText(formatMarkdown(last.result.explanation))
+        .writeText(formatMarkdown(explanation))
         .then(() => vscode.window.showInformationMessage('SPEX: explanation copied as Markdown.'));
+    },
+    viewIndex: (index, order, inPanel) => {
+      // A partial result of a run still going is not the explanation the editor shows.
+      if (!last || inPanel !== last.result.explanation) return;
+      if (panelIndex?.index === index && panelIndex.order === order) return;
+      panelIndex = { index, order };
+      decorations.show(last.document, last.textOffset, shown() ?? last.result.explanation);
     },
   });
   const dependencies: RunDependencies = {
@@ -69,7 +84,11 @@ export function activate(context: vscode.ExtensionContext): void {
     status,
     runs,
     state: context.globalState,
-    remember: (explained) => (last = explained),
+    remember: (explained) => {
+      last = explained;
+      // A new explanation is read under its own index until the panel says which it shows.
+      panelIndex = undefined;
+    },
   };
 
   context.subscriptions.push(
@@ -137,14 +156,14 @@ export function activate(context: vscode.ExtensionContext): void {
         return;
       }
       panel.showExplanation(last.result.explanation, last.result.cancelled, { cancelled: last.result.cancelled, verifiable: true });
-      decorations.show(last.document, last.textOffset, last.result.explanation);
+      decorations.show(last.document, last.textOffset, shown() ?? last.result.explanation);
     }),
     vscode.commands.registerCommand(COMMAND_IDS.exportExplanation, async () => {
       if (!last) {
         void vscode.window.showInformationMessage('SPEX: no explanation to export yet.');
         return;
       }
-      const written = await exportExplanation(last.result.explanation, vscode.workspace.workspaceFolders?.[0]?.uri);
+      const written = await exportExplanation(shown() ?? last.result.explanation, vscode.workspace.workspaceFolders?.[0]?.uri);
       if (written) void vscode.window.showInformationMessage(`SPEX: exported to ${vscode.workspace.asRelativePath(written)}.`);
     }),
     vscode.commands.registerCommand(COMMAND_IDS.clearCache, async () => {

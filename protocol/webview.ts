@@ -3,7 +3,7 @@
  * checks every message it receives with the guards below: the webview is a separate, untrusted
  * context, and a message from the host may be stale after a reload.
  */
-import type { Explanation } from './explanation';
+import { isIndexName, type Explanation, type IndexName } from './explanation';
 import type { Feature, PinnedSpan } from './features';
 
 /** host → webview: show how text splits into features (before, or instead of, an explanation). */
@@ -76,7 +76,19 @@ export interface CopyMarkdownMessage {
   readonly type: 'copyMarkdown';
 }
 
-export type WebviewToHostMessage = ReadyMessage | RevealFeatureMessage | VerifyMaskMessage | ExportMessage | CopyMarkdownMessage;
+/**
+ * webview → host: the panel shows this index and order (after a switch, and with every explanation
+ * it renders), so that the editor's tints and hovers and the exports read the explanation as the
+ * panel does.
+ */
+export interface ViewIndexMessage {
+  readonly type: 'viewIndex';
+  readonly index: IndexName;
+  readonly order: number;
+}
+
+export type WebviewToHostMessage =
+  ReadyMessage | RevealFeatureMessage | VerifyMaskMessage | ExportMessage | CopyMarkdownMessage | ViewIndexMessage;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -191,8 +203,21 @@ export function isCopyMarkdownMessage(value: unknown): value is CopyMarkdownMess
   return isRecord(value) && value.type === 'copyMarkdown';
 }
 
+/** Checks the shape; orders run from 1 to 8, as the setting's. */
+export function isViewIndexMessage(value: unknown): value is ViewIndexMessage {
+  return (
+    isRecord(value) &&
+    value.type === 'viewIndex' &&
+    isIndexName(value.index) &&
+    Number.isInteger(value.order) &&
+    (value.order as number) >= 1 &&
+    (value.order as number) <= 8
+  );
+}
+
 export function isWebviewToHostMessage(value: unknown): value is WebviewToHostMessage {
   return (
+    isViewIndexMessage(value) ||
     isReadyMessage(value) ||
     isRevealFeatureMessage(value) ||
     isVerifyMaskMessage(value) ||

@@ -12,6 +12,7 @@ import type { Host } from './host';
 import { SpanDetails, type SpanDetailsSource } from './spanDetails';
 import { defaultUi, layoutOf, MIN_TEXT_HEIGHT, reconcileUi, type PersistedState, type Tab, type UiState, type Verification } from './state';
 import { Connectors } from './view/connectors';
+import { MarginArcs } from './view/marginArcs';
 import { Filters } from './view/filters';
 import { renderExplanationHeader, renderSegmentationHeader, type HeaderParts } from './view/header';
 import { InteractionList } from './view/interactionList';
@@ -29,6 +30,8 @@ export interface PanelDom extends HeaderParts {
   readonly text: HTMLElement;
   readonly stage: HTMLElement;
   readonly connectors: SVGSVGElement;
+  /** The margin left of the text where the strongest interactions are drawn. */
+  readonly arcs: SVGSVGElement;
   readonly card: HTMLElement;
   readonly side: HTMLElement;
   /** The header's collapsible run details (around `facts`). */
@@ -63,6 +66,7 @@ export class App {
   private networkStale = true;
   private readonly layer: TextLayer;
   private readonly connectors: Connectors;
+  private readonly marginArcs: MarginArcs;
   private readonly details: SpanDetails;
   private readonly toolbar: Toolbar;
   private readonly side: SidePane;
@@ -82,6 +86,7 @@ export class App {
       escape: () => this.escape(),
     });
     this.connectors = new Connectors(dom.connectors, dom.stage);
+    this.marginArcs = new MarginArcs(dom.arcs, dom.stage);
     this.details = new SpanDetails(
       dom.card,
       dom.text,
@@ -92,6 +97,7 @@ export class App {
     this.toolbar = new Toolbar(dom.toolbar, {
       setIndex: (index) => this.setIndex(index),
       setOrder: (order) => this.setOrder(order),
+      setArcs: (count) => this.update({ arcs: count }, () => this.renderArcs()),
       exportAs: (format) => this.host.post({ type: 'export', format }),
       copyMarkdown: () => this.host.post({ type: 'copyMarkdown' }),
     });
@@ -195,7 +201,14 @@ export class App {
     });
     this.renderAll();
     this.persist();
+    this.postViewIndex();
     performance.measure('spex:render', { start: started });
+  }
+
+  /** Tells the host which index and order the panel shows, so that the editor and the exports read it alike. */
+  private postViewIndex(): void {
+    const view = this.explanationView();
+    if (view) this.host.post({ type: 'viewIndex', index: view.analysis.index, order: view.analysis.order });
   }
 
   private explanationView(): ExplanationView | undefined {
@@ -211,6 +224,7 @@ export class App {
       order: view?.analysis.order ?? this.ui.order,
       orders: view?.model.orders ?? [this.ui.order],
       orderApplies: indexHasOrders(view?.analysis.index ?? this.ui.index),
+      arcs: this.ui.arcs,
     });
     this.side.select(this.ui.tab);
     this.renderLayout();
@@ -269,6 +283,19 @@ export class App {
     });
     this.networkStale = true;
     if (this.ui.tab === 'network') this.renderNetwork();
+    this.renderArcs();
+  }
+
+  /** The strongest interactions the filters let through, drawn in the margin beside the text. */
+  private renderArcs(): void {
+    const view = this.explanationView();
+    const terms = view
+      ? filterTerms(view.analysis.terms, this.filterInput())
+          .filter((term) => term.features.length >= 2 && !term.belowNoise)
+          .sort((a, b) => Math.abs(b.value) - Math.abs(a.value))
+          .slice(0, this.ui.arcs)
+      : [];
+    this.marginArcs.show({ terms, span: (index) => this.layer.span(index), selectedKey: this.selectedKey() });
   }
 
   private renderNetwork(): void {
@@ -307,6 +334,7 @@ export class App {
     });
     this.list.setSelected(key);
     this.network.setSelected(key);
+    this.renderArcs();
   }
 
   private renderWhatIf(): void {
@@ -373,6 +401,7 @@ export class App {
     this.renderAll();
     this.details.refresh();
     this.persist();
+    this.postViewIndex();
     performance.measure('spex:index', { start: started });
   }
 

@@ -21,6 +21,7 @@ const app = new App(
     text: byId('text'),
     stage: byId('text-stage'),
     connectors: byId<SVGSVGElement>('connectors'),
+    arcs: byId<SVGSVGElement>('margin-arcs'),
     card: byId('hover-card'),
     side: byId('side'),
     runDetails: byId<HTMLDetailsElement>('run-details'),

@@ -2,6 +2,7 @@ import type { ShowExplanationMessage, ShowSegmentationMessage } from '../protoco
 import { isIndexName, type IndexName } from '../server/recovery/indexNames';
 import type { ExplanationModel } from './model/explanationModel';
 import { SORT_KEYS, type SortKey } from './model/termFilter';
+import { ARC_COUNTS, DEFAULT_ARC_COUNT } from './view/marginArcs';
 
 export const TABS = ['list', 'network', 'whatif'] as const;
 export type Tab = (typeof TABS)[number];
@@ -40,6 +41,8 @@ export interface UiState {
   readonly detailsOpen: boolean;
   /** The text pane's height in CSS pixels where the person resized it in the stacked layout; null: the default. */
   readonly textHeight: number | null;
+  /** How many of the strongest interactions the margin beside the text draws (one of ARC_COUNTS). */
+  readonly arcs: number;
   readonly networkTop: number;
   readonly bestK: number;
   readonly verifications: readonly Verification[];
@@ -52,8 +55,8 @@ export type View = ShowSegmentationMessage | ShowExplanationMessage;
 export const MIN_TEXT_HEIGHT = 80;
 
 /** The choices about the panel's layout, which carry over from one explanation to the next. */
-export function layoutOf(ui: UiState): Pick<UiState, 'tab' | 'detailsOpen' | 'textHeight'> {
-  return { tab: ui.tab, detailsOpen: ui.detailsOpen, textHeight: ui.textHeight };
+export function layoutOf(ui: UiState): Pick<UiState, 'tab' | 'detailsOpen' | 'textHeight' | 'arcs'> {
+  return { tab: ui.tab, detailsOpen: ui.detailsOpen, textHeight: ui.textHeight, arcs: ui.arcs };
 }
 
 /** What setState keeps: the last view the host posted and the person's choices on it. */
@@ -78,6 +81,7 @@ export function defaultUi(model: ExplanationModel | undefined): UiState {
     tab: 'list',
     detailsOpen: false,
     textHeight: null,
+    arcs: DEFAULT_ARC_COUNT,
     networkTop: 25,
     bestK: Math.max(1, Math.min(3, model?.featureCount ?? 3)),
     verifications: [],
@@ -146,6 +150,7 @@ export function reconcileUi(saved: unknown, model: ExplanationModel | undefined,
       typeof saved.textHeight === 'number' && Number.isFinite(saved.textHeight) && saved.textHeight >= MIN_TEXT_HEIGHT
         ? Math.round(saved.textHeight)
         : fallback.textHeight,
+    arcs: (ARC_COUNTS as readonly unknown[]).includes(saved.arcs) ? (saved.arcs as number) : fallback.arcs,
     networkTop: (NETWORK_SIZES as readonly unknown[]).includes(saved.networkTop) ? (saved.networkTop as number) : fallback.networkTop,
     bestK,
     verifications,

@@ -7,7 +7,9 @@ import {
   isReadyMessage,
   isRevealFeatureMessage,
   isVerifyMaskMessage,
+  isViewIndexMessage,
 } from '../../protocol/webview';
+import type { IndexName } from '../../protocol/explanation';
 import { createNonce, webviewHtml } from './webviewHtml';
 
 export const PANEL_VIEW_TYPE = 'spex.explanation';
@@ -20,6 +22,8 @@ export interface PanelActions {
   readonly verifyMask: (mask: readonly number[]) => Promise<{ value: number; predicted: number; cached: boolean }>;
   readonly exportAs: (format: ExportFormatName) => void;
   readonly copyMarkdown: () => void;
+  /** The panel now shows `explanation` (the one posted to it) under this index and order (see ViewIndexMessage). */
+  readonly viewIndex: (index: IndexName, order: number, explanation: Explanation) => void;
 }
 
 type View = ShowSegmentationMessage | ShowExplanationMessage;
@@ -143,6 +147,10 @@ export class ExplanationPanel implements vscode.Disposable, vscode.WebviewPanelS
     }
     if (isExportMessage(message) && explanation) {
       this.actions.exportAs(message.format);
+      return;
+    }
+    if (isViewIndexMessage(message) && explanation) {
+      this.actions.viewIndex(message.index, message.order, explanation.explanation);
       return;
     }
     if (isCopyMarkdownMessage(message) && explanation) this.actions.copyMarkdown();

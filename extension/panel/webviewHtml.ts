@@ -52,6 +52,7 @@ export function webviewHtml(input: WebviewHtmlInput): string {
 <div id="text-stage">
 <div id="text" role="group" aria-label="Explained text: arrow keys move between spans, Enter reveals one in the editor, X removes it in the what-if"></div>
 <svg id="connectors" aria-hidden="true" focusable="false"></svg>
+<svg id="margin-arcs" aria-hidden="true" focusable="false"></svg>
 </div>
 <div id="hover-card" class="card" role="dialog" aria-label="Span details" hidden></div>
 </main>

@@ -1,13 +1,11 @@
 import type { Explanation, Interaction, SamplingRound, TokenCounts } from '../../protocol/explanation';
 import { EXPLANATION_SCHEMA_VERSION } from '../../protocol/explanation';
-import { isNegligible } from '../../protocol/effects';
 import { hasFindings, verdictOf } from '../../protocol/verdict';
 import type { Feature, Granularity, PinnedSpan } from '../../protocol/features';
 import { applyMask, type Masking } from '../ablation/mask';
 import { segmentText } from '../ablation/segment';
-import { interactionIndex } from '../recovery/indices';
 import type { IndexName } from '../recovery/indexNames';
-import { EMPTY_KEY, indicesOf, keyOfSorted } from '../recovery/interactionKey';
+import { indicesOf } from '../recovery/interactionKey';
 import { anchorMasks } from '../recovery/anchors';
 import { distinctUniformMasks, fullMask, maskKey } from '../recovery/masks';
 import { seededRandom } from '../recovery/random';
@@ -17,6 +15,7 @@ import type { AlgorithmChoice, MaskEvaluator, Recovery, ValueRange } from '../re
 import { localCorrectionRecord, surrogateOf } from '../recovery/surrogate';
 import { cachedScorer, type CallStore } from './cachedScorer';
 import { refitCensored } from './censoredRefit';
+import { indexedTerms } from '../report/indexView';
 import { fitFromSamplesInWorker, recoverInWorker } from './recoveryThread';
 import { runPool } from './runPool';
 import type { ValueSource } from './valueSource';
@@ -222,13 +221,13 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     const verdict = verdictOf({ faithfulness, noiseFloor, fourier, algorithm });
     // A fit that does not capture the model has no findings: its terms would be read as effects.
     const findings = hasFindings(verdict);
-    const terms = interactionIndex(request.index, recovered.fourier, request.order);
-    const interactions = findings ? flagNoise(strongest(terms, request.top), noiseFloor) : [];
-    // Fourier singletons are −½ × the effect of keeping a feature; every other index reports the effect itself.
-    const singletons = request.index === 'fourier' ? interactionIndex('banzhaf', recovered.fourier, 1) : terms;
-    const singles = features.map((feature) => singletons.get(keyOfSorted([feature.index])) ?? 0);
-    const largestSingle = singles.reduce((largest, value) => Math.max(largest, Math.abs(value)), 0);
-    const featureValues = singles.map((value) => (findings && !isNegligible(value, largestSingle) ? value : 0));
+    const { interactions, featureValues } = indexedTerms(recovered.fourier, features.length, {
+      index: request.index,
+      order: request.order,
+      top: request.top,
+      findings,
+      noiseFloor,
+    });
     return {
       version: EXPLANATION_SCHEMA_VERSION,
       text: request.text,
@@ -431,28 +430,8 @@ export function noiseRepeatsInBudget(noiseRepeats: number): number {
   return Math.max(0, noiseRepeats - 1);
 }
 
-/** Marks interactions whose magnitude does not exceed the noise floor. */
-function flagNoise(interactions: Interaction[], noiseFloor: number | null): Interaction[] {
-  if (noiseFloor === null || noiseFloor <= 0) return interactions;
-  return interactions.map((term) => (Math.abs(term.value) <= noiseFloor ? { ...term, belowNoise: true } : term));
-}
-
 function toInteractions(spectrum: Spectrum): Interaction[] {
   return [...spectrum].map(([key, value]) => ({ features: indicesOf(key), value }));
-}
-
-/**
- * Terms strongest first; `top` > 0 keeps that many non-empty terms, 0 keeps every non-zero term with ∅.
- * Terms at the level of rounding (see isNegligible) are not effects and are never listed.
- */
-function strongest(spectrum: Spectrum, top: number): Interaction[] {
-  let largest = 0;
-  for (const [key, value] of spectrum) if (key !== EMPTY_KEY) largest = Math.max(largest, Math.abs(value));
-  const terms = [...spectrum]
-    .filter(([key, value]) => (key === EMPTY_KEY ? top === 0 && value !== 0 : !isNegligible(value, largest)))
-    .map(([key, value]) => ({ features: indicesOf(key), value }));
-  terms.sort((a, b) => Math.abs(b.value) - Math.abs(a.value) || a.features.length - b.features.length);
-  return top > 0 ? terms.slice(0, top) : terms;
 }
 
 /** The plan and cost of an explanation, estimated from a few masks scored before the run. */

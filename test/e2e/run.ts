@@ -200,7 +200,14 @@ async function main(): Promise<void> {
       if (!marks.some((mark) => mark.includes('⟷[3]')) || !marks.some((mark) => mark.includes('⟷[1]')))
         throw new Error(`no synergy mark between [1] and [3]: ${marks.join(', ')}`);
     });
-    await step('"Export Explanation…" writes a JSON file', async () => {
+    await step('"Export Explanation…" writes a JSON file, under the index the panel shows', async () => {
+      // The panel switches to SII first: the editor and the export follow it (one source of truth).
+      const panel = webview(p());
+      await panel.locator('#index-select').click();
+      await panel
+        .locator('#index-select li.option')
+        .filter({ hasText: /^\s*SII\s*$/u })
+        .click();
       const target = path.join(WORKSPACE, 'spex-explanation.json');
       rmSync(target, { force: true });
       await runCommand(p(), 'SPEX: Export Explanation…');
@@ -215,7 +222,7 @@ async function main(): Promise<void> {
         () => {
           if (!existsSync(target)) return undefined;
           try {
-            return JSON.parse(readFileSync(target, 'utf8')) as { version: number; features: unknown[] };
+            return JSON.parse(readFileSync(target, 'utf8')) as { version: number; features: unknown[]; index: string };
           } catch {
             return undefined;
           }
@@ -223,6 +230,7 @@ async function main(): Promise<void> {
         30_000,
       );
       if (exported.version !== 1 || exported.features.length !== 6) throw new Error('the exported JSON is not the explanation');
+      if (exported.index !== 'sii') throw new Error(`the export is under ${exported.index}, not the panel's SII`);
     });
     await step('"Cancel" stops a long run and keeps what it learned', async () => {
       editor = await editorOf('long.md');

@@ -5,7 +5,16 @@ import type { ShowSegmentationMessage } from '../../protocol/webview';
 import { segmentText } from '../../server/ablation/segment';
 import { recordedExplanation } from '../fixtures/sampleExplanation';
 import { waitFor } from '../helpers/waitFor';
-import { cspViolations, openPanel, posted, postedOfType, postToWebview, useBrowserAndSite, showView } from '../helpers/webviewHarness';
+import {
+  chooseOption,
+  cspViolations,
+  openPanel,
+  posted,
+  postedOfType,
+  postToWebview,
+  useBrowserAndSite,
+  showView,
+} from '../helpers/webviewHarness';
 
 function segmentation(text: string, pin: string[] = []): ShowSegmentationMessage {
   return { type: 'showSegmentation', text, ...segmentText(text, { granularity: 'sentence', pin }) };
@@ -157,13 +166,23 @@ describe('webview panel in headless Chromium: loading, safety, keyboard', () => 
     await showView(page, { type: 'showExplanation', explanation: recordedExplanation(), partial: false, verifiable: true });
     for (const format of ['json', 'markdown', 'html', 'csv']) await page.locator(`#export-${format}`).click();
     await page.locator('#copy-markdown').click();
-    assert.deepEqual((await posted(page)).slice(1), [
+    const actions = (await posted(page)).filter((message) => !['ready', 'viewIndex'].includes((message as { type: string }).type));
+    assert.deepEqual(actions, [
       { type: 'export', format: 'json' },
       { type: 'export', format: 'markdown' },
       { type: 'export', format: 'html' },
       { type: 'export', format: 'csv' },
       { type: 'copyMarkdown' },
     ]);
+  });
+
+  it('tells the host which index and order it shows, with every explanation and after every switch', async () => {
+    const explanation = recordedExplanation();
+    await showView(page, { type: 'showExplanation', explanation, partial: false, verifiable: true });
+    assert.deepEqual(await postedOfType(page, 'viewIndex'), [{ type: 'viewIndex', index: explanation.index, order: explanation.order }]);
+    await chooseOption(page, 'index-select', 'SII');
+    await waitFor('the switch posted', async () => ((await postedOfType(page, 'viewIndex')).length === 2 ? true : undefined));
+    assert.deepEqual((await postedOfType(page, 'viewIndex'))[1], { type: 'viewIndex', index: 'sii', order: explanation.order });
   });
 
   it('ignores malformed messages, including explanations whose expansion or indices do not fit', async () => {

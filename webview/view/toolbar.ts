@@ -2,6 +2,7 @@ import { EXPORT_FORMAT_NAMES, type ExportFormatName } from '../../protocol/webvi
 import { INDEX_NAMES, type IndexName } from '../../server/recovery/indexNames';
 import { INDEX_DESCRIPTIONS, INDEX_LABELS } from '../model/analysis';
 import { h } from '../dom';
+import { ARC_COUNTS } from './marginArcs';
 
 export interface ToolbarInput {
   readonly explanation: boolean;
@@ -12,11 +13,14 @@ export interface ToolbarInput {
   readonly orders: readonly number[];
   /** Shapley and Banzhaf values have no higher orders. */
   readonly orderApplies: boolean;
+  /** How many interactions the margin beside the text draws. */
+  readonly arcs: number;
 }
 
 export interface ToolbarEvents {
   setIndex(index: IndexName): void;
   setOrder(order: number): void;
+  setArcs(count: number): void;
   exportAs(format: ExportFormatName): void;
   copyMarkdown(): void;
 }
@@ -30,6 +34,7 @@ const FORMAT_LABELS: Readonly<Record<ExportFormatName, string>> = { json: 'JSON'
 export class Toolbar {
   private readonly indexSelect: HTMLElementTagNameMap['vscode-single-select'];
   private readonly orderSelect: HTMLElementTagNameMap['vscode-single-select'];
+  private readonly arcsSelect: HTMLElementTagNameMap['vscode-single-select'];
   private readonly exports: HTMLElementTagNameMap['vscode-button'][];
   private readonly note: HTMLElement;
   private orders: readonly number[] = [];
@@ -56,6 +61,19 @@ export class Toolbar {
     this.orderSelect.addEventListener('change', () => {
       const order = Number(this.orderSelect.value);
       if (this.orders.includes(order)) events.setOrder(order);
+    });
+    this.arcsSelect = document.createElement('vscode-single-select');
+    this.arcsSelect.id = 'arcs-select';
+    this.arcsSelect.label = 'How many of the strongest interactions are drawn as arcs beside the text';
+    for (const count of ARC_COUNTS) {
+      const option = document.createElement('vscode-option');
+      option.value = String(count);
+      option.textContent = count === 0 ? 'none' : String(count);
+      this.arcsSelect.append(option);
+    }
+    this.arcsSelect.addEventListener('change', () => {
+      const count = Number(this.arcsSelect.value);
+      if ((ARC_COUNTS as readonly number[]).includes(count)) events.setArcs(count);
     });
     this.exports = EXPORT_FORMAT_NAMES.map((format) => {
       const button = document.createElement('vscode-button');
@@ -89,6 +107,8 @@ export class Toolbar {
         this.indexSelect,
         h('label', { text: 'Order k', attributes: { for: 'order-select' } }),
         this.orderSelect,
+        h('label', { text: 'Arcs', attributes: { for: 'arcs-select' } }),
+        this.arcsSelect,
       ),
       h(
         'div',
@@ -122,6 +142,9 @@ export class Toolbar {
     this.orderSelect.value = String(input.order);
     this.orderSelect.disabled = !input.explanation || !input.canSwitch || !input.orderApplies;
     this.orderSelect.title = input.orderApplies ? 'The largest interaction order shown' : 'Shapley and Banzhaf values are first-order only';
+    this.arcsSelect.value = String(input.arcs);
+    this.arcsSelect.disabled = !input.explanation;
+    this.arcsSelect.title = 'The strongest interactions drawn as arcs in the margin beside the text';
     for (const button of this.exports) button.disabled = !input.explanation;
     this.note.textContent = '';
   }

@@ -16,6 +16,7 @@ import type { ExplanationPanel } from './panel/explanationPanel';
 import type { ServerClient } from './serverClient';
 import { isLocalBackend, readSettings, type Settings } from './settings';
 import type { RunStatus } from './statusBar';
+import { errorToast } from './errorToast';
 
 /** A finished explanation and where it came from. */
 export interface LastExplanation {
@@ -153,8 +154,10 @@ export async function explainRange(editor: vscode.TextEditor, range: vscode.Rang
     }
     const message = error instanceof Error ? error.message : String(error);
     dependencies.output.error(message);
-    void vscode.window.showErrorMessage(`SPEX: ${message.split('\n')[0] ?? message}`, 'Show Details').then((choice) => {
-      if (choice) dependencies.output.show(true);
+    const toast = errorToast(message);
+    void vscode.window.showErrorMessage(toast.text, ...toast.actions).then((choice) => {
+      if (choice === 'Show Details') dependencies.output.show(true);
+      else if (choice && toast.setting) void vscode.commands.executeCommand('workbench.action.openSettings', toast.setting);
     });
   } finally {
     dependencies.runs.end(source);

@@ -65,11 +65,11 @@ describe('webview panel: what-if', () => {
     assert.equal(value, surrogate.evaluate(maskWithout(n, [1, 4])));
     // Exact recovery reproduces the scorer, so the surrogate is the planted function itself.
     assert.ok(Math.abs(value - bridgeScore(maskWithout(n, [1, 4]))) < 1e-9);
-    assert.match((await page.locator('#whatif-prediction').textContent()) ?? '', /flips the answer/u);
+    assert.match((await page.locator('#whatif-prediction').textContent()) ?? '', /past halfway to all removed/u);
     await page.locator('#text .feature[data-index="1"]').click();
     assert.deepEqual(await removedSpans(page), [4]);
     assert.equal(await predicted(page), surrogate.evaluate(maskWithout(n, [4])));
-    assert.match((await page.locator('#whatif-prediction').textContent()) ?? '', /keeps the answer/u);
+    assert.match((await page.locator('#whatif-prediction').textContent()) ?? '', /nearer all kept/u);
     // X on a focused span toggles it from any tab; the keyboard reaches every span.
     await page.locator('vscode-tab-header[data-tab="list"]').click();
     await page.locator('#text .feature[data-index="6"]').focus();
@@ -167,7 +167,7 @@ describe('webview panel: what-if', () => {
     assert.deepEqual(await postedOfType(page, 'verifyMask'), [{ type: 'verifyMask', requestId: 1, mask: [1, 1, 0, 0, 0, 0, 0, 0, 0] }]);
   });
 
-  it('"Smallest flipping set" finds the fewest removals that move the value past the midpoint', async () => {
+  it('"Smallest set past halfway" finds the fewest removals that move the value past the midpoint', async () => {
     await page.locator('#find-flip').click();
     const rule = {
       full: explanation.fullValue,
@@ -180,9 +180,9 @@ describe('webview panel: what-if', () => {
     assert.deepEqual(await removedSpans(page), [1]);
     assert.match(
       (await page.locator('#search-result').textContent()) ?? '',
-      /^Removing this span flips the answer: −7\.65, past the midpoint −6\.58/u,
+      /^Removing this span takes the value past halfway to all removed: −7\.65, beyond the midpoint −6\.58/u,
     );
-    assert.match((await page.locator('#whatif-prediction').textContent()) ?? '', /flips the answer/u);
+    assert.match((await page.locator('#whatif-prediction').textContent()) ?? '', /past halfway to all removed/u);
     assert.deepEqual(await cspViolations(page), []);
     assert.deepEqual(errors, []);
   });

@@ -2,8 +2,9 @@ import type { Surrogate } from '../../server/recovery/surrogate';
 import type { ExplanationModel } from './explanationModel';
 
 /**
- * When a what-if prompt "flips" the answer: its value crosses the midpoint between f(all kept) and
- * f(all removed), towards the all-removed side. The measured full and empty values are used where
+ * When a what-if prompt's value is "past halfway": it crosses the midpoint between f(all kept) and
+ * f(all removed), towards the all-removed side. This is about the value only; whether the model's
+ * answer itself changes, only the model can say (Verify), so the panel never calls it a flip. The measured full and empty values are used where
  * the run has them; a streamed round has not measured them yet, so the surrogate's stand in.
  */
 export interface FlipRule {
@@ -46,7 +47,8 @@ export function shareOfFull(rule: FlipRule, value: number): number {
 /** The explanation of the flip rule, for tooltips. */
 export function flipRuleText(rule: FlipRule): string {
   return (
-    `A what-if flips the answer when the value falls past the midpoint ${rule.threshold.toFixed(4)} between ` +
-    `f(all kept) = ${rule.full.toFixed(4)} and f(all removed) = ${rule.empty.toFixed(4)}.`
+    `Past halfway: the value falls beyond the midpoint ${rule.threshold.toFixed(4)} between ` +
+    `f(all kept) = ${rule.full.toFixed(4)} and f(all removed) = ${rule.empty.toFixed(4)}. ` +
+    "Whether the model's answer itself changes, only the model can say: Verify with model."
   );
 }

@@ -37,7 +37,7 @@ export interface WhatIfEvents {
 /**
  * The what-if tab: the surrogate's prediction for the spans removed in the text (updated on every
  * toggle), "Verify with model" for the real value beside it, and the searches for the best k spans
- * and the smallest set that flips the answer.
+ * and the smallest set that takes the value past halfway to all removed.
  */
 export class WhatIfPanel {
   private readonly status: HTMLElement;
@@ -84,7 +84,7 @@ export class WhatIfPanel {
       if (Number.isInteger(k) && k >= 1) events.setK(k);
     });
     this.keepButton = button('find-keep', 'Best k spans', false, () => events.findKeep());
-    this.flipButton = button('find-flip', 'Smallest flipping set', true, () => events.findFlip());
+    this.flipButton = button('find-flip', 'Smallest set past halfway', true, () => events.findFlip());
     this.resultBox = h('div', { className: 'search-result', attributes: { 'aria-live': 'polite', id: 'search-result' } });
     root.replaceChildren(
       h('p', {
@@ -140,7 +140,7 @@ export class WhatIfPanel {
       h('span', { className: 'delta', text: ` (${signed(input.predicted - rule.full, 3)} from all kept, ${input.valueName})` }),
       h('span', {
         className: `verdict ${flipped ? 'flips' : 'keeps'}`,
-        text: flipped ? ' · flips the answer' : ' · keeps the answer',
+        text: flipped ? ' · past halfway to all removed' : ' · nearer all kept',
         title: flipRuleText(rule),
       }),
     );
@@ -213,14 +213,14 @@ function resultLines(result: SearchResult, rule: FlipRule, input: WhatIfInput): 
   if (!result.flipped) {
     return [
       h('p', {
-        text: `No set of up to ${FLIP_SEARCH_LIMIT} removals flips the answer on the surrogate (best reached ${plain(result.value)}).`,
+        text: `No set of up to ${FLIP_SEARCH_LIMIT} removals takes the value past halfway on the surrogate (best reached ${plain(result.value)}).`,
         title: flipRuleText(rule),
       }),
     ];
   }
   return [
     h('p', {
-      text: `Removing ${these(result.removed.length)} flips the answer: ${plain(result.value)}, past the midpoint ${plain(rule.threshold)}. They are removed above; Verify checks it with the model.`,
+      text: `Removing ${these(result.removed.length)} takes the value past halfway to all removed: ${plain(result.value)}, beyond the midpoint ${plain(rule.threshold)}. They are removed above; Verify checks it with the model.`,
       title: flipRuleText(rule),
     }),
     names(result.removed),

@@ -1,6 +1,7 @@
 import { effectKind } from '../protocol/effects';
 import type { Explanation, Interaction } from '../protocol/explanation';
 import { describeVerdict, verdictOf } from '../protocol/verdict';
+import { explanationGist } from '../protocol/gist';
 import { banzhafValues, shapleyValues } from '../server/recovery/indices';
 import { EMPTY_KEY } from '../server/recovery/interactionKey';
 import { spectrumFromTerms } from '../server/recovery/spectrum';
@@ -85,6 +86,11 @@ export function partnersOf(explanation: Explanation, featureIndex: number, count
     .filter((term) => term.features.length >= 2 && term.features.includes(featureIndex))
     .sort((a, b) => Math.abs(b.value) - Math.abs(a.value))
     .slice(0, count);
+}
+
+/** The editor's lens above the explained text: "SPEX · fits well · The answer depends mostly on [2] …". */
+export function lensTitle(explanation: Explanation): string {
+  return `SPEX · ${verdictOf(explanation).short} · ${explanationGist(explanation)}`;
 }
 
 /** How many of the strongest interactions are marked on the text. */

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { Explanation } from '../protocol/explanation';
-import { featureTints, hoverMarkdown, interactionMarks, tintBasisOf, type Tint, type TintBasis } from './attribution';
+import { featureTints, hoverMarkdown, interactionMarks, lensTitle, tintBasisOf, type Tint, type TintBasis } from './attribution';
 import { documentSpans, type DocumentSpan } from './featureRanges';
+import { COMMAND_IDS } from './commandIds';
 
 /** An explanation shown on a document: where its spans are, while the text under them is unchanged. */
 export interface ShownExplanation {
@@ -36,6 +37,7 @@ export class ExplanationDecorations implements vscode.Disposable {
     after: { color: new vscode.ThemeColor('editorInlayHint.foreground'), margin: '0 0 0 0.2em' },
   });
   private readonly shown = new Map<string, ShownExplanation>();
+  private readonly lensesChanged = new vscode.EventEmitter<void>();
   private basis: TintBasis = tintBasisOf(vscode.workspace.getConfiguration('spex').get('editorTint'));
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -57,6 +59,11 @@ export class ExplanationDecorations implements vscode.Disposable {
         this.refresh();
       }),
       vscode.languages.registerHoverProvider({ pattern: '**' }, { provideHover: (document, position) => this.hover(document, position) }),
+      vscode.languages.registerCodeLensProvider(
+        { pattern: '**' },
+        { onDidChangeCodeLenses: this.lensesChanged.event, provideCodeLenses: (document) => this.lenses(document) },
+      ),
+      this.lensesChanged,
     );
   }
 
@@ -85,7 +92,27 @@ export class ExplanationDecorations implements vscode.Disposable {
     for (const disposable of this.disposables.splice(0)) disposable.dispose();
   }
 
+  /**
+   * One lens above the explained text: the verdict and the explanation in one sentence, which opens
+   * the panel. It goes with the marks when the text under them changes.
+   */
+  private lenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const shown = this.shown.get(document.uri.toString());
+    const first = shown?.spans[0];
+    if (!shown || !first) return [];
+    const line = document.positionAt(first.startOffset).line;
+    const title = lensTitle(shown.explanation);
+    return [
+      new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
+        title,
+        tooltip: 'Show the interactions in the SPEX panel',
+        command: COMMAND_IDS.showLastExplanation,
+      }),
+    ];
+  }
+
   private refresh(): void {
+    this.lensesChanged.fire();
     for (const editor of vscode.window.visibleTextEditors) {
       const shown = this.shown.get(editor.document.uri.toString());
       const tints = shown ? featureTints(shown.explanation, this.basis) : [];

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { ClearCacheRequest, ListModelsRequest, VerifyMaskRequest } from '../protocol/server';
 import { formatMarkdown } from '../server/report/markdown';
-import { explanationUnderIndex } from '../server/report/indexView';
+import { explanationUnderIndex } from '../protocol/indexView';
 import type { Explanation, IndexName } from '../protocol/explanation';
 import { COMMAND_IDS } from './commandIds';
 import { explainRange, RunTracker, type LastExplanation, type RunDependencies } from './explainRun';

@@ -13,6 +13,8 @@ import { SpanDetails, type SpanDetailsSource } from './spanDetails';
 import { defaultUi, layoutOf, MIN_TEXT_HEIGHT, reconcileUi, type PersistedState, type Tab, type UiState, type Verification } from './state';
 import { Connectors } from './view/connectors';
 import { MarginArcs } from './view/marginArcs';
+import { explanationGist } from '../protocol/gist';
+import { explanationUnderIndex } from '../protocol/indexView';
 import { Filters } from './view/filters';
 import { renderExplanationHeader, renderSegmentationHeader, type HeaderParts } from './view/header';
 import { InteractionList } from './view/interactionList';
@@ -26,6 +28,8 @@ import { WhatIfPanel, type SearchResult } from './view/whatIfPanel';
 /** The page skeleton's parts (webviewHtml) the app draws into. */
 export interface PanelDom extends HeaderParts {
   readonly toolbar: HTMLElement;
+  /** The explanation in one sentence (see server/report/gist.ts), under the panel's index. */
+  readonly gist: HTMLElement;
   readonly legend: HTMLElement;
   readonly text: HTMLElement;
   readonly stage: HTMLElement;
@@ -228,6 +232,7 @@ export class App {
     });
     this.side.select(this.ui.tab);
     this.renderLayout();
+    this.renderGist();
     document.documentElement.classList.toggle('whatif-mode', this.ui.tab === 'whatif' && view !== undefined);
     document.documentElement.classList.toggle('has-explanation', view !== undefined);
     this.renderLegend();
@@ -366,6 +371,13 @@ export class App {
     this.ui = { ...this.ui, ...change };
     redraw();
     this.persist();
+  }
+
+  private renderGist(): void {
+    const view = this.explanationView();
+    const explanation = view ? explanationUnderIndex(view.message.explanation, view.analysis.index, view.analysis.order) : undefined;
+    this.dom.gist.hidden = explanation === undefined;
+    this.dom.gist.textContent = explanation ? explanationGist(explanation) : '';
   }
 
   /** Applies the layout choices: the run details open or closed, the text pane's height. */

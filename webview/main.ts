@@ -13,6 +13,7 @@ const host = vscodeHost();
 const app = new App(
   {
     summary: byId('summary'),
+    gist: byId('gist'),
     facts: byId('facts'),
     warning: byId('warning'),
     banner: byId('banner'),

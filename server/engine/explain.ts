@@ -15,7 +15,7 @@ import type { AlgorithmChoice, MaskEvaluator, Recovery, ValueRange } from '../re
 import { localCorrectionRecord, surrogateOf } from '../recovery/surrogate';
 import { cachedScorer, type CallStore } from './cachedScorer';
 import { refitCensored } from './censoredRefit';
-import { indexedTerms } from '../report/indexView';
+import { indexedTerms } from '../../protocol/indexView';
 import { fitFromSamplesInWorker, recoverInWorker } from './recoveryThread';
 import { runPool } from './runPool';
 import type { ValueSource } from './valueSource';

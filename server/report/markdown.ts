@@ -10,6 +10,7 @@ import { hasFindings, verdictOf } from '../../protocol/verdict';
 import { describeSampling } from './sampling';
 import { kindOf, shortText } from './spanText';
 import { spanTag } from '../../protocol/spanNumbers';
+import { explanationGist } from '../../protocol/gist';
 
 /**
  * A readable report: the faithfulness line, the text with the strongest spans marked, and a table of
@@ -21,6 +22,8 @@ export function formatMarkdown(explanation: Explanation): string {
   lines.push('# SPEX explanation', '');
   lines.push(
     `**Verdict: ${escapeMarkdown(verdict.label)}** (${escapeMarkdown(verdict.evidence)})${verdict.advice ? `. ${escapeMarkdown(verdict.advice)}` : ''}`,
+    '',
+    `**In short:** ${escapeMarkdown(explanationGist(explanation))}`,
     '',
   );
   lines.push(`- Model: ${escapeMarkdown(explanation.model)}`);

@@ -152,6 +152,16 @@ async function main(): Promise<void> {
       );
       if (!colours.some((colour) => colour.startsWith('rgba(230, 159, 0')))
         throw new Error(`no span tinted as lowering: ${colours.join(', ')}`);
+      // The lens above the explained text gives the verdict and the explanation in one sentence.
+      const lens = await waitFor(
+        'the SPEX lens',
+        async () => {
+          const text = (await p().locator('.codelens-decoration').allTextContents()).join(' ');
+          return /SPEX · /u.test(text) ? text : undefined;
+        },
+        15_000,
+      );
+      if (!/\[1\]\+\[3\] together/u.test(lens)) throw new Error(`the lens does not name the planted synergy: ${lens}`);
       await p().screenshot({ path: path.join(ARTIFACTS, 'editor-light.png') });
     });
     await step('a hover on a span shows its value and partners', async () => {

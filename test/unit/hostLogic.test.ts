@@ -6,6 +6,7 @@ import {
   featureTints,
   hoverMarkdown,
   interactionMarks,
+  lensTitle,
   partnersOf,
   tintBasisOf,
   tintOf,
@@ -67,6 +68,10 @@ describe('attribution shown in the editor', () => {
     assert.match(hover, /span \[3\] · total effect \(Shapley value\) \+0\.600: raises the logprob \(rank 4 of 4\)/u);
     assert.match(hover, /No effect alone \(Möbius first-order value 0\); synergy \+2\.00 with \[2\]/u);
     assert.match(hoverMarkdown(explanation, 0), /Alone: Möbius first-order value \+1\.50\./u);
+    assert.equal(
+      lensTitle(explanation),
+      `SPEX · fits well · The answer depends mostly on [1] and on [2]+[3] together; [3]+[4] stand in for each other; [4] pulls against it.`,
+    );
     assert.equal(tintBasisOf('banzhaf'), 'banzhaf');
     assert.equal(tintBasisOf('nonsense'), 'shapley');
   });

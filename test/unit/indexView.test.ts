@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { explanationUnderIndex } from '../../server/report/indexView';
+import { explanationUnderIndex } from '../../protocol/indexView';
 import { interactionIndex, shapleyValues } from '../../server/recovery/indices';
 import { keyOfSorted } from '../../server/recovery/interactionKey';
 import { spectrumFromTerms } from '../../server/recovery/spectrum';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { syntheticExplanation } from '../fixtures/sampleExplanation';
+import { explanationGist } from '../../protocol/gist';
+import { recordedExplanation, syntheticExplanation } from '../fixtures/sampleExplanation';
 import { waitFor } from '../helpers/waitFor';
 import { applyTheme, openPanel, showView, useBrowserAndSite } from '../helpers/webviewHarness';
 
@@ -15,7 +16,7 @@ interface Layout {
   /** Top of the first interaction row, in viewport pixels. */
   readonly listTop: number;
   readonly detailsOpen: boolean;
-  /** Height of the header, the toolbar and the banner together. */
+  /** Height of the header, the toolbar and the banner together, without the one-sentence gist (content, not chrome). */
   readonly chromeHeight: number;
 }
 
@@ -28,7 +29,8 @@ async function layout(page: Page): Promise<Layout> {
     detailsOpen: (document.getElementById('run-details') as HTMLDetailsElement).open,
     chromeHeight:
       (document.getElementById('layout')?.getBoundingClientRect().top ?? 0) -
-      (document.getElementById('header')?.getBoundingClientRect().top ?? 0),
+      (document.getElementById('header')?.getBoundingClientRect().top ?? 0) -
+      (document.getElementById('gist')?.getBoundingClientRect().height ?? 0),
   }));
 }
 
@@ -55,6 +57,17 @@ describe('the panel at the widths people use', () => {
       assert.deepEqual(errors, []);
       await page.close();
     });
+
+  it('says the explanation in one sentence at the top, under the index the panel shows', async () => {
+    const { page } = await openPanel(chromium.browser(), chromium.url(), { width: 520, height: HEIGHT });
+    const explanation = recordedExplanation();
+    await showView(page, { type: 'showExplanation', explanation, partial: false, verifiable: true });
+    const gist = page.locator('#gist');
+    assert.equal(await gist.textContent(), explanationGist(explanation));
+    assert.match((await gist.textContent()) ?? '', /^The answer depends mostly on \[\d\]/u);
+    assert.ok((await gist.evaluate((element) => element.getBoundingClientRect().bottom)) < 120, 'the sentence is at the top');
+    await page.close();
+  });
 
   it('leaves no horizontal scroll behind when the panel narrows with a connector drawn', async () => {
     const { page } = await openPanel(chromium.browser(), chromium.url(), { width: 1400, height: HEIGHT });

@@ -1,10 +1,10 @@
-import { isNegligible } from '../../protocol/effects';
-import type { Explanation, Interaction } from '../../protocol/explanation';
-import { hasFindings, verdictOf } from '../../protocol/verdict';
-import { interactionIndex } from '../recovery/indices';
-import type { IndexName } from '../recovery/indexNames';
-import { EMPTY_KEY, indicesOf, keyOfSorted } from '../recovery/interactionKey';
-import { spectrumFromTerms, type Spectrum } from '../recovery/spectrum';
+import { isNegligible } from './effects';
+import type { Explanation, Interaction } from './explanation';
+import { hasFindings, verdictOf } from './verdict';
+import { interactionIndex } from '../server/recovery/indices';
+import type { IndexName } from '../server/recovery/indexNames';
+import { EMPTY_KEY, indicesOf, keyOfSorted } from '../server/recovery/interactionKey';
+import { spectrumFromTerms, type Spectrum } from '../server/recovery/spectrum';
 
 /** What an explanation reports under an index: its strongest terms and each feature's first-order value. */
 export interface IndexedTerms {

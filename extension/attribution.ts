@@ -2,9 +2,8 @@ import { effectKind } from '../protocol/effects';
 import type { Explanation, Interaction } from '../protocol/explanation';
 import { describeVerdict, verdictOf } from '../protocol/verdict';
 import { explanationGist } from '../protocol/gist';
-import { banzhafValues, shapleyValues } from '../server/recovery/indices';
-import { EMPTY_KEY } from '../server/recovery/interactionKey';
-import { spectrumFromTerms } from '../server/recovery/spectrum';
+import { signed } from '../protocol/numberFormat';
+import { carriesExpansion, spanEffects } from '../protocol/spanEffects';
 import { spanTag } from '../protocol/spanNumbers';
 
 /** How strongly a span is tinted: by sign and by whether it carries at least a third of the largest effect. */
@@ -35,26 +34,14 @@ export function tintOf(value: number, largest: number): Tint | undefined {
   return strong ? 'lowersStrong' : 'lowersWeak';
 }
 
-/** Whether the explanation carries an expansion beyond its constant (older or trimmed ones may not). */
-function hasExpansion(explanation: Explanation): boolean {
-  return explanation.fourier.some((term) => term.features.length > 0);
-}
-
-/**
- * Each feature's effect under a basis, by feature index. Shapley and Banzhaf values are computed from
- * the explanation's expansion; without one, the index's own first-order values are all there is.
- */
+/** Each feature's effect under a basis, by feature index (see protocol/spanEffects.ts). */
 export function featureEffects(explanation: Explanation, basis: TintBasis = DEFAULT_TINT_BASIS): number[] {
-  if (basis === 'index' || !hasExpansion(explanation)) return [...explanation.featureValues];
-  const spectrum = spectrumFromTerms(explanation.fourier);
-  spectrum.delete(EMPTY_KEY);
-  const n = explanation.features.length;
-  return Array.from(basis === 'shapley' ? shapleyValues(spectrum, n) : banzhafValues(spectrum, n));
+  return spanEffects(explanation, basis);
 }
 
 /** The name of what a basis measures, as hovers and tooltips say it. */
 export function basisName(explanation: Explanation, basis: TintBasis): string {
-  if (basis === 'index' || !hasExpansion(explanation))
+  if (basis === 'index' || !carriesExpansion(explanation))
     // Feature values are Banzhaf values under the Fourier index, whose own singleton signs are inverted.
     return `${explanation.index === 'fourier' ? 'Banzhaf' : indexLabel(explanation)} first-order value`;
   return basis === 'shapley' ? 'total effect (Shapley value)' : 'mean effect (Banzhaf value)';
@@ -73,7 +60,11 @@ export function featureTints(explanation: Explanation, basis: TintBasis = DEFAUL
 
 /** 1-based rank of each feature by the size of its effect under a basis. */
 export function featureRanks(explanation: Explanation, basis: TintBasis = DEFAULT_TINT_BASIS): number[] {
-  const effects = featureEffects(explanation, basis);
+  return ranksOf(featureEffects(explanation, basis));
+}
+
+/** 1-based rank of each value by its size. */
+function ranksOf(effects: readonly number[]): number[] {
   const order = effects.map((value, index) => ({ index, size: Math.abs(value) })).sort((a, b) => b.size - a.size || a.index - b.index);
   const ranks = new Array<number>(effects.length);
   order.forEach((entry, position) => (ranks[entry.index] = position + 1));
@@ -128,7 +119,7 @@ export function hoverMarkdown(explanation: Explanation, featureIndex: number, ba
   if (!feature) return '';
   const effects = featureEffects(explanation, basis);
   const effect = effects[featureIndex] ?? 0;
-  const rank = featureRanks(explanation, basis)[featureIndex] ?? 0;
+  const rank = ranksOf(effects)[featureIndex] ?? 0;
   const largest = effects.reduce((max, value) => Math.max(max, Math.abs(value)), 0);
   const verb = tintOf(effect, largest) === undefined ? 'barely changes' : effect > 0 ? 'raises' : 'lowers';
   const lines = [
@@ -141,7 +132,7 @@ export function hoverMarkdown(explanation: Explanation, featureIndex: number, ba
       .map((index) => `${spanTag(index)} “${escapeMarkdown(shorten(explanation.features[index]?.text ?? '', 50))}”`);
     return `${effectKind(explanation.index, term.features.length, term.value)} ${signed(term.value)} with ${others.join(' + ')}${term.belowNoise ? ' (within the noise floor)' : ''}`;
   };
-  if (basis !== 'index' && hasExpansion(explanation)) {
+  if (basis !== 'index' && carriesExpansion(explanation)) {
     const alone = explanation.featureValues[featureIndex] ?? 0;
     const largestAlone = explanation.featureValues.reduce((max, value) => Math.max(max, Math.abs(value)), 0);
     const strongestPartner = partners[0];
@@ -159,13 +150,6 @@ export function hoverMarkdown(explanation: Explanation, featureIndex: number, ba
   // The verdict is our own wording (no prompt text), so it needs no escaping.
   lines.push('', `Verdict: ${describeVerdict(verdictOf(explanation))}`);
   return lines.join('\n');
-}
-
-/** A value with three significant digits and its sign ("+3.00", "−0.0412"); 0 for rounding noise. */
-function signed(value: number): string {
-  if (value === 0 || !Number.isFinite(value)) return '0';
-  const body = Math.abs(value).toPrecision(3);
-  return `${value > 0 ? '+' : '−'}${body.includes('e') ? Math.abs(value).toExponential(1) : body}`;
 }
 
 function shorten(text: string, limit: number): string {

@@ -2,9 +2,7 @@ import { effectKind } from './effects';
 import type { Explanation } from './explanation';
 import { spanTag } from './spanNumbers';
 import { hasFindings, verdictOf } from './verdict';
-import { shapleyValues } from '../server/recovery/indices';
-import { EMPTY_KEY } from '../server/recovery/interactionKey';
-import { spectrumFromTerms } from '../server/recovery/spectrum';
+import { spanEffects } from './spanEffects';
 
 /** A span or interaction is named in the gist only from this share of the largest effect of its kind on. */
 const NAMED_SHARE = 0.25;
@@ -21,7 +19,7 @@ export function explanationGist(explanation: Explanation): string {
   const verdict = verdictOf(explanation);
   if (!hasFindings(verdict)) return "The fit does not capture the model's behaviour, so nothing here is a finding.";
   const subject = explanation.target === null ? 'The value' : 'The answer';
-  const effects = totalEffects(explanation);
+  const effects = spanEffects(explanation, 'shapley');
   const largest = effects.reduce((max, value) => Math.max(max, Math.abs(value)), 0);
   if (!(largest > 0)) return `${subject} does not depend on any span.`;
   const byEffect = effects.map((value, index) => ({ index, value })).sort((a, b) => Math.abs(b.value) - Math.abs(a.value));
@@ -50,12 +48,4 @@ export function explanationGist(explanation: Explanation): string {
   if (redundancy) clauses.push(`${joined(redundancy.features)} stand in for each other`);
   if (lowering[0]) clauses.push(`${spanTag(lowering[0].index)} pulls against it`);
   return `${clauses.join('; ')}.`;
-}
-
-/** Each span's total effect: its Shapley value where the explanation carries an expansion. */
-function totalEffects(explanation: Explanation): number[] {
-  if (!explanation.fourier.some((term) => term.features.length > 0)) return [...explanation.featureValues];
-  const spectrum = spectrumFromTerms(explanation.fourier);
-  spectrum.delete(EMPTY_KEY);
-  return Array.from(shapleyValues(spectrum, explanation.features.length));
 }

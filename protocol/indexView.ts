@@ -1,6 +1,7 @@
 import { isNegligible } from './effects';
 import type { Explanation, Interaction } from './explanation';
 import { hasFindings, verdictOf } from './verdict';
+import { carriesExpansion } from './spanEffects';
 import { interactionIndex } from '../server/recovery/indices';
 import type { IndexName } from '../server/recovery/indexNames';
 import { EMPTY_KEY, indicesOf, keyOfSorted } from '../server/recovery/interactionKey';
@@ -47,7 +48,7 @@ export function indexedTerms(
  */
 export function explanationUnderIndex(explanation: Explanation, index: IndexName, order: number): Explanation {
   if (index === explanation.index && order === explanation.order) return explanation;
-  if (!explanation.fourier.some((term) => term.features.length > 0)) return explanation;
+  if (!carriesExpansion(explanation)) return explanation;
   const top = explanation.interactions.some((term) => term.features.length === 0) ? 0 : Math.max(1, explanation.interactions.length);
   const { interactions, featureValues } = indexedTerms(spectrumFromTerms(explanation.fourier), explanation.features.length, {
     index,

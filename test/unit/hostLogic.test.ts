@@ -103,6 +103,21 @@ describe('attribution shown in the editor', () => {
   });
 });
 
+/** A cost estimate for the preview's wording, with the fields a test does not care about filled in. */
+function estimate(overrides: Partial<Parameters<typeof previewMessage>[0]>): Parameters<typeof previewMessage>[0] {
+  return {
+    features: 4,
+    algorithm: 'exact',
+    reason: 'x',
+    plannedMasks: 16,
+    plannedCalls: 16,
+    valueFunction: { name: 'logprob', reason: 'y' },
+    estimatedMs: 500,
+    remote: false,
+    ...overrides,
+  };
+}
+
 describe('run policy', () => {
   it('knows which endpoints are remote', () => {
     for (const local of ['http://127.0.0.1:11434', 'http://localhost:8000/v1', 'http://[::1]:11434', 'http://gpu.localhost/v1'])
@@ -125,16 +140,9 @@ describe('run policy', () => {
   });
 
   it('states the cost in one sentence', () => {
-    const message = previewMessage({
-      features: 40,
-      algorithm: 'proxyspex',
-      reason: 'x',
-      plannedMasks: 1005,
-      plannedCalls: 5025,
-      valueFunction: { name: 'logprob', reason: 'y' },
-      estimatedMs: 125_000,
-      remote: true,
-    });
+    const message = previewMessage(
+      estimate({ features: 40, algorithm: 'proxyspex', plannedMasks: 1005, plannedCalls: 5025, estimatedMs: 125_000, remote: true }),
+    );
     assert.equal(
       message,
       'SPEX will explain 40 spans with proxyspex: up to 1005 masked prompts, 5025 model calls (logprob), about 2 min, sent to a remote endpoint. Continue?',
@@ -142,16 +150,7 @@ describe('run policy', () => {
   });
 
   it('warns that a single span explains nothing', () => {
-    const message = previewMessage({
-      features: 1,
-      algorithm: 'exact',
-      reason: 'x',
-      plannedMasks: 2,
-      plannedCalls: 2,
-      valueFunction: { name: 'logprob', reason: 'y' },
-      estimatedMs: 500,
-      remote: false,
-    });
+    const message = previewMessage(estimate({ features: 1, plannedMasks: 2, plannedCalls: 2 }));
     assert.match(
       message,
       /^SPEX will explain 1 span with exact: .*\. The selection is a single span, so there is nothing to attribute between spans: choose a finer granularity or a longer selection\. Continue\?$/u,

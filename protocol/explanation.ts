@@ -160,6 +160,8 @@ export interface Explanation {
   readonly pinned: readonly PinnedSpan[];
   /** The answer whose value is explained, where the value function has one. */
   readonly target: string | null;
+  /** The answer was generated up to the token limit and stops mid-way there: readers show it with an ellipsis. */
+  readonly targetCut?: boolean;
   /** The backend and model that produced the values, e.g. "exec: node scorer.mjs". */
   readonly model: string;
   readonly valueFunction: Choice;

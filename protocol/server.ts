@@ -155,6 +155,23 @@ export interface VerifyMaskResult {
   readonly value: number;
   readonly predicted: number;
   readonly cached: boolean;
+  /**
+   * What the model answers the masked prompt, generated as the explained answer was, where the
+   * backend generates text (not an exec scorer): the answer itself and whether it differs from the
+   * model's answer to the full prompt.
+   */
+  readonly answer?: VerifiedAnswer;
+}
+
+export interface VerifiedAnswer {
+  readonly text: string;
+  /** Generation stopped at the token limit, mid-way. */
+  readonly cut: boolean;
+  /** The model's answer to the full prompt, generated the same way (the explained one unless a target was given). */
+  readonly original: string;
+  readonly originalCut: boolean;
+  /** The two differ (compared with runs of white space as one space, ends trimmed). */
+  readonly changed: boolean;
 }
 
 /** extension → server: score a what-if mask with the real model (cached like every call). */

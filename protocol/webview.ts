@@ -5,6 +5,7 @@
  */
 import { isIndexName, type Explanation, type IndexName } from './explanation';
 import type { Feature, PinnedSpan } from './features';
+import type { VerifiedAnswer } from './server';
 
 /** host → webview: show how text splits into features (before, or instead of, an explanation). */
 export interface ShowSegmentationMessage {
@@ -33,6 +34,8 @@ export interface VerifyResultMessage {
   readonly value: number;
   readonly predicted: number;
   readonly cached: boolean;
+  /** What the model answers with these spans removed, where the backend generates text. */
+  readonly answer?: VerifiedAnswer;
 }
 
 /** host → webview: verifying a what-if mask failed; the message says why. */
@@ -161,7 +164,19 @@ export function isVerifyResultMessage(value: unknown): value is VerifyResultMess
     isBitList(value.mask) &&
     isFiniteNumber(value.value) &&
     isFiniteNumber(value.predicted) &&
-    typeof value.cached === 'boolean'
+    typeof value.cached === 'boolean' &&
+    (value.answer === undefined || isVerifiedAnswer(value.answer))
+  );
+}
+
+export function isVerifiedAnswer(value: unknown): value is VerifiedAnswer {
+  return (
+    isRecord(value) &&
+    typeof value.text === 'string' &&
+    typeof value.cut === 'boolean' &&
+    typeof value.original === 'string' &&
+    typeof value.originalCut === 'boolean' &&
+    typeof value.changed === 'boolean'
   );
 }
 

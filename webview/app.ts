@@ -19,7 +19,7 @@ import { Filters } from './view/filters';
 import { renderExplanationHeader, renderSegmentationHeader, type HeaderParts } from './view/header';
 import { InteractionList } from './view/interactionList';
 import { renderLegend } from './view/legend';
-import { NetworkView } from './view/network';
+import { MatrixView } from './view/matrix';
 import { createSidePane, type SidePane } from './view/sidePane';
 import { TextLayer } from './view/textLayer';
 import { Toolbar } from './view/toolbar';
@@ -67,7 +67,7 @@ export class App {
   private view: ExplanationView | SegmentationView | undefined;
   private ui: UiState = defaultUi(undefined);
   private result: SearchResult | undefined;
-  private networkStale = true;
+  private matrixStale = true;
   private readonly layer: TextLayer;
   private readonly connectors: Connectors;
   private readonly marginArcs: MarginArcs;
@@ -76,7 +76,7 @@ export class App {
   private readonly side: SidePane;
   private readonly filters: Filters;
   private readonly list: InteractionList;
-  private readonly network: NetworkView;
+  private readonly matrix: MatrixView;
   private readonly whatIf: WhatIfPanel;
 
   constructor(
@@ -111,9 +111,9 @@ export class App {
       select: (term) => this.select(term?.features),
       sort: (key) => this.setSort(key),
     });
-    this.network = new NetworkView(this.side.panels.network, {
+    this.matrix = new MatrixView(this.side.panels.matrix, {
       select: (features) => this.select(features),
-      top: (count) => this.update({ networkTop: count }, () => this.renderNetwork()),
+      top: (count) => this.update({ matrixTop: count }, () => this.renderMatrix()),
     });
     dom.runDetails.addEventListener('toggle', () => {
       if (dom.runDetails.open !== this.ui.detailsOpen) this.update({ detailsOpen: dom.runDetails.open }, () => undefined);
@@ -266,7 +266,7 @@ export class App {
     return { hiddenOrders: this.ui.hiddenOrders, synergy: this.ui.synergy, redundancy: this.ui.redundancy };
   }
 
-  /** The filters, the list and (when visible) the network: everything that shows the terms. */
+  /** The filters, the list and (when visible) the matrix: everything that shows the terms. */
   private renderTerms(): void {
     const view = this.explanationView();
     const orders = view ? Array.from({ length: indexHasOrders(view.analysis.index) ? view.analysis.order : 1 }, (_, i) => i + 1) : [];
@@ -286,8 +286,8 @@ export class App {
           ? 'No interactions in this index.'
           : "None shown: the explanation does not fit the model's behaviour (see the warning above).",
     });
-    this.networkStale = true;
-    if (this.ui.tab === 'network') this.renderNetwork();
+    this.matrixStale = true;
+    if (this.ui.tab === 'matrix') this.renderMatrix();
     this.renderArcs();
   }
 
@@ -303,13 +303,13 @@ export class App {
     this.marginArcs.show({ terms, span: (index) => this.layer.span(index), selectedKey: this.selectedKey() });
   }
 
-  private renderNetwork(): void {
+  private renderMatrix(): void {
     const view = this.explanationView();
-    this.networkStale = false;
+    this.matrixStale = false;
     const started = performance.now();
-    this.network.render({
+    this.matrix.render({
       terms: view ? filterTerms(view.analysis.terms, this.filterInput()) : [],
-      top: this.ui.networkTop,
+      top: this.ui.matrixTop,
       featureCount: view?.model.featureCount ?? 0,
       featureText: this.featureText,
       firstOrder: view?.analysis.firstOrder ?? [],
@@ -317,14 +317,14 @@ export class App {
       valueName: view?.analysis.firstOrderName ?? '',
       selectedKey: this.selectedKey(),
     });
-    performance.measure('spex:network', { start: started });
+    performance.measure('spex:matrix', { start: started });
   }
 
   private selectedKey(): string | undefined {
     return this.ui.selected ? keyOfSorted(this.ui.selected) : undefined;
   }
 
-  /** Highlights the selected interaction's spans, joins them with connectors and marks it in the list and network. */
+  /** Highlights the selected interaction's spans, joins them with connectors and marks it in the list and matrix. */
   private renderSelection(): void {
     const selected = this.ui.selected ?? [];
     this.layer.setMarked('selected', selected);
@@ -338,7 +338,7 @@ export class App {
       kind: term?.kind === 'synergy' || term?.kind === 'redundancy' ? term.kind : undefined,
     });
     this.list.setSelected(key);
-    this.network.setSelected(key);
+    this.matrix.setSelected(key);
     this.renderArcs();
   }
 
@@ -431,7 +431,7 @@ export class App {
     this.update({ tab }, () => {
       document.documentElement.classList.toggle('whatif-mode', tab === 'whatif' && this.explanationView() !== undefined);
       this.renderLegend();
-      if (tab === 'network' && this.networkStale) this.renderNetwork();
+      if (tab === 'matrix' && this.matrixStale) this.renderMatrix();
     });
   }
 

@@ -1,14 +1,15 @@
-import type { ShowExplanationMessage, ShowSegmentationMessage } from '../protocol/webview';
+import { isVerifiedAnswer, type ShowExplanationMessage, type ShowSegmentationMessage } from '../protocol/webview';
+import type { VerifiedAnswer } from '../protocol/server';
 import { isIndexName, type IndexName } from '../server/recovery/indexNames';
 import type { ExplanationModel } from './model/explanationModel';
 import { SORT_KEYS, type SortKey } from './model/termFilter';
 import { ARC_COUNTS, DEFAULT_ARC_COUNT } from './view/marginArcs';
 
-export const TABS = ['list', 'network', 'whatif'] as const;
+export const TABS = ['list', 'matrix', 'whatif'] as const;
 export type Tab = (typeof TABS)[number];
 
-/** The network's "top N" choices. */
-export const NETWORK_SIZES = [10, 25, 50, 100, 200] as const;
+/** The matrix's "top N" choices. */
+export const MATRIX_SIZES = [10, 25, 50, 100, 200] as const;
 
 /** One "Verify with model" request and, once it comes, its answer. */
 export interface Verification {
@@ -20,6 +21,8 @@ export interface Verification {
   readonly status: 'pending' | 'done' | 'failed';
   readonly value?: number;
   readonly cached?: boolean;
+  /** The model's generated answer to the masked prompt, where the backend generates text. */
+  readonly answer?: VerifiedAnswer;
   readonly message?: string;
 }
 
@@ -43,7 +46,7 @@ export interface UiState {
   readonly textHeight: number | null;
   /** How many of the strongest interactions the margin beside the text draws (one of ARC_COUNTS). */
   readonly arcs: number;
-  readonly networkTop: number;
+  readonly matrixTop: number;
   readonly bestK: number;
   readonly verifications: readonly Verification[];
   readonly nextRequestId: number;
@@ -82,7 +85,7 @@ export function defaultUi(model: ExplanationModel | undefined): UiState {
     detailsOpen: false,
     textHeight: null,
     arcs: DEFAULT_ARC_COUNT,
-    networkTop: 25,
+    matrixTop: 25,
     bestK: Math.max(1, Math.min(3, model?.featureCount ?? 3)),
     verifications: [],
     nextRequestId: 1,
@@ -112,6 +115,7 @@ function verification(value: unknown, n: number, reloaded: boolean): Verificatio
     status,
     ...(typeof value.value === 'number' ? { value: value.value } : {}),
     ...(typeof value.cached === 'boolean' ? { cached: value.cached } : {}),
+    ...(isVerifiedAnswer(value.answer) ? { answer: value.answer } : {}),
     message: lost ? 'No answer: the panel was reloaded while waiting.' : typeof value.message === 'string' ? value.message : '',
   };
 }
@@ -151,7 +155,7 @@ export function reconcileUi(saved: unknown, model: ExplanationModel | undefined,
         ? Math.round(saved.textHeight)
         : fallback.textHeight,
     arcs: (ARC_COUNTS as readonly unknown[]).includes(saved.arcs) ? (saved.arcs as number) : fallback.arcs,
-    networkTop: (NETWORK_SIZES as readonly unknown[]).includes(saved.networkTop) ? (saved.networkTop as number) : fallback.networkTop,
+    matrixTop: (MATRIX_SIZES as readonly unknown[]).includes(saved.matrixTop) ? (saved.matrixTop as number) : fallback.matrixTop,
     bestK,
     verifications,
     nextRequestId: Math.max(

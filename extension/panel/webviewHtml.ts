@@ -57,7 +57,7 @@ export function webviewHtml(input: WebviewHtmlInput): string {
 </div>
 <div id="hover-card" class="card" role="dialog" aria-label="Span details" hidden></div>
 </main>
-<aside id="side" aria-label="Interactions, network and what-if"></aside>
+<aside id="side" aria-label="Interactions, matrix and what-if"></aside>
 </div>
 <script nonce="${escapeAttribute(input.nonce)}" src="${escapeAttribute(input.scriptUri)}"></script>
 </body>

@@ -235,6 +235,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       features,
       pinned,
       target: request.source.target,
+      ...(request.source.targetCut ? { targetCut: true } : {}),
       model: request.source.model,
       valueFunction: request.source.valueFunction,
       algorithm,

@@ -159,6 +159,7 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
     model: `${options.backend} ${chosenModel} at ${pool.url}`,
     valueFunction: { name: valueFunction.name, reason: valueFunction.reason },
     target: valueFunction.target,
+    ...(valueFunction.targetCut ? { targetCut: true } : {}),
     callsPerMask: valueFunction.callsPerMask,
     ...(valueFunction.callsVary ? { callsVary: true } : {}),
     setupCalls,
@@ -174,6 +175,10 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
       target: valueFunction.target,
     },
     score: (text, _mask, signal) => valueFunction.score(text, signal),
+    generate: async (text, signal) => {
+      const generation = await pool.generate(text, { maxTokens: options.maxAnswerTokens, ...(signal ? { signal } : {}) });
+      return { text: generation.text, cut: generation.finishReason === 'length' };
+    },
     close: () => {
       // Calls still retrying after the run failed or ended would keep the process alive for nothing.
       pool.close();

@@ -5,6 +5,7 @@ import type {
   ListModelsResult,
   ServerInitializationOptions,
   VerifyMaskResult,
+  VerifiedAnswer,
 } from '../../protocol/server';
 import { applyMask } from '../ablation/mask';
 import { isAllWhitespace } from '../ablation/whitespace';
@@ -16,6 +17,7 @@ import { explainText, previewCost, type ExplainProgress } from '../engine/explai
 import { CallSlots } from '../engine/callSlots';
 import { withSharedSlots } from '../engine/sharedSlots';
 import { createValueSource, DEFAULT_OPENAI_ENDPOINT, sourceOptionsFor, type ValueSource } from '../engine/valueSource';
+import type { GeneratedAnswer } from '../value/valueSource';
 import { releaseAllModels } from '../backends/llama/modelRegistry';
 import { listOllamaModels, ollamaStoreDirectory } from '../backends/llama/ollamaStore';
 import { OllamaEndpoint } from '../backends/ollamaEndpoint';
@@ -30,6 +32,11 @@ interface Session {
   readonly config: ExplainConfig;
   readonly score: CachedScore;
   readonly source: ValueSource;
+  /**
+   * Answers generated for Verify, by mask ('' for the full prompt). Kept in memory only: the call
+   * cache on disk holds keyed hashes and numbers, never prompt or answer text.
+   */
+  readonly answers: Map<string, Promise<GeneratedAnswer>>;
 }
 
 /** How many finished explanations stay verifiable; older ones release their model connections. */
@@ -106,7 +113,7 @@ export class ExplainService {
         ...(callbacks.onProgress ? { onProgress: callbacks.onProgress } : {}),
         ...(callbacks.onPartial ? { onPartial: (partial: Explanation) => callbacks.onPartial?.(id, partial) } : {}),
       });
-      this.keep(id, { explanation, config, source, score: cachedScorer(source, cache) });
+      this.keep(id, { explanation, config, source, score: cachedScorer(source, cache), answers: new Map() });
       return { id, explanation, cancelled: callbacks.signal.aborted };
     } catch (error) {
       await source.close();
@@ -163,10 +170,11 @@ export class ExplainService {
     const bits = Uint8Array.from(mask as number[]);
     const text = applyMask(explanation.text, explanation.features, bits, session.config.masking);
     const scored = await session.score(text, bits, signal);
+    const answer = await verifiedAnswer(session, text, bits, signal);
     // The panel's prediction: through the link-scale surrogate where the value was fit on one.
     const surrogate = explanationSurrogate(explanation);
     // An explanation without terms predicts 0, as an empty expansion does.
-    return { value: scored.value, predicted: surrogate?.evaluate(bits) ?? 0, cached: scored.cached };
+    return { value: scored.value, predicted: surrogate?.evaluate(bits) ?? 0, cached: scored.cached, ...(answer ? { answer } : {}) };
   }
 
   async listModels(options: unknown, signal: AbortSignal): Promise<ListModelsResult> {
@@ -267,4 +275,38 @@ export function isRemote(config: Pick<ExplainConfig, 'backend' | 'endpoints'>): 
       return true;
     }
   });
+}
+
+/**
+ * What the model answers the masked prompt, beside its answer to the full prompt: the explained
+ * answer where the model generated it, else (a target the user gave) the full prompt's own answer,
+ * generated once. Each mask's answer is generated once per explanation.
+ */
+async function verifiedAnswer(session: Session, text: string, mask: Uint8Array, signal: AbortSignal): Promise<VerifiedAnswer | undefined> {
+  const generate = session.source.generate?.bind(session.source);
+  if (!generate) return undefined;
+  const once = (key: string, prompt: string): Promise<GeneratedAnswer> => {
+    let answer = session.answers.get(key);
+    if (!answer) {
+      answer = generate(prompt, signal);
+      session.answers.set(key, answer);
+      // A failed or cancelled generation is tried again next time, not remembered.
+      answer.catch(() => session.answers.delete(key));
+    }
+    return answer;
+  };
+  const { explanation, config } = session;
+  const original =
+    config.target === undefined && explanation.target !== null
+      ? { text: explanation.target, cut: explanation.targetCut === true }
+      : await once('', explanation.text);
+  const masked = mask.every((bit) => bit === 1) ? original : await once(mask.join(''), text);
+  const plain = (answer: string): string => answer.replace(/\s+/gu, ' ').trim();
+  return {
+    text: masked.text,
+    cut: masked.cut,
+    original: original.text,
+    originalCut: original.cut,
+    changed: plain(masked.text) !== plain(original.text),
+  };
 }

@@ -1,3 +1,4 @@
+import { answerAsShown } from '../../protocol/answerText';
 import { describeDevice } from '../../protocol/device';
 import type { Explanation } from '../../protocol/explanation';
 import { describeVerdict, hasFindings, verdictOf } from '../../protocol/verdict';
@@ -60,7 +61,7 @@ td, th { border: 1px solid #ddd; padding: 0.3rem 0.6rem; vertical-align: top; }
 <p class="meta">Model: ${escapeHtml(explanation.model)}${explanation.device ? ` · device: ${escapeHtml(describeDevice(explanation.device))}` : ''} · value function: ${escapeHtml(explanation.valueFunction.name)} · algorithm: ${escapeHtml(explanation.algorithm.name)} · ${explanation.features.length} features · ${explanation.calls.model} model calls, ${explanation.calls.cached} cached · ${r2 === null ? 'every mask scored' : `held-out R² ${r2.toFixed(4)}`}</p>
 <p class="verdict ${verdict.level}"><strong>Verdict: ${escapeHtml(describeVerdict(verdict))}</strong></p>
 <p class="gist">${escapeHtml(explanationGist(explanation))}</p>
-${explanation.target === null ? '' : `<p>Answer explained: <q>${escapeHtml(explanation.target)}</q></p>`}
+${explanation.target === null ? '' : `<p>Answer explained: <q>${escapeHtml(answerAsShown(explanation.target, explanation.targetCut))}</q></p>`}
 <p>Blue spans raise the value, orange spans lower it (first-order ${explanation.index === 'fourier' ? 'Banzhaf values: Fourier signs are inverted' : escapeHtml(explanation.index)}).</p>
 <div class="text">${pieces.join('')}</div>
 <h2>Top interactions (${escapeHtml(explanation.index)}, order ≤ ${explanation.order})</h2>

@@ -1,3 +1,4 @@
+import { answerAsShown } from '../../protocol/answerText';
 import { describeDevice } from '../../protocol/device';
 import {
   describeLinkScale,
@@ -9,7 +10,7 @@ import {
 import { hasFindings, verdictOf } from '../../protocol/verdict';
 import { describeSampling } from './sampling';
 import { kindOf, shortText } from './spanText';
-import { spanTag } from '../../protocol/spanNumbers';
+import { spanNumber, spanTag } from '../../protocol/spanNumbers';
 import { explanationGist } from '../../protocol/gist';
 
 /**
@@ -28,7 +29,8 @@ export function formatMarkdown(explanation: Explanation): string {
   );
   lines.push(`- Model: ${escapeMarkdown(explanation.model)}`);
   if (explanation.device) lines.push(`- Device: ${escapeMarkdown(describeDevice(explanation.device))}`);
-  if (explanation.target !== null) lines.push(`- Answer explained: “${escapeMarkdown(shortText(explanation.target, 200))}”`);
+  if (explanation.target !== null)
+    lines.push(`- Answer explained: “${escapeMarkdown(shortText(answerAsShown(explanation.target, explanation.targetCut), 200))}”`);
   lines.push(`- Value function: ${explanation.valueFunction.name} (${escapeMarkdown(explanation.valueFunction.reason)})`);
   lines.push(`- Algorithm: ${explanation.algorithm.name} (${escapeMarkdown(explanation.algorithm.reason)})`);
   lines.push(
@@ -64,7 +66,7 @@ export function formatMarkdown(explanation: Explanation): string {
     });
   }
   lines.push('', '## Features', '');
-  for (const feature of explanation.features) lines.push(`${feature.index}. ${escapeMarkdown(shortText(feature.text, 120))}`);
+  for (const feature of explanation.features) lines.push(`${spanNumber(feature.index)}. ${escapeMarkdown(shortText(feature.text, 120))}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -37,6 +37,15 @@ const TOP_LOGPROBS = 20;
  * answers without them is asked again (a retryable fault), then the set-up stops with what it saw.
  */
 export async function chooseValueFunction(setup: ValueSetup): Promise<ValueFunction> {
+  let cut = false;
+  const chosen = await chooseFor(setup, (generated) => {
+    cut = setup.target === undefined && generated.finishReason === 'length';
+  });
+  return cut ? { ...chosen, targetCut: true } : chosen;
+}
+
+/** The choice itself; `answered` hears of the generation that became the explained answer. */
+async function chooseFor(setup: ValueSetup, answered: (generated: Generation) => void): Promise<ValueFunction> {
   const { endpoint, choice, prompt, signal } = setup;
   const withSignal = signal ? { signal } : {};
   if (choice === 'label') {
@@ -57,13 +66,13 @@ export async function chooseValueFunction(setup: ValueSetup): Promise<ValueFunct
     const generated = await endpoint.generate(prompt, { maxTokens: setup.maxAnswerTokens, ...withSignal });
     return answerSimilarity(
       endpoint,
-      answerOf(setup, generated),
+      answerOf(setup, generated, answered),
       setup.maxAnswerTokens,
       'chosen by the user: cosine similarity of the regenerated answer to the original, embedded by the same endpoint',
     );
   }
   const { generation: generated, hint } = await generateWithLogprobs(setup, setup.maxAnswerTokens);
-  const answerText = answerOf(setup, generated);
+  const answerText = answerOf(setup, generated, answered);
   const echoed = endpoint.continuationLogprobs
     ? await endpoint.continuationLogprobs(prompt, answerText, signal).catch(refusedOnly)
     : undefined;
@@ -164,7 +173,8 @@ async function probeForcedPrefix(
 }
 
 /** The answer to explain: the user's target, else the one generated from the full prompt. */
-function answerOf(setup: ValueSetup, generated: Generation): string {
+function answerOf(setup: ValueSetup, generated: Generation, answered: (generated: Generation) => void): string {
+  answered(generated);
   const answer = setup.target ?? generated.text;
   if (answer.length === 0)
     throw new ValueSetupError(

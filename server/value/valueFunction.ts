@@ -35,6 +35,8 @@ export interface ValueFunction {
   readonly reason: string;
   /** The answer (or label) whose value is explained. */
   readonly target: string;
+  /** The answer was generated up to the token limit, so it stops mid-way (readers show an ellipsis). */
+  readonly targetCut?: boolean;
   /**
    * Model calls one masked prompt costs: exact for fixed methods; for the greedy walk the least
    * (one), since each divergence from the answer adds one. The cost preview measures the real mean.

@@ -11,12 +11,20 @@ import type { Scored } from './valueFunction';
  * Where values come from, as the engine sees it: a scorer for masked prompts, what it measures, and
  * the identity of its calls for the cache (never a secret).
  */
+/** A generated answer, and whether it stopped at the token limit rather than where the model ended it. */
+export interface GeneratedAnswer {
+  readonly text: string;
+  readonly cut: boolean;
+}
+
 export interface ValueSource {
   /** Backend and model, for reports (e.g. "ollama llama3.2:1b at http://127.0.0.1:11434"). */
   readonly model: string;
   readonly valueFunction: Choice;
   /** The answer or label explained, where there is one. */
   readonly target: string | null;
+  /** The answer was generated up to the token limit, so it stops mid-way. */
+  readonly targetCut?: boolean;
   /** Model calls one masked prompt costs (the least, where `callsVary`). */
   readonly callsPerMask: number;
   /** True where the calls per mask depend on how the model answers each mask (the greedy walk). */
@@ -39,6 +47,11 @@ export interface ValueSource {
    * its own queue (the llama backend's prefix reuse) wants to see a whole round of masks.
    */
   readonly preferredConcurrency?: number;
+  /**
+   * The model's own answer to a (masked) prompt, generated as the explained answer was (greedy, the
+   * same token limit), where the backend generates text: Verify shows what the model now says.
+   */
+  generate?(text: string, signal?: AbortSignal): Promise<GeneratedAnswer>;
   /** The value of a masked prompt: a plain number is exact, a MaskValue may be an upper bound. */
   score(text: string, mask: Uint8Array, signal?: AbortSignal): Promise<Scored>;
   /** A line on what the scoring cost so far, where the backend measures it (the llama backend's prefix reuse). */

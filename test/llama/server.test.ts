@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Explanation } from '../../protocol/explanation';
+import type { VerifyMaskResult } from '../../protocol/server';
 import { SERVER_PATH } from '../helpers/serverProcess';
 import { waitFor } from '../helpers/waitFor';
 import { STORY, TINY_MODEL_PATH, tinyModelSkip } from './tinyModel';
@@ -100,8 +101,16 @@ describe('the server with the llama backend', { skip: tinyModelSkip() }, () => {
       // A what-if check on the kept explanation scores with the same loaded model.
       const mask = explained.explanation.features.map((_, index) => (index % 2 === 0 ? 1 : 0));
       child.stdin.write(frame({ id: 5, method: 'spex/verify', params: { explanationId: explained.id, mask } }));
-      const verified = (await answer(5)).result as { value: number; predicted: number };
+      const verified = (await answer(5)).result as VerifyMaskResult;
       assert.ok(Number.isFinite(verified.value) && Number.isFinite(verified.predicted));
+      // And the model's own answer to the masked prompt, beside the explained one (cut where it filled the limit).
+      assert.equal(verified.answer?.original, explained.explanation.target);
+      assert.equal(verified.answer?.originalCut, explained.explanation.targetCut === true);
+      assert.equal(typeof verified.answer?.text, 'string');
+      assert.equal(
+        verified.answer?.changed,
+        verified.answer?.text.replace(/\s+/gu, ' ').trim() !== verified.answer?.original.replace(/\s+/gu, ' ').trim(),
+      );
 
       child.stdin.write(frame({ id: 6, method: 'spex/models', params: { options: { backend: 'llama' } } }));
       assert.match(((await answer(6)).result as { endpoint: string }).endpoint, /^Ollama model store /u);

@@ -21,6 +21,7 @@ import { BRIDGE_PLANTED, startFakeModelServer, type FakeModelServer } from '../f
 import { startServer, type RunningServer } from '../helpers/serverProcess';
 import { waitFor } from '../helpers/waitFor';
 import { explanationSurrogate } from '../../server/recovery/surrogate';
+import { formatMarkdown } from '../../server/report/markdown';
 
 const PLANTED = BRIDGE_PLANTED;
 
@@ -156,11 +157,62 @@ describe('spex/explain and friends over stdio', () => {
     const kept = explanation.features.filter((_, index) => mask[index] === 1).map((feature) => feature.text);
     assert.ok(Math.abs(verified.value - fake.value(kept.join(' '))) < 1e-9);
     assert.ok(Math.abs(verified.predicted - verified.value) < 1e-6);
+    // The fake model answers every prompt alike, so the generated answer stays the explained one.
+    assert.deepEqual(verified.answer, {
+      text: PLANTED.answer,
+      cut: false,
+      original: explanation.target,
+      originalCut: false,
+      changed: false,
+    });
     await assert.rejects(
       server.connection.sendRequest(VerifyMaskRequest, { explanationId: id, mask: [1, 2] }),
       /list of 6 zeros and ones/u,
     );
     await assert.rejects(server.connection.sendRequest(VerifyMaskRequest, { explanationId: 'nope', mask }), /No explanation "nope"/u);
+  });
+
+  it('says what the model now answers, and that the answer flips only where the generated answer changes', async () => {
+    const graded = await startFakeModelServer({ ...PLANTED, similarityMode: true });
+    try {
+      const requests = (): number => graded.requests.length;
+      const { id, explanation } = await server.connection.sendRequest(ExplainTextRequest, {
+        text: SHORT,
+        options: { endpoint: graded.openaiBaseURL },
+      });
+      const without = (word: string): number[] => explanation.features.map((feature) => (feature.text.startsWith(word) ? 0 : 1));
+      // Alpha raises the answer's value alone: without it the graded model stops its answer early.
+      const before = requests();
+      const alpha = await server.connection.sendRequest(VerifyMaskRequest, { explanationId: id, mask: without('Alpha') });
+      assert.equal(alpha.answer?.changed, true);
+      assert.equal(alpha.answer?.original, explanation.target);
+      const explained = explanation.target ?? '';
+      assert.ok(explained.startsWith(alpha.answer?.text ?? '') && (alpha.answer?.text.length ?? 0) < explained.length, alpha.answer?.text);
+      // The filler does nothing: the same answer, not a flip.
+      const filler = await server.connection.sendRequest(VerifyMaskRequest, { explanationId: id, mask: without('Filler') });
+      assert.equal(filler.answer?.changed, false);
+      assert.equal(filler.answer?.text, explained);
+      // Asked again, the answer is remembered: the value comes from the cache and nothing is generated.
+      const asked = requests();
+      const again = await server.connection.sendRequest(VerifyMaskRequest, { explanationId: id, mask: without('Alpha') });
+      assert.deepEqual(again.answer, alpha.answer);
+      assert.equal(again.cached, true);
+      assert.equal(requests(), asked);
+      assert.ok(asked > before);
+    } finally {
+      await graded.close();
+    }
+  });
+
+  it('marks an answer generated up to the token limit as cut, and the report shows it with an ellipsis', async () => {
+    const cut = await server.connection.sendRequest(ExplainTextRequest, { text: SHORT, options: { maxAnswerTokens: 2 } });
+    assert.equal(cut.explanation.target, ' The bridge');
+    assert.equal(cut.explanation.targetCut, true);
+    assert.match(formatMarkdown(cut.explanation), /Answer explained: “ ?The bridge…”/u);
+    const whole = await server.connection.sendRequest(ExplainTextRequest, { text: SHORT });
+    assert.equal(whole.explanation.target, PLANTED.answer);
+    assert.equal(whole.explanation.targetCut, undefined);
+    assert.match(formatMarkdown(whole.explanation), /Answer explained: “ ?The bridge opened in 1931\.”/u);
   });
 
   it('verifies through the link-scale surrogate where the value was declared bounded, as the panel predicts', async () => {

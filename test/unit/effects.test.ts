@@ -88,6 +88,10 @@ describe('reports use the index sign convention', () => {
       const explanation = await explainWith(index);
       const markdown = formatMarkdown(explanation);
       const csvRows = formatCsv(explanation).split('\r\n');
+      // The feature list numbers spans as the table's [n] does, from 1.
+      const listed = markdown.split('## Features')[1] ?? '';
+      assert.match(listed, /^\s*1\. /u);
+      assert.doesNotMatch(listed, /^0\. /mu);
       for (const [feature, kind] of EXPECTED_SINGLES) {
         assert.match(
           markdown,

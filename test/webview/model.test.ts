@@ -145,7 +145,7 @@ describe('webview model', () => {
       order: 9,
       selected: [4, 1, 99],
       removed: [8, 2, 2, -1, 'x'],
-      networkTop: 7,
+      matrixTop: 7,
       tab: 'whatif',
       verifications: [{ requestId: 5, removed: [2], predicted: -5, status: 'pending' }, { junk: true }],
       nextRequestId: 2,
@@ -155,7 +155,7 @@ describe('webview model', () => {
     assert.equal(ui.order, 2);
     assert.equal(ui.selected, null);
     assert.deepEqual(ui.removed, [2, 8]);
-    assert.equal(ui.networkTop, 25);
+    assert.equal(ui.matrixTop, 25);
     assert.equal(ui.tab, 'whatif');
     assert.deepEqual(ui.verifications, [
       { requestId: 5, removed: [2], predicted: -5, status: 'failed', message: 'No answer: the panel was reloaded while waiting.' },

@@ -72,7 +72,7 @@ describe('webview panel in headless Chromium: loading, safety, keyboard', () => 
     assert.equal(await page.locator('#text .feature').first().getAttribute('aria-label'), 'Span 1: “First fact here.”');
   });
 
-  it('renders hostile prompt text as text and runs none of it: text, list, card and network', async () => {
+  it('renders hostile prompt text as text and runs none of it: text, list, card and matrix', async () => {
     const explanation = recordedExplanation();
     await showView(page, { type: 'showExplanation', explanation, partial: false, verifiable: true });
     assert.equal(await page.locator('#text').textContent(), explanation.text);
@@ -81,7 +81,7 @@ describe('webview panel in headless Chromium: loading, safety, keyboard', () => 
     assert.match((await page.locator('#interactions').textContent()) ?? '', /<img src=x onerror=/u);
     await page.locator('#text .feature[data-index="3"]').hover();
     await page.locator('#text .feature[data-index="5"]').click();
-    await page.locator('vscode-tab-header[data-tab="network"]').click();
+    await page.locator('vscode-tab-header[data-tab="matrix"]').click();
     await page.locator('#text .feature[data-index="6"]').click();
     assert.equal(await page.locator('img, a, iframe').count(), 0);
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);

@@ -60,18 +60,18 @@ describe('webview panel screenshots (saved as test artifacts)', () => {
     await page.close();
   });
 
-  it('of the network at 240 features, in light and dark', async () => {
-    const { page } = await openPanel(chromium.browser(), chromium.url());
+  it('of the interaction matrix at 60 spans, at 520 px in light and dark', async () => {
+    const { page } = await openPanel(chromium.browser(), chromium.url(), { width: 520, height: 860 });
     await showView(page, {
       type: 'showExplanation',
-      explanation: syntheticExplanation({ featureCount: 240, terms: 320, seed: 5 }),
+      explanation: syntheticExplanation({ featureCount: 60, terms: 90, seed: 21 }),
       partial: false,
       verifiable: true,
     });
-    await page.locator('vscode-tab-header[data-tab="network"]').click();
+    await page.locator('vscode-tab-header[data-tab="matrix"]').click();
     for (const theme of ['light', 'dark'] as const) {
       await applyTheme(page, theme);
-      const path = `${ARTIFACTS}/network-${theme}.png`;
+      const path = `${ARTIFACTS}/matrix-${theme}.png`;
       await page.screenshot({ path });
       checkSaved(path);
     }

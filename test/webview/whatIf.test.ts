@@ -110,6 +110,62 @@ describe('webview panel: what-if', () => {
     assert.equal(await page.locator('li.verification').count(), 2);
   });
 
+  it("shows the model's own answer after Verify: a flip only where the answer changed, an ellipsis where it was cut", async () => {
+    await page.locator('#text .feature[data-index="1"]').click();
+    await page.locator('#verify').click();
+    await page.locator('#text .feature[data-index="4"]').click();
+    await page.locator('#verify').click();
+    const [first, second] = await postedOfType<VerifyMaskMessage>(page, 'verifyMask');
+    const answer = (text: string, changed: boolean, cut = false) => ({
+      text,
+      cut,
+      original: ' The bridge opened in',
+      originalCut: true,
+      changed,
+    });
+    // A malformed answer makes the whole message invalid: it is dropped, the request stays pending.
+    await postToWebview(page, {
+      type: 'verifyResult',
+      requestId: 1,
+      mask: first?.mask,
+      value: -9,
+      predicted: -9,
+      cached: false,
+      answer: { text: 3 },
+    });
+    assert.equal(await page.locator('li.verification.pending').count(), 2);
+    await postToWebview(page, {
+      type: 'verifyResult',
+      requestId: 1,
+      mask: first?.mask,
+      value: -9,
+      predicted: -9,
+      cached: false,
+      answer: answer(' The bridge opened in', false, true),
+    });
+    await postToWebview(page, {
+      type: 'verifyResult',
+      requestId: 2,
+      mask: second?.mask,
+      value: -11,
+      predicted: -10,
+      cached: false,
+      answer: answer(' No', true),
+    });
+    await waitFor('both answers', async () => ((await page.locator('li.verification.pending').count()) === 0 ? true : undefined));
+    const same = page.locator('li.verification[data-request-id="1"] .model-answer');
+    assert.equal(await same.textContent(), 'The answer stays the same:  The bridge opened in…');
+    assert.equal(await same.evaluate((line) => line.classList.contains('changed')), false);
+    const flipped = page.locator('li.verification[data-request-id="2"] .model-answer');
+    assert.equal(await flipped.textContent(), 'The answer flips:  No (with every span kept:  The bridge opened in…)');
+    assert.equal(await flipped.locator('q.answer-now').textContent(), ' No');
+    // The answers are kept with the rest of the panel's state.
+    await page.reload();
+    await waitFor('the restored answers', async () =>
+      (await page.locator('li.verification .model-answer').count()) === 2 ? true : undefined,
+    );
+  });
+
   it('turns Verify off, saying why, for a partial run and after a reload; a fresh post from the host turns it back on', async () => {
     await showView(page, { type: 'showExplanation', explanation, partial: true, verifiable: false });
     assert.equal(await isDisabled(page, '#verify'), true);

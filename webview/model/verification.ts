@@ -38,7 +38,7 @@ export function withAnswer(
     const expected = maskBits(featureCount, entry.removed);
     const matches = answer.mask.length === expected.length && answer.mask.every((bit, index) => bit === expected[index]);
     next = matches
-      ? { ...entry, status: 'done', value: answer.value, cached: answer.cached }
+      ? { ...entry, status: 'done', value: answer.value, cached: answer.cached, ...(answer.answer ? { answer: answer.answer } : {}) }
       : { ...entry, status: 'failed', message: 'The answer was for a different mask.' };
   }
   return verifications.map((candidate) => (candidate === entry ? next : candidate));

@@ -8,7 +8,7 @@ export interface FilterInput extends TermFilter {
 }
 
 /**
- * Filters shared by the list and the network: which orders to show (1..k) and which signs
+ * Filters shared by the list and the matrix: which orders to show (1..k) and which signs
  * (synergy / redundancy; for a single span, raises / lowers).
  */
 export class Filters {

@@ -1,3 +1,4 @@
+import { answerAsShown } from '../../protocol/answerText';
 import { describeDevice } from '../../protocol/device';
 import {
   describeNoiseRepeats,
@@ -56,7 +57,12 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
     h('div', { className: 'fact' }, h('dt', { text: term }), h('dd', { text: value, ...(title ? { title } : {}) }));
   const finite = (value: number | null): value is number => typeof value === 'number' && Number.isFinite(value);
   parts.facts.replaceChildren(
-    fact('Target', explanation.target === null ? '(none: the value function has no answer text)' : `“${explanation.target}”`),
+    fact(
+      'Target',
+      explanation.target === null
+        ? '(none: the value function has no answer text)'
+        : `“${answerAsShown(explanation.target, explanation.targetCut)}”`,
+    ),
     fact('Model', explanation.model),
     ...(explanation.device ? [fact('Device', describeDevice(explanation.device))] : []),
     fact('Value', explanation.valueFunction.name, explanation.valueFunction.reason),

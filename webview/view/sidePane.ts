@@ -1,7 +1,7 @@
 import { h } from '../dom';
 import { TABS, type Tab } from '../state';
 
-const TAB_LABELS: Readonly<Record<Tab, string>> = { list: 'Interactions', network: 'Network', whatif: 'What-if' };
+const TAB_LABELS: Readonly<Record<Tab, string>> = { list: 'Interactions', matrix: 'Matrix', whatif: 'What-if' };
 
 export interface SidePane {
   readonly filters: HTMLElement;
@@ -10,8 +10,8 @@ export interface SidePane {
 }
 
 /**
- * The side of the panel: filters shared by the list and the network, then three tabs (the
- * interaction list, the network overview, the what-if), built from vscode-tabs so they look and key
+ * The side of the panel: filters shared by the list and the matrix, then three tabs (the
+ * interaction list, the matrix overview, the what-if), built from vscode-tabs so they look and key
  * like VS Code's own.
  */
 export function createSidePane(root: HTMLElement, onTab: (tab: Tab) => void): SidePane {

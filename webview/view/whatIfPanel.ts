@@ -1,6 +1,8 @@
 import { FLIP_SEARCH_LIMIT } from '../model/bestSpans';
 import { flipRuleText, flips, shareOfFull, type FlipRule } from '../model/whatIf';
 import { h } from '../dom';
+import { answerAsShown } from '../../protocol/answerText';
+import type { VerifiedAnswer } from '../../protocol/server';
 import { plain, plural, signed, spanName } from '../format';
 import type { Verification } from '../state';
 
@@ -120,7 +122,8 @@ export class WhatIfPanel {
     this.verifyButton.disabled = off || input.verifyBlocked !== undefined;
     this.verifyNote.textContent = off
       ? ''
-      : (input.verifyBlocked ?? 'Scores the prompt with these spans removed (one model call, or none when cached).');
+      : (input.verifyBlocked ??
+        'Scores the prompt with these spans removed and asks the model for its answer to it (a model call each, none when cached).');
     this.verifyButton.setAttribute('aria-describedby', 'verify-note');
     if (off || !input.rule) {
       this.status.textContent = input.unavailable ?? '';
@@ -194,8 +197,25 @@ function verificationItem(entry: Verification): HTMLLIElement {
         ? [' ', h('span', { className: 'cached', text: 'cached', title: 'Answered from the call cache: no model call' })]
         : []),
     );
+    if (entry.answer) parts.push(answerLine(entry.answer));
   } else parts.push(h('span', { className: 'failed', text: `failed: ${entry.message ?? 'no reason given'}` }));
   return h('li', { className: `verification ${entry.status}`, attributes: { 'data-request-id': String(entry.requestId) } }, ...parts);
+}
+
+/**
+ * What the model now answers, beside what it answered with every span kept. "Flips" is said here
+ * only, where the generated answer differs, never of the surrogate's value crossing a midpoint.
+ */
+function answerLine(answer: VerifiedAnswer): HTMLElement {
+  return h(
+    'div',
+    { className: `model-answer ${answer.changed ? 'changed' : 'same'}` },
+    answer.changed ? h('strong', { text: 'The answer flips: ' }) : h('span', { text: 'The answer stays the same: ' }),
+    h('q', { className: 'answer-now', text: answerAsShown(answer.text, answer.cut) }),
+    ...(answer.changed
+      ? [' (with every span kept: ', h('q', { className: 'answer-was', text: answerAsShown(answer.original, answer.originalCut) }), ')']
+      : []),
+  );
 }
 
 function resultLines(result: SearchResult, rule: FlipRule, input: WhatIfInput): HTMLElement[] {

@@ -131,11 +131,12 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
           `${file.name} and leaves no room for an answer. Explain a shorter text.`,
       );
     let answer: Token[];
+    const answerLimit = Math.min(options.maxAnswerTokens, limit - prompt.length);
     if (options.target !== undefined) {
       answer = loaded.model.tokenize(options.target, false, 'trimLeadingSpace');
       if (answer.length === 0) throw new ValueSetupError('The target is empty: give the answer or label to explain with --target.');
     } else {
-      answer = await loaded.pool.generate(prompt, Math.min(options.maxAnswerTokens, limit - prompt.length), options.signal);
+      answer = await loaded.pool.generate(prompt, answerLimit, options.signal);
       if (answer.length === 0)
         throw new ValueSetupError(`${file.name} generated an empty answer to the full prompt; give the answer to explain with --target.`);
     }
@@ -147,6 +148,8 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
       // The answer's generation (unless given) and the pass that reads its per-token log-probabilities.
       calls: options.target === undefined ? 2 : 1,
       answerText: options.target ?? loaded.model.detokenize(answer),
+      // Generation that fills its limit stopped there, not at the model's end of text.
+      answerCut: options.target === undefined && answer.length >= answerLimit,
       tokens: answer.map((id, i) => ({ id, text: tokenText(loaded.model, answer, i), logprob: values[i] as number })),
       loadMs: loaded.loadMs,
       placement: loaded.placement,
@@ -194,6 +197,7 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
     model: `llama ${file.name} (in-process llama.cpp, ${setup.format.kind === 'chat' ? 'chat template' : 'raw prompt'})`,
     valueFunction: { name, reason },
     target: setup.answerText,
+    ...(setup.answerCut ? { targetCut: true } : {}),
     callsPerMask: 1,
     setupCalls: setup.calls,
     keyParts: {
@@ -224,6 +228,15 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
     tokenCounts,
     device,
     usage: () => `llama on ${describeDevice(device())}; ${describeTokens(tokenCounts())}`,
+    generate: (text, signal) =>
+      withModel(file, gpu, async (loaded) => {
+        loaded.pool.configure(settings);
+        const tokens = formatOf(loaded).tokens(text);
+        const answerLimit = Math.min(options.maxAnswerTokens, loaded.pool.contextLimit - tokens.length);
+        if (answerLimit <= 0) return { text: '', cut: true };
+        const generated = await loaded.pool.generate(tokens, answerLimit, signal);
+        return { text: loaded.model.detokenize(generated), cut: generated.length >= answerLimit };
+      }),
     async score(text, _mask, signal) {
       const values = await tokenLogprobs(text, signal);
       let total = 0;

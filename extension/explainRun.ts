@@ -9,7 +9,9 @@ import {
 import { describeDevice } from '../protocol/device';
 import type { Explanation } from '../protocol/explanation';
 import { describeVerdict, hasFindings, verdictOf } from '../protocol/verdict';
-import { EstimateCostRequest, ExplainTextRequest, type CostEstimate, type ExplainTextResult } from '../protocol/server';
+import { EstimateCostRequest, ExplainTextRequest, ListModelsRequest, type CostEstimate, type ExplainTextResult } from '../protocol/server';
+import { choicesOf, overridesOf, withChoices, type RunChoices } from './runChoices';
+import { askRunChoices } from './runQuickPick';
 import { consentKey, endpointsOf, isRemoteEndpoint, needsCostPreview, previewMessage } from './runPolicy';
 import type { ExplanationDecorations } from './explanationDecorations';
 import type { ExplanationPanel } from './panel/explanationPanel';
@@ -72,20 +74,47 @@ export class RunTracker {
   }
 }
 
+/** How a run starts: whether to ask first, and with which choices (a re-run starts from the explanation's). */
+export interface RunHow {
+  /** 'settings' (the default): ask where spex.askBeforeRun says so; 'always': ask (Re-run… in the panel). */
+  readonly ask?: 'settings' | 'always';
+  readonly initial?: RunChoices;
+}
+
 /**
- * Explains a range of a document through the server: consent for remote endpoints, the cost preview
+ * Explains a range of a document through the server: the run's choices where the person asks for them, consent for remote endpoints, the cost preview
  * when the run is large, a cancellable progress notification and status-bar item fed by the
  * server's work-done progress, partial results into the panel, then decorations, hovers and the panel.
  */
-export async function explainRange(editor: vscode.TextEditor, range: vscode.Range, dependencies: RunDependencies): Promise<void> {
+export async function explainRange(
+  editor: vscode.TextEditor,
+  range: vscode.Range,
+  dependencies: RunDependencies,
+  how: RunHow = {},
+): Promise<void> {
   const document = editor.document;
   const text = document.getText(range);
   if (text.trim().length === 0) {
     void vscode.window.showWarningMessage('SPEX: select the text to explain first (the selection is empty).');
     return;
   }
-  const { settings, problems } = readSettings((key) => vscode.workspace.getConfiguration('spex').get(key));
+  const { settings: configured, problems } = readSettings((key) => vscode.workspace.getConfiguration('spex').get(key));
   for (const problem of problems) dependencies.output.warn(`Setting problem: ${problem.message}`);
+  let choices = how.initial ?? choicesOf(configured);
+  if (how.ask === 'always' || configured.askBeforeRun) {
+    const decision = await askRunChoices({
+      title: how.ask === 'always' ? 'SPEX: Re-run the explanation' : 'SPEX: Explain Interactions',
+      initial: choices,
+      offerNever: how.ask !== 'always',
+      listModels: async () => (await dependencies.server.get()).sendRequest(ListModelsRequest, {}),
+    });
+    // Escape is the person's choice not to run: nothing to say.
+    if (!decision) return;
+    choices = decision.choices;
+    if (decision.never) await vscode.workspace.getConfiguration('spex').update('askBeforeRun', false, vscode.ConfigurationTarget.Global);
+  }
+  const options = overridesOf(choices, configured);
+  const settings = withChoices(configured, choices);
   const source = dependencies.runs.begin();
   try {
     const client = await dependencies.server.get();
@@ -93,7 +122,7 @@ export async function explainRange(editor: vscode.TextEditor, range: vscode.Rang
     if (needsCostPreview(settings)) {
       const estimate = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'SPEX: estimating the cost', cancellable: true },
-        (_progress, token) => client.sendRequest(EstimateCostRequest, { text }, token),
+        (_progress, token) => client.sendRequest(EstimateCostRequest, { text, options }, token),
       );
       if (!(await confirmCost(estimate))) return;
     }
@@ -124,7 +153,7 @@ export async function explainRange(editor: vscode.TextEditor, range: vscode.Rang
         try {
           return await client.sendRequest(
             ExplainTextRequest,
-            { text, documentUri: document.uri.toString(), range: { start: range.start, end: range.end }, workDoneToken },
+            { text, documentUri: document.uri.toString(), range: { start: range.start, end: range.end }, workDoneToken, options },
             source.token,
           );
         } finally {

@@ -15,6 +15,7 @@ import { exportExplanation } from './exportExplanation';
 import { ExplanationPanel, PANEL_VIEW_TYPE } from './panel/explanationPanel';
 import { ServerClient } from './serverClient';
 import { readSettings } from './settings';
+import { choicesOf } from './runChoices';
 import { RunStatus } from './statusBar';
 
 /** Where the API key lives: VS Code's SecretStorage, never settings, logs or the cache. */
@@ -75,7 +76,29 @@ export function activate(context: vscode.ExtensionContext): void {
       panelIndex = { index, order };
       decorations.show(last.document, last.textOffset, shown() ?? last.result.explanation);
     },
+    rerun: (explanation) => {
+      void rerun(explanation);
+    },
   });
+  /** Explains the panel's explanation's text again, where it is still in its document as it was. */
+  const rerun = async (explanation: Explanation): Promise<void> => {
+    if (!last || last.result.explanation !== explanation) {
+      void vscode.window.showInformationMessage('SPEX: the panel shows a run that is still going; re-run it once it has finished.');
+      return;
+    }
+    const document = last.document.isClosed ? await vscode.workspace.openTextDocument(last.document.uri) : last.document;
+    const range = new vscode.Range(document.positionAt(last.textOffset), document.positionAt(last.textOffset + explanation.text.length));
+    if (document.getText(range) !== explanation.text) {
+      void vscode.window.showWarningMessage('SPEX: the explained text has changed since; select it and run "Explain Interactions" again.');
+      return;
+    }
+    const editor = await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, preserveFocus: true });
+    const { settings: current } = readSettings((key) => vscode.workspace.getConfiguration('spex').get(key));
+    await explainRange(editor, range, dependencies, {
+      ask: 'always',
+      initial: { ...choicesOf(current), granularity: explanation.granularity },
+    });
+  };
   const dependencies: RunDependencies = {
     server,
     panel,

@@ -90,8 +90,13 @@ export interface ViewIndexMessage {
   readonly order: number;
 }
 
+/** webview → host: explain the same text again, asking for the granularity, budget and model first. */
+export interface RerunMessage {
+  readonly type: 'rerun';
+}
+
 export type WebviewToHostMessage =
-  ReadyMessage | RevealFeatureMessage | VerifyMaskMessage | ExportMessage | CopyMarkdownMessage | ViewIndexMessage;
+  ReadyMessage | RevealFeatureMessage | VerifyMaskMessage | ExportMessage | CopyMarkdownMessage | ViewIndexMessage | RerunMessage;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -230,8 +235,13 @@ export function isViewIndexMessage(value: unknown): value is ViewIndexMessage {
   );
 }
 
+export function isRerunMessage(value: unknown): value is RerunMessage {
+  return isRecord(value) && value.type === 'rerun';
+}
+
 export function isWebviewToHostMessage(value: unknown): value is WebviewToHostMessage {
   return (
+    isRerunMessage(value) ||
     isViewIndexMessage(value) ||
     isReadyMessage(value) ||
     isRevealFeatureMessage(value) ||

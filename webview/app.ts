@@ -104,6 +104,7 @@ export class App {
       setArcs: (count) => this.update({ arcs: count }, () => this.renderArcs()),
       exportAs: (format) => this.host.post({ type: 'export', format }),
       copyMarkdown: () => this.host.post({ type: 'copyMarkdown' }),
+      rerun: () => this.host.post({ type: 'rerun' }),
     });
     this.side = createSidePane(dom.side, (tab) => this.setTab(tab));
     this.filters = new Filters(this.side.filters, { change: (filter) => this.setFilter(filter) });

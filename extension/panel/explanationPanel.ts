@@ -3,6 +3,7 @@ import type { Explanation } from '../../protocol/explanation';
 import type { ExportFormatName, HostToWebviewMessage, ShowExplanationMessage, ShowSegmentationMessage } from '../../protocol/webview';
 import {
   isCopyMarkdownMessage,
+  isRerunMessage,
   isExportMessage,
   isReadyMessage,
   isRevealFeatureMessage,
@@ -10,6 +11,7 @@ import {
   isViewIndexMessage,
 } from '../../protocol/webview';
 import type { IndexName } from '../../protocol/explanation';
+import type { VerifyMaskResult } from '../../protocol/server';
 import { createNonce, webviewHtml } from './webviewHtml';
 
 export const PANEL_VIEW_TYPE = 'spex.explanation';
@@ -19,11 +21,13 @@ const TITLE = 'SPEX: Interactions';
 export interface PanelActions {
   readonly revealFeature: (index: number) => void;
   /** Scores a what-if mask (already checked against the shown explanation) with the real model. */
-  readonly verifyMask: (mask: readonly number[]) => Promise<{ value: number; predicted: number; cached: boolean }>;
+  readonly verifyMask: (mask: readonly number[]) => Promise<VerifyMaskResult>;
   readonly exportAs: (format: ExportFormatName) => void;
   readonly copyMarkdown: () => void;
   /** The panel now shows `explanation` (the one posted to it) under this index and order (see ViewIndexMessage). */
   readonly viewIndex: (index: IndexName, order: number, explanation: Explanation) => void;
+  /** Explains the shown explanation's text again, asking for the granularity, budget and model first. */
+  readonly rerun: (explanation: Explanation) => void;
 }
 
 type View = ShowSegmentationMessage | ShowExplanationMessage;
@@ -151,6 +155,10 @@ export class ExplanationPanel implements vscode.Disposable, vscode.WebviewPanelS
     }
     if (isViewIndexMessage(message) && explanation) {
       this.actions.viewIndex(message.index, message.order, explanation.explanation);
+      return;
+    }
+    if (isRerunMessage(message) && explanation) {
+      this.actions.rerun(explanation.explanation);
       return;
     }
     if (isCopyMarkdownMessage(message) && explanation) this.actions.copyMarkdown();

@@ -37,7 +37,7 @@ export async function panelSteps(step: Step, page: () => Page, context: { fake: 
     // Removing document 3 loses the planted synergy (3) with document 1.
     if (!(before - after > 2.5)) throw new Error(`prediction went from ${before} to ${after}`);
   });
-  await step('"Verify with model" asks the real model for the same mask', async () => {
+  await step('"Verify with model" asks the real model for the same mask, and for its answer', async () => {
     const calls = context.fake.requestCount('/v1/completions');
     await panel().locator('#verify').click();
     const done = panel().locator('li.verification.done').first();
@@ -47,6 +47,9 @@ export async function panelSteps(step: Step, page: () => Page, context: { fake: 
     if (!(Math.abs(modelValue - predicted) < 1e-6)) throw new Error(`model ${modelValue} vs surrogate ${predicted}`);
     if (context.fake.requestCount('/v1/completions') <= calls && !/cached/u.test((await done.textContent()) ?? ''))
       throw new Error('the model was not asked');
+    // And what the model now answers: the fake answers every prompt alike, so no flip.
+    const answer = (await done.locator('.model-answer').textContent()) ?? '';
+    if (!/^The answer stays the same: /u.test(answer)) throw new Error(`the verified answer reads: ${answer}`);
     await page().screenshot({ path: path.join(context.artifacts, 'what-if-light.png') });
   });
 }

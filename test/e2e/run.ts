@@ -137,6 +137,13 @@ async function main(): Promise<void> {
       await selectAll(p(), editor);
       await contextMenu(p(), editor, 2, 'Explain Interactions');
     });
+    await step('the run starts with a quick pick of granularity, budget and model (the settings); Enter explains', async () => {
+      await p()
+        .locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'paragraph spans · at most 1,000 model scores' })
+        .first()
+        .waitFor({ timeout: 15_000 });
+      await p().keyboard.press('Enter');
+    });
     await step('a progress notification shows the run', async () => {
       await p().locator('.notification-toast', { hasText: 'SPEX' }).first().waitFor({ timeout: 60_000 });
     });
@@ -242,10 +249,29 @@ async function main(): Promise<void> {
       if (exported.version !== 1 || exported.features.length !== 6) throw new Error('the exported JSON is not the explanation');
       if (exported.index !== 'sii') throw new Error(`the export is under ${exported.index}, not the panel's SII`);
     });
+    await step('"Re-run…" in the panel explains the same text again, word by word', async () => {
+      await webview(p()).locator('#rerun').click();
+      await p().locator('.quick-input-widget', { hasText: 'Re-run' }).waitFor({ timeout: 15_000 });
+      await pickExact(p(), 'Granularity');
+      await pickExact(p(), 'word');
+      await p()
+        .locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'word spans' })
+        .first()
+        .waitFor({ timeout: 15_000 });
+      await p().keyboard.press('Enter');
+      // Six documents before; one span per word now.
+      await waitFor(
+        'the word-level explanation in the panel',
+        async () => ((await webview(p()).locator('#text .feature').count()) > 6 ? true : undefined),
+        90_000,
+      );
+    });
     await step('"Cancel" stops a long run and keeps what it learned', async () => {
       editor = await editorOf('long.md');
       const before = (fake as FakeModelServer).requestCount('/v1/completions');
       await runCommand(p(), 'SPEX: Explain Document');
+      // "Don't ask again": this run and every later one start at once, with the settings.
+      await pickExact(p(), "Explain, and don't ask again");
       await waitFor(
         'the long run to be under way',
         () => ((fake as FakeModelServer).requestCount('/v1/completions') > before + 12 ? true : undefined),

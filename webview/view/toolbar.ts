@@ -23,6 +23,7 @@ export interface ToolbarEvents {
   setArcs(count: number): void;
   exportAs(format: ExportFormatName): void;
   copyMarkdown(): void;
+  rerun(): void;
 }
 
 const FORMAT_LABELS: Readonly<Record<ExportFormatName, string>> = { json: 'JSON', markdown: 'Markdown', html: 'HTML', csv: 'CSV' };
@@ -37,6 +38,7 @@ export class Toolbar {
   private readonly arcsSelect: HTMLElementTagNameMap['vscode-single-select'];
   private readonly exports: HTMLElementTagNameMap['vscode-button'][];
   private readonly note: HTMLElement;
+  private readonly rerun: HTMLElementTagNameMap['vscode-button'];
   private orders: readonly number[] = [];
 
   constructor(root: HTMLElement, events: ToolbarEvents) {
@@ -98,6 +100,14 @@ export class Toolbar {
       this.note.textContent = 'Copied as Markdown.';
     });
     this.exports.push(copy);
+    this.rerun = document.createElement('vscode-button');
+    this.rerun.id = 'rerun';
+    this.rerun.secondary = true;
+    this.rerun.textContent = 'Re-run…';
+    this.rerun.title = 'Explain the same text again, choosing the granularity, budget and model first';
+    this.rerun.addEventListener('click', () => {
+      if (!this.rerun.disabled) events.rerun();
+    });
     this.note = h('span', { className: 'toolbar-note', attributes: { 'aria-live': 'polite' } });
     root.replaceChildren(
       h(
@@ -116,6 +126,7 @@ export class Toolbar {
         h('span', { text: 'Export' }),
         ...this.exports,
       ),
+      h('div', { className: 'toolbar-group' }, this.rerun),
       this.note,
     );
   }
@@ -146,6 +157,7 @@ export class Toolbar {
     this.arcsSelect.disabled = !input.explanation;
     this.arcsSelect.title = 'The strongest interactions drawn as arcs in the margin beside the text';
     for (const button of this.exports) button.disabled = !input.explanation;
+    this.rerun.disabled = !input.explanation;
     this.note.textContent = '';
   }
 }

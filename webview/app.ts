@@ -302,6 +302,7 @@ export class App {
           .slice(0, this.ui.arcs)
       : [];
     this.marginArcs.show({ terms, span: (index) => this.layer.span(index), selectedKey: this.selectedKey() });
+    this.renderConnector();
   }
 
   private renderMatrix(): void {
@@ -330,17 +331,22 @@ export class App {
     const selected = this.ui.selected ?? [];
     this.layer.setMarked('selected', selected);
     const key = this.selectedKey();
-    const view = this.explanationView();
-    const spans = selected.map((index) => this.layer.span(index)).filter((span): span is HTMLElement => span !== undefined);
-    const term = key === undefined ? undefined : view?.analysis.byKey.get(key);
-    this.connectors.show({
-      spans: selected.length >= 2 ? spans : [],
-      value: term?.value,
-      kind: term?.kind === 'synergy' || term?.kind === 'redundancy' ? term.kind : undefined,
-    });
     this.list.setSelected(key);
     this.matrix.setSelected(key);
     this.renderArcs();
+  }
+
+  /** The selected interaction's connector over the text; its value goes there only where the margin does not draw it. */
+  private renderConnector(): void {
+    const selected = this.ui.selected ?? [];
+    const key = this.selectedKey();
+    const spans = selected.map((index) => this.layer.span(index)).filter((span): span is HTMLElement => span !== undefined);
+    const term = key === undefined ? undefined : this.explanationView()?.analysis.byKey.get(key);
+    this.connectors.show({
+      spans: selected.length >= 2 ? spans : [],
+      value: this.marginArcs.draws(key) ? undefined : term?.value,
+      kind: term?.kind === 'synergy' || term?.kind === 'redundancy' ? term.kind : undefined,
+    });
   }
 
   private renderWhatIf(): void {

@@ -113,9 +113,28 @@ describe('the strongest interactions drawn beside the text', () => {
       selected.map((arc) => arc.features),
       [strongest],
     );
-    // Its value is on its connector over the text, not in the narrow margin.
-    assert.equal(selected[0]?.label, null);
-    assert.match((await page.locator('#connectors .value').textContent()) ?? '', /^[+−]\d/u);
+    // Its value is in a pill on its arc, inside the margin: off the text, and not repeated over it.
+    assert.match(selected[0]?.label ?? '', /^[+−]\d/u);
+    const pill = await page.locator('#margin-arcs .margin-arc.selected .value-pill rect').evaluate((rect) => {
+      const box = rect.getBoundingClientRect();
+      const text = (document.getElementById('text') as HTMLElement).getBoundingClientRect();
+      const margin = (document.getElementById('margin-arcs') as Element).getBoundingClientRect();
+      return { left: box.left, right: box.right, marginLeft: margin.left, textLeft: text.left };
+    });
+    assert.ok(
+      pill.left >= pill.marginLeft && pill.right <= pill.textLeft + 0.5,
+      `the pill spans ${pill.left}–${pill.right}, the text starts at ${pill.textLeft}`,
+    );
+    assert.equal(await page.locator('#connectors .value-pill').count(), 0);
+    // Without arcs the connector over the text carries it, boxed on the page's background.
+    await chooseOption(page, 'arcs-select', 'none');
+    await waitFor(
+      "the connector's pill",
+      async () => ((await page.locator('#connectors .value-pill text').count()) === 1 ? true : undefined),
+      5_000,
+    );
+    assert.match((await page.locator('#connectors .value-pill text').textContent()) ?? '', /^[+−]\d\S*$/u);
+    await chooseOption(page, 'arcs-select', '5');
     assert.ok(
       arcs.filter((arc) => !arc.selected).every((arc) => arc.opacity < 0.5),
       'the other arcs are faint',

@@ -1,5 +1,5 @@
 import { svg } from '../dom';
-import { signed } from '../format';
+import { valuePill } from './valuePill';
 
 /** What the connectors join: the selected interaction's spans and its value (undefined: not in this index). */
 export interface ConnectorInput {
@@ -78,7 +78,7 @@ export class Connectors {
         svg('circle', { cx: a.x, cy: sameLine ? a.y : a.bottom, r: 3, class: 'end' }),
         svg('circle', { cx: b.x, cy: b.y, r: 3, class: 'end' }),
       );
-      if (value !== undefined) group.append(label(middle, value));
+      if (value !== undefined) group.append(valuePill(middle, value, 3));
     } else if (anchors.length > 2) {
       const hub = {
         x: anchors.reduce((sum, point) => sum + point.x, 0) / anchors.length,
@@ -91,12 +91,8 @@ export class Connectors {
       group.append(
         svg('rect', { x: hub.x - 5, y: hub.y - 5, width: 10, height: 10, class: 'hub', transform: `rotate(45 ${hub.x} ${hub.y})` }),
       );
-      if (value !== undefined) group.append(label({ x: hub.x, y: hub.y - 10 }, value));
+      if (value !== undefined) group.append(valuePill({ x: hub.x, y: hub.y - 14 }, value, 3));
     }
     this.layer.replaceChildren(group);
   }
-}
-
-function label(at: Point, value: number): SVGTextElement {
-  return svg('text', { x: at.x, y: at.y, class: 'value', 'text-anchor': 'middle' }, signed(value, 3));
 }

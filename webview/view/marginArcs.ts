@@ -1,5 +1,6 @@
 import type { Term } from '../model/analysis';
 import { svg } from '../dom';
+import { valuePill } from './valuePill';
 
 /** The margin left of the text the arcs are drawn in, in CSS pixels. */
 export const ARC_MARGIN = 44;
@@ -19,7 +20,7 @@ export interface MarginArcsInput {
  * an arc diagram whose arcs start and end on the lines of their spans, wider for spans further apart
  * (so arcs nest rather than cross), blue and solid for a synergy, orange and dashed for a redundancy;
  * an interaction of three or more spans is a bracket with a tick at each span's line. With a selection
- * its arc is emphasised (its connector over the text carries the value), the rest are faint. The layer is decoration
+ * its arc is emphasised and carries its value in a pill, the rest are faint. The layer is decoration
  * (aria-hidden): the list says the same in words.
  */
 export class MarginArcs {
@@ -30,6 +31,11 @@ export class MarginArcs {
     private readonly stage: HTMLElement,
   ) {
     new ResizeObserver(() => this.draw()).observe(stage);
+  }
+
+  /** Whether the margin draws this interaction (then its value is written there, not over the text). */
+  draws(key: string | undefined): boolean {
+    return key !== undefined && this.input.terms.some((term) => term.key === key);
   }
 
   show(input: MarginArcsInput): void {
@@ -81,9 +87,12 @@ export class MarginArcs {
       });
       group.append(svg('path', { d, class: 'arc' }));
       for (const y of lines) group.append(svg('circle', { cx: edge, cy: y, r: 2.5, class: 'end' }));
-      // The selected interaction's value is written by its connector over the text, in the line gap.
-      if (selected) selectedGroup = group;
-      else groups.push(group);
+      if (selected) {
+        // Its value sits in a pill on its arc, in the margin: off the text, where the eye already is.
+        const middle = lines.length === 2 && bottom - top < 4 ? top - 12 : (top + bottom) / 2;
+        group.append(valuePill({ x, y: middle }, term.value, 2, { left: 1, right: ARC_MARGIN - 1 }));
+        selectedGroup = group;
+      } else groups.push(group);
     }
     this.layer.classList.toggle('has-selection', selectedGroup !== undefined);
     this.layer.replaceChildren(...groups, ...(selectedGroup ? [selectedGroup] : []));

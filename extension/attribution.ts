@@ -3,6 +3,7 @@ import type { Explanation, Interaction } from '../protocol/explanation';
 import { describeVerdict, verdictOf } from '../protocol/verdict';
 import { explanationGist } from '../protocol/gist';
 import { signed } from '../protocol/numberFormat';
+import { COMMAND_IDS } from './commandIds';
 import { carriesExpansion, spanEffects } from '../protocol/spanEffects';
 import { spanTag } from '../protocol/spanNumbers';
 
@@ -159,4 +160,10 @@ function shorten(text: string, limit: number): string {
 
 export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]<>()#+!|~-]/gu, (character) => `\\${character}`);
+}
+
+/** The hover's last line: a link that opens the panel with this span selected (the one command its Markdown may run). */
+export function panelLink(featureIndex: number): string {
+  const args = encodeURIComponent(JSON.stringify([featureIndex]));
+  return `[Show ${spanTag(featureIndex)} in the SPEX panel](command:${COMMAND_IDS.showSpanInPanel}?${args} "Open the SPEX panel with this span selected")`;
 }

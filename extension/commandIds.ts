@@ -7,6 +7,8 @@ export const COMMAND_IDS = {
   setApiKey: 'spex.setApiKey',
   clearApiKey: 'spex.clearApiKey',
   showLastExplanation: 'spex.showLastExplanation',
+  /** The editor hover's link: the panel with one span selected (arguments: [span index]); not in the palette. */
+  showSpanInPanel: 'spex.showSpanInPanel',
   exportExplanation: 'spex.exportExplanation',
   clearCache: 'spex.clearCache',
 } as const;

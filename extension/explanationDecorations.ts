@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Explanation } from '../protocol/explanation';
-import { featureTints, hoverMarkdown, interactionMarks, lensTitle, tintBasisOf, type Tint, type TintBasis } from './attribution';
+import { featureTints, hoverMarkdown, interactionMarks, lensTitle, panelLink, tintBasisOf, type Tint, type TintBasis } from './attribution';
 import { documentSpans, type DocumentSpan } from './featureRanges';
 import { COMMAND_IDS } from './commandIds';
 
@@ -141,8 +141,9 @@ export class ExplanationDecorations implements vscode.Disposable {
     const span = shown.spans.find((candidate) => offset >= candidate.startOffset && offset < candidate.endOffset);
     if (!span) return undefined;
     const markdown = new vscode.MarkdownString(hoverMarkdown(shown.explanation, span.index, this.basis));
-    // Prompt text is escaped in hoverMarkdown; neither HTML nor command links are enabled.
-    markdown.isTrusted = false;
+    markdown.appendMarkdown(`\n\n${panelLink(span.index)}`);
+    // Prompt text is escaped in hoverMarkdown; HTML is off and the one command a link may run is the panel's.
+    markdown.isTrusted = { enabledCommands: [COMMAND_IDS.showSpanInPanel] };
     markdown.supportHtml = false;
     return new vscode.Hover(markdown, new vscode.Range(document.positionAt(span.startOffset), document.positionAt(span.endOffset)));
   }

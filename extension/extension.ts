@@ -181,6 +181,13 @@ export function activate(context: vscode.ExtensionContext): void {
       panel.showExplanation(last.result.explanation, last.result.cancelled, { cancelled: last.result.cancelled, verifiable: true });
       decorations.show(last.document, last.textOffset, shown() ?? last.result.explanation);
     }),
+    vscode.commands.registerCommand(COMMAND_IDS.showSpanInPanel, (index: unknown) => {
+      if (!last || !Number.isInteger(index) || (index as number) < 0 || (index as number) >= last.result.explanation.features.length)
+        return;
+      if (!panel.shows(last.result.explanation))
+        panel.showExplanation(last.result.explanation, last.result.cancelled, { cancelled: last.result.cancelled, verifiable: true });
+      panel.selectSpans([index as number]);
+    }),
     vscode.commands.registerCommand(COMMAND_IDS.exportExplanation, async () => {
       if (!last) {
         void vscode.window.showInformationMessage('SPEX: no explanation to export yet.');

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { describeNoiseRepeats, sampledMasks, spentOfBudget, type Explanation } from '../protocol/explanation';
 import { describeVerdict, verdictOf, type FitLevel } from '../protocol/verdict';
+import { spokenSummary } from '../protocol/spokenSummary';
 import { COMMAND_IDS } from './commandIds';
 
 /** The status-bar item: progress while a run is going, the last result's faithfulness after. */
@@ -16,6 +17,7 @@ export class RunStatus implements vscode.Disposable {
     this.item.text = `$(sync~spin) SPEX ${message}`;
     this.item.tooltip = 'SPEX is explaining; click to cancel.';
     this.item.command = COMMAND_IDS.cancel;
+    this.item.accessibilityInformation = { label: `SPEX is explaining: ${message}. Activate to cancel.`, role: 'button' };
     this.item.show();
   }
 
@@ -31,6 +33,8 @@ export class RunStatus implements vscode.Disposable {
         : '';
     this.item.tooltip = `${describeVerdict(verdict)}\n\n${explanation.features.length} features, ${explanation.calls.model} model calls, ${explanation.calls.cached} cached.${stopped} Click to show the explanation.`;
     this.item.command = COMMAND_IDS.showLastExplanation;
+    // What a screen reader says on focus: the verdict, the gist and the strongest interactions.
+    this.item.accessibilityInformation = { label: spokenSummary(explanation), role: 'button' };
     this.item.show();
   }
 

@@ -39,11 +39,15 @@ export function explanationGist(explanation: Explanation): string {
   const clauses: string[] = [];
   const drivers = raising.map((entry) => spanTag(entry.index));
   if (drivers.length > 0 || synergy) {
-    const parts = [
-      ...(drivers.length > 0 ? [drivers.join(' and ')] : []),
-      ...(synergy ? [`${drivers.length > 0 ? 'on ' : ''}${joined(synergy.features)} together`] : []),
-    ];
-    clauses.push(`${subject} depends mostly on ${parts.join(' and ')}`);
+    const together = synergy ? `${joined(synergy.features)} together` : '';
+    // "on [2] and on [1]+[3] together", but "on [2] and [4], and on [1]+[3] together": the comma keeps the pair apart.
+    const objects =
+      drivers.length === 0
+        ? together
+        : !synergy
+          ? drivers.join(' and ')
+          : `${drivers.join(' and ')}${drivers.length > 1 ? ',' : ''} and on ${together}`;
+    clauses.push(`${subject} depends mostly on ${objects}`);
   } else clauses.push(`No span raises ${subject.toLowerCase()} by much`);
   if (redundancy) clauses.push(`${joined(redundancy.features)} stand in for each other`);
   if (lowering[0]) clauses.push(`${spanTag(lowering[0].index)} pulls against it`);

@@ -45,7 +45,14 @@ export interface VerifyFailedMessage {
   readonly message: string;
 }
 
-export type HostToWebviewMessage = ShowSegmentationMessage | ShowExplanationMessage | VerifyResultMessage | VerifyFailedMessage;
+/** host → webview: select these spans, as a click in the panel would (the editor's hover links here). */
+export interface SelectSpansMessage {
+  readonly type: 'selectSpans';
+  readonly features: readonly number[];
+}
+
+export type HostToWebviewMessage =
+  ShowSegmentationMessage | ShowExplanationMessage | VerifyResultMessage | VerifyFailedMessage | SelectSpansMessage;
 
 /** webview → host: the page has loaded and its listener is in place; the host may now post state. */
 export interface ReadyMessage {
@@ -189,9 +196,24 @@ export function isVerifyFailedMessage(value: unknown): value is VerifyFailedMess
   return isRecord(value) && value.type === 'verifyFailed' && Number.isInteger(value.requestId) && typeof value.message === 'string';
 }
 
+/** Checks the shape only; the webview also checks the indices against the spans it shows. */
+export function isSelectSpansMessage(value: unknown): value is SelectSpansMessage {
+  return (
+    isRecord(value) &&
+    value.type === 'selectSpans' &&
+    Array.isArray(value.features) &&
+    value.features.length <= 64 &&
+    value.features.every((feature) => Number.isInteger(feature) && (feature as number) >= 0)
+  );
+}
+
 export function isHostToWebviewMessage(value: unknown): value is HostToWebviewMessage {
   return (
-    isShowSegmentationMessage(value) || isShowExplanationMessage(value) || isVerifyResultMessage(value) || isVerifyFailedMessage(value)
+    isShowSegmentationMessage(value) ||
+    isShowExplanationMessage(value) ||
+    isVerifyResultMessage(value) ||
+    isVerifyFailedMessage(value) ||
+    isSelectSpansMessage(value)
   );
 }
 

@@ -14,6 +14,7 @@ import { defaultUi, layoutOf, MIN_TEXT_HEIGHT, reconcileUi, type PersistedState,
 import { Connectors } from './view/connectors';
 import { MarginArcs } from './view/marginArcs';
 import { explanationGist } from '../protocol/gist';
+import { spokenSummary } from '../protocol/spokenSummary';
 import { explanationUnderIndex } from '../protocol/indexView';
 import { Filters } from './view/filters';
 import { renderExplanationHeader, renderSegmentationHeader, type HeaderParts } from './view/header';
@@ -30,6 +31,8 @@ export interface PanelDom extends HeaderParts {
   readonly toolbar: HTMLElement;
   /** The explanation in one sentence (see server/report/gist.ts), under the panel's index. */
   readonly gist: HTMLElement;
+  /** A live region screen readers hear once a run has finished: verdict, gist and the strongest interactions. */
+  readonly spoken: HTMLElement;
   readonly legend: HTMLElement;
   readonly text: HTMLElement;
   readonly stage: HTMLElement;
@@ -150,6 +153,11 @@ export class App {
       case 'verifyFailed':
         this.answer(data);
         break;
+      case 'selectSpans': {
+        const count = this.explanationView()?.model.featureCount ?? 0;
+        if (data.features.length > 0 && data.features.every((feature) => feature < count)) this.select(data.features);
+        break;
+      }
     }
   }
 
@@ -385,6 +393,9 @@ export class App {
     const explanation = view ? explanationUnderIndex(view.message.explanation, view.analysis.index, view.analysis.order) : undefined;
     this.dom.gist.hidden = explanation === undefined;
     this.dom.gist.textContent = explanation ? explanationGist(explanation) : '';
+    // Said once the run is over (each partial round would interrupt), and again after an index switch.
+    const spoken = explanation && !view?.message.partial ? spokenSummary(explanation) : '';
+    if (this.dom.spoken.textContent !== spoken) this.dom.spoken.textContent = spoken;
   }
 
   /** Applies the layout choices: the run details open or closed, the text pane's height. */

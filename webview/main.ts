@@ -14,6 +14,7 @@ const app = new App(
   {
     summary: byId('summary'),
     gist: byId('gist'),
+    spoken: byId('spoken'),
     facts: byId('facts'),
     warning: byId('warning'),
     banner: byId('banner'),

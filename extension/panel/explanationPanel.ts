@@ -42,6 +42,8 @@ export class ExplanationPanel implements vscode.Disposable, vscode.WebviewPanelS
   private ready = false;
   private view: View | undefined;
   private readonly panelDisposables: vscode.Disposable[] = [];
+  /** Spans to select once the page is ready (a hover's link can arrive while the panel is still loading). */
+  private pendingSelection: readonly number[] | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -57,6 +59,18 @@ export class ExplanationPanel implements vscode.Disposable, vscode.WebviewPanelS
       cancelled: options.cancelled ?? false,
       verifiable: options.verifiable ?? !partial,
     });
+  }
+
+  /** Whether the panel shows this very explanation (not a partial round, not another run). */
+  shows(explanation: Explanation): boolean {
+    return this.panel !== undefined && this.view?.type === 'showExplanation' && this.view.explanation === explanation;
+  }
+
+  /** Brings the panel forward and selects these spans in it, once its page is ready. */
+  selectSpans(features: readonly number[]): void {
+    this.pendingSelection = features;
+    this.panel?.reveal(undefined, false);
+    this.flushSelection();
   }
 
   show(view: View): void {
@@ -117,6 +131,12 @@ export class ExplanationPanel implements vscode.Disposable, vscode.WebviewPanelS
     for (const disposable of this.panelDisposables.splice(0)) disposable.dispose();
   }
 
+  private flushSelection(): void {
+    if (!this.ready || !this.panel || !this.pendingSelection) return;
+    this.post({ type: 'selectSpans', features: this.pendingSelection });
+    this.pendingSelection = undefined;
+  }
+
   private post(message: HostToWebviewMessage): void {
     if (this.ready && this.panel) void this.panel.webview.postMessage(message);
   }
@@ -130,6 +150,7 @@ export class ExplanationPanel implements vscode.Disposable, vscode.WebviewPanelS
     if (isReadyMessage(message)) {
       this.ready = true;
       if (this.view) this.post(this.view);
+      this.flushSelection();
       return;
     }
     if (isRevealFeatureMessage(message)) {

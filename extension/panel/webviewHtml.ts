@@ -41,7 +41,8 @@ export function webviewHtml(input: WebviewHtmlInput): string {
 <header id="header">
 <h1>${escapeText(input.title)}</h1>
 <p id="summary" aria-live="polite"></p>
-<p id="gist" aria-live="polite" hidden></p>
+<p id="gist" hidden></p>
+<p id="spoken" class="visually-hidden" role="status" aria-live="polite"></p>
 <details id="run-details"><summary>Details</summary><dl id="facts"></dl></details>
 <p id="warning" class="warning" role="status" hidden></p>
 </header>

@@ -171,7 +171,7 @@ async function main(): Promise<void> {
       if (!/\[1\]\+\[3\] together/u.test(lens)) throw new Error(`the lens does not name the planted synergy: ${lens}`);
       await p().screenshot({ path: path.join(ARTIFACTS, 'editor-light.png') });
     });
-    await step('a hover on a span shows its value and partners', async () => {
+    await step('a hover on a span shows its value and partners, and links to the span in the panel', async () => {
       await p().keyboard.press('Escape');
       const line = editor.locator('.view-line', { hasText: 'Engineer Ana Okafor' }).first();
       await line.click({ position: { x: 160, y: 8 } });
@@ -182,6 +182,18 @@ async function main(): Promise<void> {
       const text = (await hover.textContent()) ?? '';
       if (!/redundancy/u.test(text)) throw new Error(`hover lacks the planted redundancy: ${text}`);
       if (!/total effect \(Shapley value\)/u.test(text)) throw new Error(`hover lacks the span's total effect: ${text}`);
+      // Its link opens the panel with that span selected.
+      await hover.locator('a', { hasText: 'Show [2] in the SPEX panel' }).click();
+      await waitFor(
+        'span [2] selected in the panel',
+        async () =>
+          (await webview(p())
+            .locator('#text .feature.selected')
+            .evaluateAll((spans) => spans.map((span) => (span as HTMLElement).dataset.index).join())) === '1'
+            ? true
+            : undefined,
+        15_000,
+      );
       await p().keyboard.press('Escape');
     });
     await step('the spans of the strongest interactions carry their partners’ numbers', async () => {

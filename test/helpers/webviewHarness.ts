@@ -130,9 +130,12 @@ export async function chooseOption(page: Page, selectId: string, label: string):
     .click();
 }
 
-export type Theme = 'light' | 'dark' | 'high-contrast';
+export type Theme = 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
 
-/** A subset of VS Code's Light Modern, Dark Modern and Dark High Contrast colours: what the panel and its controls use. */
+/** The four kinds of theme VS Code has, each as the harness draws it. */
+export const THEME_NAMES: readonly Theme[] = ['light', 'dark', 'high-contrast', 'high-contrast-light'];
+
+/** A subset of VS Code's Light Modern, Dark Modern, Dark High Contrast and Light High Contrast colours: what the panel and its controls use. */
 const THEMES: Readonly<Record<Theme, { kind: string; colours: Readonly<Record<string, string>> }>> = {
   light: {
     kind: 'vscode-light',
@@ -285,6 +288,57 @@ const THEMES: Readonly<Record<Theme, { kind: string; colours: Readonly<Record<st
       'spex-lowersBackgroundWeak': '#E69F0055',
     },
   },
+  // VS Code marks a light high-contrast webview with both classes.
+  'high-contrast-light': {
+    kind: 'vscode-high-contrast vscode-high-contrast-light',
+    colours: {
+      foreground: '#292929',
+      'editor-foreground': '#292929',
+      'editor-background': '#ffffff',
+      descriptionForeground: '#292929',
+      focusBorder: '#006bbd',
+      contrastBorder: '#0f4a85',
+      contrastActiveBorder: '#006bbd',
+      'panel-border': '#0f4a85',
+      'panel-background': '#ffffff',
+      'button-background': '#0f4a85',
+      'button-foreground': '#ffffff',
+      'button-border': '#0f4a85',
+      'button-secondaryBackground': '#ffffff',
+      'button-secondaryForeground': '#292929',
+      'settings-dropdownBackground': '#ffffff',
+      'settings-dropdownForeground': '#292929',
+      'settings-dropdownBorder': '#0f4a85',
+      'settings-dropdownListBorder': '#0f4a85',
+      'settings-checkboxBackground': '#ffffff',
+      'settings-checkboxBorder': '#0f4a85',
+      'settings-checkboxForeground': '#292929',
+      'settings-textInputBackground': '#ffffff',
+      'settings-textInputBorder': '#0f4a85',
+      'settings-textInputForeground': '#292929',
+      'settings-headerBorder': '#0f4a85',
+      'input-background': '#ffffff',
+      'input-foreground': '#292929',
+      'input-border': '#0f4a85',
+      'panelTitle-activeForeground': '#292929',
+      'panelTitle-inactiveForeground': '#292929',
+      'panelTitle-activeBorder': '#0f4a85',
+      'list-activeSelectionBackground': '#ffffff',
+      'list-activeSelectionForeground': '#292929',
+      'list-focusOutline': '#006bbd',
+      'editorHoverWidget-background': '#ffffff',
+      'editorHoverWidget-border': '#0f4a85',
+      'editorHoverWidget-foreground': '#292929',
+      'badge-background': '#0f4a85',
+      'badge-foreground': '#ffffff',
+      'editorWarning-foreground': '#895503',
+      errorForeground: '#b5200d',
+      'spex-raisesBackground': '#0072B299',
+      'spex-raisesBackgroundWeak': '#0072B255',
+      'spex-lowersBackground': '#E69F0099',
+      'spex-lowersBackgroundWeak': '#E69F0055',
+    },
+  },
 };
 
 /** Sets the theme variables and body class VS Code would set (CSSOM is allowed by the CSP; a <style> tag is not). */
@@ -298,8 +352,9 @@ export async function applyTheme(page: Page, theme: Theme): Promise<void> {
       root.setProperty('--vscode-editor-font-family', '"DejaVu Sans Mono", monospace');
       root.setProperty('--vscode-editor-font-size', '13px');
       for (const [name, value] of entries) root.setProperty(`--vscode-${name}`, value);
-      for (const name of ['vscode-light', 'vscode-dark', 'vscode-high-contrast']) document.body.classList.remove(name);
-      document.body.classList.add(bodyClass);
+      for (const name of ['vscode-light', 'vscode-dark', 'vscode-high-contrast', 'vscode-high-contrast-light'])
+        document.body.classList.remove(name);
+      document.body.classList.add(...bodyClass.split(' '));
     },
     { entries: Object.entries(colours), kind },
   );

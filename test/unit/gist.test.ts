@@ -23,6 +23,15 @@ describe('the explanation in one sentence', () => {
     assert.equal(explanationGist(explanation), 'The answer depends mostly on [2] and on [1]+[3] together; [4] pulls against it.');
   });
 
+  it('keeps two strong spans apart from the synergy with a comma', () => {
+    const explanation = withExpansion([
+      { features: [1], value: 2 },
+      { features: [3], value: 1.8 },
+      { features: [0, 2], value: 3 },
+    ]);
+    assert.equal(explanationGist(explanation), 'The answer depends mostly on [2] and [4], and on [1]+[3] together.');
+  });
+
   it('says when spans stand in for each other, and when nothing is a finding', () => {
     const explanation = withExpansion([
       { features: [0], value: 1 },

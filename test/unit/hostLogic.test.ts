@@ -5,6 +5,7 @@ import {
   featureRanks,
   featureTints,
   hoverMarkdown,
+  panelLink,
   interactionMarks,
   lensTitle,
   partnersOf,
@@ -52,6 +53,19 @@ describe('attribution shown in the editor', () => {
     assert.match(hover, /redundancy −0\.800 with \[4\] “Delta waits\.”/u);
     assert.match(hover, /Verdict: fits well \(held-out R² 0\.970 on 40 masks\)/u);
     assert.doesNotMatch(hover, /<b>/u);
+  });
+
+  it('links a hover to the panel with its span selected, and lets prompt text make no link of its own', () => {
+    assert.equal(
+      panelLink(2),
+      '[Show [3] in the SPEX panel](command:spex.showSpanInPanel?%5B2%5D "Open the SPEX panel with this span selected")',
+    );
+    const base = sampleExplanation();
+    const hostileText = 'Click [here](command:spex.clearCache) now.';
+    const features = base.features.map((feature, index) => (index === 1 ? { ...feature, text: hostileText } : feature));
+    const hover = hoverMarkdown({ ...base, features }, 2);
+    assert.match(hover, /Click \\\[here\\\]\\\(command:spex\.clearCache\\\) now\./u);
+    assert.doesNotMatch(hover, /\]\(command:/u);
   });
 
   it('tints a span that matters only together with another by its total effect, and says so in its hover', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { recordedExplanation } from '../fixtures/sampleExplanation';
-import { applyTheme, openPanel, showView, useBrowserAndSite, type Theme } from '../helpers/webviewHarness';
+import { applyTheme, openPanel, showView, THEME_NAMES, useBrowserAndSite } from '../helpers/webviewHarness';
 
 type Rgba = readonly [number, number, number, number];
 
@@ -50,8 +50,8 @@ function hueOf(colour: Rgba): { hue: number; saturation: number } {
 describe('contrast in every theme, computed from the rendered colours', () => {
   const chromium = useBrowserAndSite();
 
-  for (const theme of ['light', 'dark', 'high-contrast'] as const satisfies readonly Theme[])
-    it(`${theme}: faded spans keep 4.5:1, the selection is not the hue of "lowers", focus and selection differ`, async () => {
+  for (const theme of THEME_NAMES)
+    it(`${theme}: faded spans and the lines that tell synergy from redundancy keep 4.5:1, the selection is not the hue of "lowers", focus and selection differ`, async () => {
       const { page } = await openPanel(chromium.browser(), chromium.url(), { width: 520, height: 860 });
       await applyTheme(page, theme);
       await showView(page, { type: 'showExplanation', explanation: recordedExplanation(), partial: false, verifiable: true });
@@ -66,6 +66,21 @@ describe('contrast in every theme, computed from the rendered colours', () => {
         ring: getComputedStyle(document.querySelector('#text .feature.selected') as Element).boxShadow,
       }));
       const pageColour = parseColour(rendered.page);
+      // The arcs, connectors and matrix cells are drawn in these two colours (and told apart by dash and hatch too).
+      for (const name of ['--spex-raises-line', '--spex-lowers-line']) {
+        const line = parseColour(
+          await page.evaluate((variable) => {
+            const probe = document.createElement('span');
+            probe.style.color = `var(${variable})`;
+            document.body.append(probe);
+            const colour = getComputedStyle(probe).color;
+            probe.remove();
+            return colour;
+          }, name),
+        );
+        const ratio = contrast(line, pageColour);
+        assert.ok(ratio >= 4.5, `${theme}: ${name} has contrast ${ratio.toFixed(2)} on the page`);
+      }
       assert.ok(rendered.faded.length > 0);
       for (const span of rendered.faded) {
         const background = over(parseColour(span.background), pageColour);

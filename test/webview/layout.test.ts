@@ -4,7 +4,8 @@ import type { Page } from 'playwright-core';
 import { explanationGist } from '../../protocol/gist';
 import { recordedExplanation, syntheticExplanation } from '../fixtures/sampleExplanation';
 import { waitFor } from '../helpers/waitFor';
-import { applyTheme, openPanel, showView, useBrowserAndSite } from '../helpers/webviewHarness';
+import { applyTheme, openPanel, showView, THEME_NAMES, useBrowserAndSite } from '../helpers/webviewHarness';
+import { spokenSummary } from '../../protocol/spokenSummary';
 
 /** A 60-sentence prompt: the size at which the interaction list used to start 2,000 px down. */
 const LONG = syntheticExplanation({ featureCount: 60, terms: 90, seed: 21 });
@@ -43,20 +44,29 @@ describe('the panel at the widths people use', () => {
   const chromium = useBrowserAndSite();
 
   for (const width of [420, 520, 800, 1400])
-    it(`at ${width} px: no horizontal scroll, a short header, and the interactions within the first screen of a 60-sentence prompt`, async () => {
-      const { page, errors } = await openPanel(chromium.browser(), chromium.url(), { width, height: HEIGHT });
-      await applyTheme(page, 'light');
-      await showView(page, { type: 'showExplanation', explanation: LONG, partial: false, verifiable: true });
-      // A selected interaction draws its connector over the text: it must not widen the page either.
-      await page.locator('#interactions li.term').first().click();
-      const shown = await layout(page);
-      assert.ok(shown.scrollWidth <= shown.clientWidth, `scroll width ${shown.scrollWidth} at ${shown.clientWidth}`);
-      assert.ok(shown.listTop < HEIGHT, `the first interaction starts at ${shown.listTop} px`);
-      assert.equal(shown.detailsOpen, false, 'the run details start closed');
-      assert.ok(shown.chromeHeight < 200, `header and toolbar take ${shown.chromeHeight} px`);
-      assert.deepEqual(errors, []);
-      await page.close();
-    });
+    for (const theme of THEME_NAMES)
+      it(`at ${width} px in ${theme}: no horizontal scroll, a short header, and the interactions within the first screen of a 60-sentence prompt`, async () => {
+        const { page, errors } = await openPanel(chromium.browser(), chromium.url(), { width, height: HEIGHT });
+        await applyTheme(page, theme);
+        await showView(page, { type: 'showExplanation', explanation: LONG, partial: false, verifiable: true });
+        // A selected interaction draws its connector over the text: it must not widen the page either.
+        await page.locator('#interactions li.term').first().click();
+        const shown = await layout(page);
+        assert.ok(shown.scrollWidth <= shown.clientWidth, `scroll width ${shown.scrollWidth} at ${shown.clientWidth}`);
+        assert.ok(shown.listTop < HEIGHT, `the first interaction starts at ${shown.listTop} px`);
+        assert.equal(shown.detailsOpen, false, 'the run details start closed');
+        assert.ok(shown.chromeHeight < 200, `header and toolbar take ${shown.chromeHeight} px`);
+        // The matrix fits as well.
+        await page.locator('vscode-tab-header[data-tab="matrix"]').click();
+        await page.locator('svg.matrix rect.cell').first().waitFor();
+        const withMatrix = await layout(page);
+        assert.ok(
+          withMatrix.scrollWidth <= withMatrix.clientWidth,
+          `with the matrix: scroll width ${withMatrix.scrollWidth} at ${withMatrix.clientWidth}`,
+        );
+        assert.deepEqual(errors, []);
+        await page.close();
+      });
 
   it('says the explanation in one sentence at the top, under the index the panel shows', async () => {
     const { page } = await openPanel(chromium.browser(), chromium.url(), { width: 520, height: HEIGHT });
@@ -66,6 +76,14 @@ describe('the panel at the widths people use', () => {
     assert.equal(await gist.textContent(), explanationGist(explanation));
     assert.match((await gist.textContent()) ?? '', /^The answer depends mostly on \[\d\]/u);
     assert.ok((await gist.evaluate((element) => element.getBoundingClientRect().bottom)) < 120, 'the sentence is at the top');
+    // Screen readers hear the verdict, the sentence and the strongest interactions once, from a live region.
+    const spoken = page.locator('#spoken');
+    assert.equal(await spoken.getAttribute('role'), 'status');
+    assert.equal(await spoken.textContent(), spokenSummary(explanation));
+    assert.equal(await gist.getAttribute('aria-live'), null, 'the visible sentence is not announced a second time');
+    // A partial round is not announced.
+    await showView(page, { type: 'showExplanation', explanation: { ...explanation, partial: true }, partial: true, verifiable: false });
+    assert.equal(await spoken.textContent(), '');
     await page.close();
   });
 

@@ -88,6 +88,19 @@ describe('webview panel in headless Chromium: loading, safety, keyboard', () => 
     assert.deepEqual(errors, []);
   });
 
+  it("selects the span the editor's hover links to, and ignores a selection outside the spans shown", async () => {
+    await showView(page, { type: 'showExplanation', explanation: recordedExplanation(), partial: false, verifiable: true });
+    const selected = (): Promise<number[]> =>
+      page.locator('#text .feature.selected').evaluateAll((spans) => spans.map((span) => Number((span as HTMLElement).dataset.index)));
+    await postToWebview(page, { type: 'selectSpans', features: [4] });
+    await waitFor('span 5 selected', async () => ((await selected()).join() === '4' ? true : undefined));
+    await postToWebview(page, { type: 'selectSpans', features: [99] });
+    await postToWebview(page, { type: 'selectSpans', features: [-1] });
+    await postToWebview(page, { type: 'selectSpans', features: [2] });
+    await waitFor('span 3 selected', async () => ((await selected()).join() === '2' ? true : undefined));
+    assert.deepEqual(errors, []);
+  });
+
   it('posts revealFeature when a span is clicked or activated with the keyboard', async () => {
     await showView(page, segmentation('Alpha one. Beta two. Gamma three.'));
     await page.locator('#text .feature').nth(1).click();

@@ -120,13 +120,18 @@ export class Toolbar {
         h('label', { text: 'Arcs', attributes: { for: 'arcs-select' } }),
         this.arcsSelect,
       ),
+      // One wrapping row for the exports and Re-run…, so that at a narrow width they share lines rather than each taking its own.
       h(
         'div',
-        { className: 'toolbar-group exports', attributes: { role: 'group', 'aria-label': 'Export' } },
-        h('span', { text: 'Export' }),
-        ...this.exports,
+        { className: 'toolbar-group' },
+        h(
+          'div',
+          { className: 'exports', attributes: { role: 'group', 'aria-label': 'Export' } },
+          h('span', { text: 'Export' }),
+          ...this.exports,
+        ),
+        this.rerun,
       ),
-      h('div', { className: 'toolbar-group' }, this.rerun),
       this.note,
     );
   }

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { ClearCacheRequest, ListModelsRequest, VerifyMaskRequest } from '../protocol/server';
 import { formatMarkdown } from '../server/report/markdown';
 import { explanationUnderIndex } from '../protocol/indexView';
+import { filteredExplanation, type TermFilter } from '../protocol/termFilter';
 import type { Explanation, IndexName } from '../protocol/explanation';
 import { COMMAND_IDS } from './commandIds';
 import { explainRange, RunTracker, type LastExplanation, type RunDependencies } from './explainRun';
@@ -39,10 +40,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const decorations = new ExplanationDecorations();
   const status = new RunStatus();
   let last: LastExplanation | undefined;
-  /** The index and order the panel shows; the editor and the exports read the explanation the same way. */
-  let panelIndex: { readonly index: IndexName; readonly order: number } | undefined;
+  /** The index, order and filters the panel shows; the editor and the exports read the explanation the same way. */
+  let panelIndex: { readonly index: IndexName; readonly order: number; readonly filter: TermFilter } | undefined;
   const shown = (): Explanation | undefined =>
-    last && (panelIndex ? explanationUnderIndex(last.result.explanation, panelIndex.index, panelIndex.order) : last.result.explanation);
+    last &&
+    (panelIndex
+      ? filteredExplanation(explanationUnderIndex(last.result.explanation, panelIndex.index, panelIndex.order), panelIndex.filter)
+      : last.result.explanation);
   const panel = new ExplanationPanel(context.extensionUri, {
     revealFeature: (index) => {
       const span = last ? decorations.shownIn(last.document.uri.toString())?.spans[index] : undefined;
@@ -69,11 +73,11 @@ export function activate(context: vscode.ExtensionContext): void {
         .writeText(formatMarkdown(explanation))
         .then(() => vscode.window.showInformationMessage('SPEX: explanation copied as Markdown.'));
     },
-    viewIndex: (index, order, inPanel) => {
+    viewIndex: (index, order, filter, inPanel) => {
       // A partial result of a run still going is not the explanation the editor shows.
       if (!last || inPanel !== last.result.explanation) return;
-      if (panelIndex?.index === index && panelIndex.order === order) return;
-      panelIndex = { index, order };
+      if (panelIndex?.index === index && panelIndex.order === order && JSON.stringify(panelIndex.filter) === JSON.stringify(filter)) return;
+      panelIndex = { index, order, filter };
       decorations.show(last.document, last.textOffset, shown() ?? last.result.explanation);
     },
     rerun: (explanation) => {

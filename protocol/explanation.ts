@@ -255,4 +255,18 @@ export interface Explanation {
   readonly device?: ComputeDevice;
   /** True when the run was cancelled and this is what it had so far. */
   readonly partial: boolean;
+  /**
+   * Present where the interactions were read through the panel's filters (an export of what the panel
+   * shows): the filter, and how many of the run's terms it left out. The expansion is always whole.
+   */
+  readonly view?: ExplanationView;
+}
+
+export interface ExplanationView {
+  readonly hiddenOrders: readonly number[];
+  readonly synergy: boolean;
+  readonly redundancy: boolean;
+  /** Terms smaller than this share of the largest were left out. */
+  readonly minShare: number;
+  readonly hiddenTerms: number;
 }

@@ -6,6 +6,7 @@
 import { isIndexName, type Explanation, type IndexName } from './explanation';
 import type { Feature, PinnedSpan } from './features';
 import type { VerifiedAnswer } from './server';
+import { isTermFilter, type TermFilter } from './termFilter';
 
 /** host → webview: show how text splits into features (before, or instead of, an explanation). */
 export interface ShowSegmentationMessage {
@@ -95,6 +96,8 @@ export interface ViewIndexMessage {
   readonly type: 'viewIndex';
   readonly index: IndexName;
   readonly order: number;
+  /** The filters the panel lists the terms through (absent from a panel saved before they were shared: none). */
+  readonly filter?: TermFilter;
 }
 
 /** webview → host: explain the same text again, asking for the granularity, budget and model first. */
@@ -253,7 +256,8 @@ export function isViewIndexMessage(value: unknown): value is ViewIndexMessage {
     isIndexName(value.index) &&
     Number.isInteger(value.order) &&
     (value.order as number) >= 1 &&
-    (value.order as number) <= 8
+    (value.order as number) <= 8 &&
+    (value.filter === undefined || isTermFilter(value.filter))
   );
 }
 

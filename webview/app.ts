@@ -218,10 +218,10 @@ export class App {
     performance.measure('spex:render', { start: started });
   }
 
-  /** Tells the host which index and order the panel shows, so that the editor and the exports read it alike. */
+  /** Tells the host which index, order and filters the panel shows, so that the editor and the exports read it alike. */
   private postViewIndex(): void {
     const view = this.explanationView();
-    if (view) this.host.post({ type: 'viewIndex', index: view.analysis.index, order: view.analysis.order });
+    if (view) this.host.post({ type: 'viewIndex', index: view.analysis.index, order: view.analysis.order, filter: this.filterInput() });
   }
 
   private explanationView(): ExplanationView | undefined {
@@ -272,7 +272,7 @@ export class App {
   };
 
   private filterInput(): TermFilter {
-    return { hiddenOrders: this.ui.hiddenOrders, synergy: this.ui.synergy, redundancy: this.ui.redundancy };
+    return { hiddenOrders: this.ui.hiddenOrders, synergy: this.ui.synergy, redundancy: this.ui.redundancy, minShare: this.ui.minShare };
   }
 
   /** The filters, the list and (when visible) the matrix: everything that shows the terms. */
@@ -289,6 +289,9 @@ export class App {
       selectedKey: this.selectedKey(),
       featureText: this.featureText,
       largest: terms.reduce((max, term) => Math.max(max, Math.abs(term.value)), 0),
+      // Of the terms the other filters let through, those the size filter hides.
+      smallHidden: filterTerms(terms, { ...this.filterInput(), minShare: 0 }).length - filtered.length,
+      minShare: this.ui.minShare,
       emptyText: !view
         ? 'Interactions appear here once the text is explained.'
         : view.analysis.hasFindings
@@ -437,6 +440,7 @@ export class App {
 
   private setFilter(filter: TermFilter): void {
     this.update({ ...filter }, () => this.renderTerms());
+    this.postViewIndex();
   }
 
   private setSort(key: SortKey): void {

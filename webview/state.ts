@@ -1,5 +1,6 @@
 import { isVerifiedAnswer, type ShowExplanationMessage, type ShowSegmentationMessage } from '../protocol/webview';
 import type { VerifiedAnswer } from '../protocol/server';
+import { DEFAULT_MIN_SHARE, MIN_SHARE_CHOICES } from '../protocol/termFilter';
 import { isIndexName, type IndexName } from '../server/recovery/indexNames';
 import type { ExplanationModel } from './model/explanationModel';
 import { SORT_KEYS, type SortKey } from './model/termFilter';
@@ -33,6 +34,8 @@ export interface UiState {
   readonly hiddenOrders: readonly number[];
   readonly synergy: boolean;
   readonly redundancy: boolean;
+  /** Terms below this share of the largest are hidden (one of MIN_SHARE_CHOICES). */
+  readonly minShare: number;
   readonly sort: SortKey;
   readonly descending: boolean;
   /** The selected interaction's sorted features, or null. */
@@ -77,6 +80,7 @@ export function defaultUi(model: ExplanationModel | undefined): UiState {
     hiddenOrders: [],
     synergy: true,
     redundancy: true,
+    minShare: DEFAULT_MIN_SHARE,
     sort: 'strength',
     descending: true,
     selected: null,
@@ -144,6 +148,7 @@ export function reconcileUi(saved: unknown, model: ExplanationModel | undefined,
     hiddenOrders: Array.isArray(saved.hiddenOrders) ? saved.hiddenOrders.filter((entry): entry is number => Number.isInteger(entry)) : [],
     synergy: typeof saved.synergy === 'boolean' ? saved.synergy : true,
     redundancy: typeof saved.redundancy === 'boolean' ? saved.redundancy : true,
+    minShare: (MIN_SHARE_CHOICES as readonly unknown[]).includes(saved.minShare) ? (saved.minShare as number) : fallback.minShare,
     sort: (SORT_KEYS as readonly unknown[]).includes(saved.sort) ? (saved.sort as SortKey) : fallback.sort,
     descending: typeof saved.descending === 'boolean' ? saved.descending : true,
     selected: selected.length > 0 && Array.isArray(saved.selected) && selected.length === saved.selected.length ? selected : null,

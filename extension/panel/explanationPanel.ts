@@ -12,6 +12,7 @@ import {
 } from '../../protocol/webview';
 import type { IndexName } from '../../protocol/explanation';
 import type { VerifyMaskResult } from '../../protocol/server';
+import { SHOW_ALL_TERMS, type TermFilter } from '../../protocol/termFilter';
 import { createNonce, webviewHtml } from './webviewHtml';
 
 export const PANEL_VIEW_TYPE = 'spex.explanation';
@@ -25,7 +26,7 @@ export interface PanelActions {
   readonly exportAs: (format: ExportFormatName) => void;
   readonly copyMarkdown: () => void;
   /** The panel now shows `explanation` (the one posted to it) under this index and order (see ViewIndexMessage). */
-  readonly viewIndex: (index: IndexName, order: number, explanation: Explanation) => void;
+  readonly viewIndex: (index: IndexName, order: number, filter: TermFilter, explanation: Explanation) => void;
   /** Explains the shown explanation's text again, asking for the granularity, budget and model first. */
   readonly rerun: (explanation: Explanation) => void;
 }
@@ -175,7 +176,7 @@ export class ExplanationPanel implements vscode.Disposable, vscode.WebviewPanelS
       return;
     }
     if (isViewIndexMessage(message) && explanation) {
-      this.actions.viewIndex(message.index, message.order, explanation.explanation);
+      this.actions.viewIndex(message.index, message.order, message.filter ?? SHOW_ALL_TERMS, explanation.explanation);
       return;
     }
     if (isRerunMessage(message) && explanation) {

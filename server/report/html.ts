@@ -1,4 +1,5 @@
 import { answerAsShown } from '../../protocol/answerText';
+import { describeView } from '../../protocol/termFilter';
 import { describeDevice } from '../../protocol/device';
 import type { Explanation } from '../../protocol/explanation';
 import { describeVerdict, hasFindings, verdictOf } from '../../protocol/verdict';
@@ -72,7 +73,7 @@ ${
 ${rows}
 </table>`
     : "<p>None reported: the surrogate does not capture the model's behaviour, so its terms are not findings.</p>"
-}
+}${explanation.view ? `\n<p class="view">${escapeHtml(describeView(explanation))}.</p>` : ''}
 </body>
 </html>
 `;

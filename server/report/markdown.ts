@@ -12,6 +12,7 @@ import { describeSampling } from './sampling';
 import { kindOf, shortText } from './spanText';
 import { spanNumber, spanTag } from '../../protocol/spanNumbers';
 import { explanationGist } from '../../protocol/gist';
+import { describeView } from '../../protocol/termFilter';
 
 /**
  * A readable report: the faithfulness line, the text with the strongest spans marked, and a table of
@@ -65,6 +66,7 @@ export function formatMarkdown(explanation: Explanation): string {
       );
     });
   }
+  if (explanation.view) lines.push('', `${describeView(explanation)}.`);
   lines.push('', '## Features', '');
   for (const feature of explanation.features) lines.push(`${spanNumber(feature.index)}. ${escapeMarkdown(shortText(feature.text, 120))}`);
   return `${lines.join('\n')}\n`;

@@ -90,10 +90,18 @@ describe('webview model', () => {
   it('filters and sorts terms', () => {
     const { terms } = analyse(model, 'fsii', 2);
     assert.ok(
-      filterTerms(terms, { hiddenOrders: [1], synergy: true, redundancy: false }).every(
+      filterTerms(terms, { hiddenOrders: [1], synergy: true, redundancy: false, minShare: 0 }).every(
         (term) => term.features.length === 2 && term.value > 0,
       ),
     );
+    // The size filter drops terms below its share of the largest term of the whole list.
+    const largest = Math.max(...terms.map((term) => Math.abs(term.value)));
+    const big = filterTerms(terms, { hiddenOrders: [], synergy: true, redundancy: true, minShare: 0.1 });
+    assert.deepEqual(
+      big,
+      terms.filter((term) => Math.abs(term.value) >= 0.1 * largest),
+    );
+    assert.ok(big.length < terms.length);
     const byPosition = sortTerms(terms, { key: 'position', descending: false });
     assert.deepEqual(
       byPosition.map((term) => term.features[0]),

@@ -189,13 +189,32 @@ describe('webview panel in headless Chromium: loading, safety, keyboard', () => 
     ]);
   });
 
-  it('tells the host which index and order it shows, with every explanation and after every switch', async () => {
+  it('tells the host which index, order and filters it shows, with every explanation and after every switch', async () => {
     const explanation = recordedExplanation();
     await showView(page, { type: 'showExplanation', explanation, partial: false, verifiable: true });
-    assert.deepEqual(await postedOfType(page, 'viewIndex'), [{ type: 'viewIndex', index: explanation.index, order: explanation.order }]);
+    const filter = { hiddenOrders: [], synergy: true, redundancy: true, minShare: 0.01 };
+    assert.deepEqual(await postedOfType(page, 'viewIndex'), [
+      { type: 'viewIndex', index: explanation.index, order: explanation.order, filter },
+    ]);
     await chooseOption(page, 'index-select', 'SII');
     await waitFor('the switch posted', async () => ((await postedOfType(page, 'viewIndex')).length === 2 ? true : undefined));
-    assert.deepEqual((await postedOfType(page, 'viewIndex'))[1], { type: 'viewIndex', index: 'sii', order: explanation.order });
+    assert.deepEqual((await postedOfType(page, 'viewIndex'))[1], { type: 'viewIndex', index: 'sii', order: explanation.order, filter });
+    // The size filter hides small terms here and travels to the host with the index.
+    const rows = await page.locator('#interactions li.term').count();
+    await chooseOption(page, 'min-share', '≥ 10 %');
+    await waitFor('the filter posted', async () => ((await postedOfType(page, 'viewIndex')).length === 3 ? true : undefined));
+    assert.deepEqual((await postedOfType(page, 'viewIndex'))[2], {
+      type: 'viewIndex',
+      index: 'sii',
+      order: explanation.order,
+      filter: { ...filter, minShare: 0.1 },
+    });
+    const fewer = await page.locator('#interactions li.term').count();
+    assert.ok(fewer < rows, `${fewer} rows of ${rows}`);
+    assert.match(
+      (await page.locator('.list-note').textContent()) ?? '',
+      new RegExp(`\\(${rows - fewer} filtered out, ${rows - fewer} of them below 10 % of the largest\\)`, 'u'),
+    );
   });
 
   it('ignores malformed messages, including explanations whose expansion or indices do not fit', async () => {

@@ -1,27 +1,25 @@
 import type { Term } from './analysis';
+import { passesFilter, type TermFilter } from '../../protocol/termFilter';
+
+export type { TermFilter } from '../../protocol/termFilter';
 
 export const SORT_KEYS = ['strength', 'value', 'order', 'position'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
-
-export interface TermFilter {
-  /** Orders (set sizes) left out of the list and the network. */
-  readonly hiddenOrders: readonly number[];
-  /** Positive terms: synergy (order ≥ 2) or raises (order 1). */
-  readonly synergy: boolean;
-  /** Negative terms: redundancy (order ≥ 2) or lowers (order 1). */
-  readonly redundancy: boolean;
-}
 
 export interface TermSort {
   readonly key: SortKey;
   readonly descending: boolean;
 }
 
-/** The terms the filters let through, in the order given. */
+/** The terms the filters let through, in the order given; shares are of the largest |value| among all of `terms`. */
 export function filterTerms(terms: readonly Term[], filter: TermFilter): Term[] {
-  const hidden = new Set(filter.hiddenOrders);
-  return terms.filter(
-    (term) => !hidden.has(term.features.length) && (term.kind === 'synergy' || term.kind === 'raises' ? filter.synergy : filter.redundancy),
+  const largest = terms.reduce((max, term) => Math.max(max, Math.abs(term.value)), 0);
+  return terms.filter((term) =>
+    passesFilter(
+      { order: term.features.length, positive: term.kind === 'synergy' || term.kind === 'raises', value: term.value },
+      largest,
+      filter,
+    ),
   );
 }
 

@@ -1,4 +1,5 @@
 import type { TermFilter } from '../model/termFilter';
+import { MIN_SHARE_CHOICES } from '../../protocol/termFilter';
 import { h } from '../dom';
 
 export interface FilterInput extends TermFilter {
@@ -8,8 +9,9 @@ export interface FilterInput extends TermFilter {
 }
 
 /**
- * Filters shared by the list and the matrix: which orders to show (1..k) and which signs
- * (synergy / redundancy; for a single span, raises / lowers).
+ * Filters shared by the list, the matrix and the arcs, and carried to the editor and the exports:
+ * which orders to show (1..k), which signs (synergy / redundancy; for a single span, raises / lowers)
+ * and the smallest share of the largest term shown.
  */
 export class Filters {
   constructor(
@@ -44,12 +46,26 @@ export class Filters {
       input.enabled,
       'Negative terms: spans that overlap, raising the value less together than apart (for a single span: lowers)',
     );
+    const smallest = document.createElement('vscode-single-select');
+    smallest.id = 'min-share';
+    smallest.label = 'Hide terms smaller than this share of the largest';
+    for (const share of MIN_SHARE_CHOICES) {
+      const option = document.createElement('vscode-option');
+      option.value = String(share);
+      option.textContent = share === 0 ? 'all' : `≥ ${Math.round(share * 100)} %`;
+      smallest.append(option);
+    }
+    smallest.value = String(input.minShare);
+    smallest.disabled = !input.enabled;
+    smallest.title = 'Terms smaller than this share of the largest are hidden here, in the editor and in exports';
     const read = (): TermFilter => ({
       hiddenOrders: input.orders.filter((_, position) => !orderBoxes[position]?.checked),
       synergy: synergy.checked,
       redundancy: redundancy.checked,
+      minShare: MIN_SHARE_CHOICES.find((share) => String(share) === smallest.value) ?? input.minShare,
     });
-    for (const box of [...orderBoxes, synergy, redundancy]) box.addEventListener('change', () => this.events.change(read()));
+    for (const control of [...orderBoxes, synergy, redundancy, smallest])
+      control.addEventListener('change', () => this.events.change(read()));
     this.root.replaceChildren(
       h(
         'div',
@@ -63,6 +79,12 @@ export class Filters {
         h('span', { className: 'filter-label', text: 'Sign' }),
         synergy,
         redundancy,
+      ),
+      h(
+        'div',
+        { className: 'filter-group' },
+        h('label', { className: 'filter-label', text: 'Size', attributes: { for: 'min-share' } }),
+        smallest,
       ),
     );
   }

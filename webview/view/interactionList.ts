@@ -2,6 +2,7 @@ import type { Term } from '../model/analysis';
 import type { SortKey, TermSort } from '../model/termFilter';
 import { h } from '../dom';
 import { plural, signed, spanName } from '../format';
+import { describeMinShare } from '../../protocol/termFilter';
 
 /** Rows drawn at most; the filters narrow longer lists. */
 export const LIST_LIMIT = 500;
@@ -24,6 +25,9 @@ export interface ListInput {
   readonly largest: number;
   /** What the list says when there are no terms at all. */
   readonly emptyText: string;
+  /** How many terms the size filter hides, and its share. */
+  readonly smallHidden: number;
+  readonly minShare: number;
 }
 
 /**
@@ -88,7 +92,7 @@ export class InteractionList {
       input.total === 0
         ? input.emptyText
         : `${shown.length < input.terms.length ? `Showing the first ${shown.length} of ` : 'Showing '}${plural(input.terms.length, 'term')}` +
-          `${input.terms.length < input.total ? ` (${input.total - input.terms.length} filtered out)` : ''}.`;
+          `${input.terms.length < input.total ? ` (${input.total - input.terms.length} filtered out${input.smallHidden > 0 ? `, ${input.smallHidden} of them ${describeMinShare(input.minShare)}` : ''})` : ''}.`;
     const fragment = document.createDocumentFragment();
     this.rows = shown.map((term, position) => {
       const kind = term.kind;

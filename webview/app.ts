@@ -21,6 +21,7 @@ import { renderExplanationHeader, renderSegmentationHeader, type HeaderParts } f
 import { InteractionList } from './view/interactionList';
 import { renderLegend } from './view/legend';
 import { MatrixView } from './view/matrix';
+import { SelectionBar } from './view/selectionBar';
 import { createSidePane, type SidePane } from './view/sidePane';
 import { TextLayer } from './view/textLayer';
 import { Toolbar } from './view/toolbar';
@@ -41,6 +42,7 @@ export interface PanelDom extends HeaderParts {
   readonly arcs: SVGSVGElement;
   readonly card: HTMLElement;
   readonly side: HTMLElement;
+  readonly selectionBar: HTMLElement;
   /** The header's collapsible run details (around `facts`). */
   readonly runDetails: HTMLDetailsElement;
   /** The text and its legend: a pane of its own height in the stacked layout, which the person can resize. */
@@ -80,6 +82,7 @@ export class App {
   private readonly filters: Filters;
   private readonly list: InteractionList;
   private readonly matrix: MatrixView;
+  private readonly selectionBar: SelectionBar;
   private readonly whatIf: WhatIfPanel;
 
   constructor(
@@ -115,6 +118,7 @@ export class App {
       select: (term) => this.select(term?.features),
       sort: (key) => this.setSort(key),
     });
+    this.selectionBar = new SelectionBar(dom.selectionBar, { clear: () => this.select(undefined) });
     this.matrix = new MatrixView(this.side.panels.matrix, {
       select: (features) => this.select(features),
       top: (count) => this.update({ matrixTop: count }, () => this.renderMatrix()),
@@ -345,6 +349,30 @@ export class App {
     this.list.setSelected(key);
     this.matrix.setSelected(key);
     this.renderArcs();
+    this.renderBar();
+  }
+
+  /** The bar at the bottom: the selection and, in the what-if, the prediction. */
+  private renderBar(): void {
+    const view = this.explanationView();
+    const key = this.selectedKey();
+    const surrogate = view?.model.surrogate;
+    const n = view?.model.featureCount ?? 0;
+    const predicted = view && surrogate && this.ui.tab === 'whatif' ? predict(surrogate, n, this.ui.removed) : undefined;
+    this.selectionBar.render({
+      selected: key === undefined ? undefined : view?.analysis.byKey.get(key),
+      selectedSpans: view ? (this.ui.selected ?? []) : [],
+      featureText: this.featureText,
+      whatIf:
+        view && surrogate && predicted !== undefined
+          ? {
+              removed: this.ui.removed.length,
+              predicted,
+              fromFull: predicted - flipRule(view.model, surrogate).full,
+              valueName: view.message.explanation.valueFunction.name,
+            }
+          : undefined,
+    });
   }
 
   /** The selected interaction's connector over the text; its value goes there only where the margin does not draw it. */
@@ -382,6 +410,7 @@ export class App {
       result: this.result,
       featureText: this.featureText,
     });
+    this.renderBar();
   }
 
   /** Applies a change to the choices, redraws what it touches, and saves. */
@@ -454,6 +483,7 @@ export class App {
       document.documentElement.classList.toggle('whatif-mode', tab === 'whatif' && this.explanationView() !== undefined);
       this.renderLegend();
       if (tab === 'matrix' && this.matrixStale) this.renderMatrix();
+      this.renderBar();
     });
   }
 

@@ -26,6 +26,7 @@ const app = new App(
     arcs: byId<SVGSVGElement>('margin-arcs'),
     card: byId('hover-card'),
     side: byId('side'),
+    selectionBar: byId('selection-bar'),
     runDetails: byId<HTMLDetailsElement>('run-details'),
     textPane: byId('text-pane'),
   },

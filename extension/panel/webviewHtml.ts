@@ -60,6 +60,7 @@ export function webviewHtml(input: WebviewHtmlInput): string {
 </main>
 <aside id="side" aria-label="Interactions, matrix and what-if"></aside>
 </div>
+<div id="selection-bar" class="selection-bar" aria-label="Selection" hidden></div>
 <script nonce="${escapeAttribute(input.nonce)}" src="${escapeAttribute(input.scriptUri)}"></script>
 </body>
 </html>`;

@@ -87,6 +87,28 @@ describe('the panel at the widths people use', () => {
     await page.close();
   });
 
+  it('keeps the selection and the what-if prediction in a bar at the bottom while the page scrolls', async () => {
+    const { page, errors } = await openPanel(chromium.browser(), chromium.url(), { width: 520, height: HEIGHT });
+    await showView(page, { type: 'showExplanation', explanation: LONG, partial: false, verifiable: true });
+    const bar = page.locator('#selection-bar');
+    assert.equal(await bar.isHidden(), true, 'nothing selected, no what-if: no bar');
+    const first = page.locator('#interactions li.term[data-features*=","]').first();
+    const features = ((await first.getAttribute('data-features')) ?? '').split(',').map((index) => `\\[${Number(index) + 1}\\]`);
+    await first.click();
+    assert.match((await bar.locator('.bar-selection').textContent()) ?? '', new RegExp(`^${features.join(' “[^”]*” \\+ ')} “[^”]*”: (synergy|redundancy) [+−]\\d`, 'u'));
+    // Scrolled to the end of the list, the bar is still at the bottom of the window.
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    const box = await bar.boundingBox();
+    assert.ok(box && box.y + box.height <= HEIGHT + 0.5 && box.y > HEIGHT - 120, `the bar is at ${JSON.stringify(box)}`);
+    await page.locator('vscode-tab-header[data-tab="whatif"]').click();
+    await page.locator('#text .feature[data-index="3"]').click();
+    assert.match((await bar.locator('.bar-whatif').textContent()) ?? '', /^What-if: 1 span removed → [−\d]/u);
+    await bar.locator('.bar-clear').click();
+    assert.equal(await page.locator('#text .feature.selected').count(), 0);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   it('leaves no horizontal scroll behind when the panel narrows with a connector drawn', async () => {
     const { page } = await openPanel(chromium.browser(), chromium.url(), { width: 1400, height: HEIGHT });
     await showView(page, { type: 'showExplanation', explanation: LONG, partial: false, verifiable: true });

@@ -3,7 +3,16 @@ import { mkdirSync, statSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { recordedExplanation, syntheticExplanation } from '../fixtures/sampleExplanation';
 import { repoPath } from '../helpers/paths';
-import { applyTheme, cspViolations, openPanel, postToWebview, useBrowserAndSite, showView, type Theme } from '../helpers/webviewHarness';
+import {
+  applyTheme,
+  cspViolations,
+  openPanel,
+  postToWebview,
+  useBrowserAndSite,
+  showView,
+  THEME_NAMES,
+  type Theme,
+} from '../helpers/webviewHarness';
 
 const ARTIFACTS = repoPath('test-results', 'webview');
 
@@ -19,7 +28,7 @@ describe('webview panel screenshots (saved as test artifacts)', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
-  for (const theme of ['light', 'dark', 'high-contrast'] as const satisfies readonly Theme[]) {
+  for (const theme of THEME_NAMES) {
     it(`in the ${theme} theme: a selected synergy, its connector and a span's partners`, async () => {
       const { page, errors } = await openPanel(chromium.browser(), chromium.url());
       await applyTheme(page, theme);
@@ -34,6 +43,19 @@ describe('webview panel screenshots (saved as test artifacts)', () => {
       await page.close();
     });
   }
+
+  for (const theme of ['high-contrast', 'high-contrast-light'] as const satisfies readonly Theme[])
+    it(`at a 520 px split in ${theme}: the selected synergy, its value on its arc, the list within the first screen`, async () => {
+      const { page, errors } = await openPanel(chromium.browser(), chromium.url(), { width: 520, height: 860 });
+      await applyTheme(page, theme);
+      await showView(page, { type: 'showExplanation', explanation: recordedExplanation(), partial: false, verifiable: true });
+      await page.locator('#interactions li.term[data-features="0,1"]').click();
+      const path = `${ARTIFACTS}/panel-520-${theme}.png`;
+      await page.screenshot({ path });
+      checkSaved(path);
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
 
   it('of the what-if: two spans removed, verified with the model', async () => {
     const { page } = await openPanel(chromium.browser(), chromium.url());

@@ -84,7 +84,7 @@ function markedText(explanation: Explanation): string {
     output += escapeMarkdown(explanation.text.slice(cursor, feature.start));
     const text = escapeMarkdown(feature.text);
     // Bold does not cross line breaks in Markdown, so a multi-line span is bolded line by line.
-    output += reported.has(feature.index) ? `**${text.replace(/\n/gu, '**\n**')}**<sup>${feature.index}</sup>` : text;
+    output += reported.has(feature.index) ? `**${text.replace(/\n/gu, '**\n**')}**<sup>${spanNumber(feature.index)}</sup>` : text;
     cursor = feature.end;
   }
   output += escapeMarkdown(explanation.text.slice(cursor));

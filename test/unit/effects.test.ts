@@ -92,6 +92,9 @@ describe('reports use the index sign convention', () => {
       const listed = markdown.split('## Features')[1] ?? '';
       assert.match(listed, /^\s*1\. /u);
       assert.doesNotMatch(listed, /^0\. /mu);
+      // So does the marked text's superscript after each reported span.
+      assert.doesNotMatch(markdown, /<sup>0<\/sup>/u);
+      assert.match(markdown, new RegExp(`<sup>${explanation.features.length}</sup>`, 'u'));
       for (const [feature, kind] of EXPECTED_SINGLES) {
         assert.match(
           markdown,

@@ -95,7 +95,10 @@ describe('the panel at the widths people use', () => {
     const first = page.locator('#interactions li.term[data-features*=","]').first();
     const features = ((await first.getAttribute('data-features')) ?? '').split(',').map((index) => `\\[${Number(index) + 1}\\]`);
     await first.click();
-    assert.match((await bar.locator('.bar-selection').textContent()) ?? '', new RegExp(`^${features.join(' “[^”]*” \\+ ')} “[^”]*”: (synergy|redundancy) [+−]\\d`, 'u'));
+    assert.match(
+      (await bar.locator('.bar-selection').textContent()) ?? '',
+      new RegExp(`^${features.join(' “[^”]*” \\+ ')} “[^”]*”: (synergy|redundancy) [+−]\\d`, 'u'),
+    );
     // Scrolled to the end of the list, the bar is still at the bottom of the window.
     await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
     const box = await bar.boundingBox();

@@ -4,7 +4,7 @@
  * Options: `--quick` shrinks the calls-to-R² grid (n ∈ {64, 256}, σ = 0, budgets up to 8,000) and the engine
  * runs (C ∈ {4, 16}, no C = 1 run of 50 s);
  * `--only <section>[,<section>…]` runs only the named sections (basics, recovery, fit, surrogate, indices, engine, responsiveness,
- * llama, webview),
+ * llama, webview, cost, drilldown),
  * e.g. `npm run bench -- --only recovery --quick`.
  */
 import { availableParallelism, cpus } from 'node:os';
@@ -18,8 +18,21 @@ import { llamaBenchmark } from './llama';
 import { callsToR2, fitTimeAndMemory, indexSpeed, markdownTable, surrogateSpeed, timeMs } from './recovery';
 import { responsivenessBenchmark } from './responsiveness';
 import { webviewBenchmark } from './webview';
+import { drillDownBenchmark } from './drillDown';
 
-const SECTIONS = ['basics', 'recovery', 'fit', 'surrogate', 'indices', 'engine', 'responsiveness', 'llama', 'webview', 'cost'] as const;
+const SECTIONS = [
+  'basics',
+  'recovery',
+  'fit',
+  'surrogate',
+  'indices',
+  'engine',
+  'responsiveness',
+  'llama',
+  'webview',
+  'cost',
+  'drilldown',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 function isSection(value: string): value is Section {
@@ -123,6 +136,9 @@ async function main(): Promise<void> {
         break;
       case 'cost':
         print(`## What an explanation costs\n\n${await costBenchmark({ quick: options.quick, log })}`);
+        break;
+      case 'drilldown':
+        print(`## What a drill-down saves\n\n${await drillDownBenchmark({ log })}`);
         break;
     }
     log(`[${section}] ${((performance.now() - sectionStarted) / 1000).toFixed(1)} s`);

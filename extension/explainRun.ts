@@ -9,7 +9,15 @@ import {
 import { describeDevice } from '../protocol/device';
 import type { Explanation } from '../protocol/explanation';
 import { describeVerdict, hasFindings, verdictOf } from '../protocol/verdict';
-import { EstimateCostRequest, ExplainTextRequest, ListModelsRequest, type CostEstimate, type ExplainTextResult } from '../protocol/server';
+import {
+  EstimateCostRequest,
+  ExplainTextRequest,
+  ListModelsRequest,
+  type CostEstimate,
+  type ExplainTextResult,
+  type RefineParams,
+} from '../protocol/server';
+import { spanTag } from '../protocol/spanNumbers';
 import { choicesOf, overridesOf, withChoices, type RunChoices } from './runChoices';
 import { askRunChoices } from './runQuickPick';
 import { consentKey, endpointsOf, isRemoteEndpoint, needsCostPreview, previewMessage } from './runPolicy';
@@ -76,9 +84,14 @@ export class RunTracker {
 
 /** How a run starts: whether to ask first, and with which choices (a re-run starts from the explanation's). */
 export interface RunHow {
-  /** 'settings' (the default): ask where spex.askBeforeRun says so; 'always': ask (Re-run… in the panel). */
-  readonly ask?: 'settings' | 'always';
+  /**
+   * 'settings' (the default): ask where spex.askBeforeRun says so; 'always': ask (Re-run… in the
+   * panel); 'never': a drill-down, which keeps the run's own choices.
+   */
+  readonly ask?: 'settings' | 'always' | 'never';
   readonly initial?: RunChoices;
+  /** A drill-down from a kept explanation of this text (see RefineParams). */
+  readonly refine?: RefineParams;
 }
 
 /**
@@ -101,7 +114,7 @@ export async function explainRange(
   const { settings: configured, problems } = readSettings((key) => vscode.workspace.getConfiguration('spex').get(key));
   for (const problem of problems) dependencies.output.warn(`Setting problem: ${problem.message}`);
   let choices = how.initial ?? choicesOf(configured);
-  if (how.ask === 'always' || configured.askBeforeRun) {
+  if (how.ask === 'always' || (how.ask !== 'never' && configured.askBeforeRun)) {
     const decision = await askRunChoices({
       title: how.ask === 'always' ? 'SPEX: Re-run the explanation' : 'SPEX: Explain Interactions',
       initial: choices,
@@ -119,7 +132,8 @@ export async function explainRange(
   try {
     const client = await dependencies.server.get();
     if (!(await confirmRemote(settings, dependencies.state))) return;
-    if (needsCostPreview(settings)) {
+    // A drill-down's spans are not the text's at any one granularity, so its size is said in the progress instead.
+    if (!how.refine && needsCostPreview(settings)) {
       const estimate = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'SPEX: estimating the cost', cancellable: true },
         (_progress, token) => client.sendRequest(EstimateCostRequest, { text, options }, token),
@@ -131,7 +145,13 @@ export async function explainRange(
       `Explaining ${text.length} characters of ${document.uri.scheme === 'file' ? vscode.workspace.asRelativePath(document.uri) : document.uri.scheme} (${settings.backend}, ${settings.granularity}, budget ${settings.budget}).${settings.logPrompts ? `\n${text}` : ''}`,
     );
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'SPEX: explaining', cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: how.refine
+          ? `SPEX: drilling into ${how.refine.split.map(spanTag).join(', ')} by ${how.refine.granularity}`
+          : 'SPEX: explaining',
+        cancellable: true,
+      },
       async (progress, token) => {
         token.onCancellationRequested(() => source.cancel());
         const workDoneToken = randomUUID();
@@ -153,7 +173,14 @@ export async function explainRange(
         try {
           return await client.sendRequest(
             ExplainTextRequest,
-            { text, documentUri: document.uri.toString(), range: { start: range.start, end: range.end }, workDoneToken, options },
+            {
+              text,
+              documentUri: document.uri.toString(),
+              range: { start: range.start, end: range.end },
+              workDoneToken,
+              options,
+              ...(how.refine ? { refine: how.refine } : {}),
+            },
             source.token,
           );
         } finally {

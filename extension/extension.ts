@@ -17,6 +17,8 @@ import { ExplanationPanel, PANEL_VIEW_TYPE } from './panel/explanationPanel';
 import { ServerClient } from './serverClient';
 import { readSettings } from './settings';
 import { choicesOf } from './runChoices';
+import { splittingGranularity } from '../server/engine/drillDown';
+import { spanTag } from '../protocol/spanNumbers';
 import { RunStatus } from './statusBar';
 
 /** Where the API key lives: VS Code's SecretStorage, never settings, logs or the cache. */
@@ -83,20 +85,46 @@ export function activate(context: vscode.ExtensionContext): void {
     rerun: (explanation) => {
       void rerun(explanation);
     },
+    drillDown: (index, explanation) => {
+      void drill(index, explanation);
+    },
   });
-  /** Explains the panel's explanation's text again, where it is still in its document as it was. */
-  const rerun = async (explanation: Explanation): Promise<void> => {
+  /** The panel's explanation's text where it still stands as explained, with an editor on it; undefined (said why) otherwise. */
+  const explainedRange = async (explanation: Explanation): Promise<{ editor: vscode.TextEditor; range: vscode.Range } | undefined> => {
     if (!last || last.result.explanation !== explanation) {
-      void vscode.window.showInformationMessage('SPEX: the panel shows a run that is still going; re-run it once it has finished.');
-      return;
+      void vscode.window.showInformationMessage('SPEX: the panel shows a run that is still going; try again once it has finished.');
+      return undefined;
     }
     const document = last.document.isClosed ? await vscode.workspace.openTextDocument(last.document.uri) : last.document;
     const range = new vscode.Range(document.positionAt(last.textOffset), document.positionAt(last.textOffset + explanation.text.length));
     if (document.getText(range) !== explanation.text) {
       void vscode.window.showWarningMessage('SPEX: the explained text has changed since; select it and run "Explain Interactions" again.');
-      return;
+      return undefined;
     }
     const editor = await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, preserveFocus: true });
+    return { editor, range };
+  };
+  /** Splits one span into the first finer unit that splits it and explains again, reusing the run's calls. */
+  const drill = async (index: number, explanation: Explanation): Promise<void> => {
+    const feature = explanation.features[index];
+    if (!feature) return;
+    const granularity = splittingGranularity(feature.text, explanation.granularity);
+    if (!granularity) {
+      void vscode.window.showInformationMessage(`SPEX: ${spanTag(index)} cannot be split any finer.`);
+      return;
+    }
+    const at = await explainedRange(explanation);
+    if (!at || !last) return;
+    await explainRange(at.editor, at.range, dependencies, {
+      ask: 'never',
+      refine: { explanationId: last.result.id, split: [index], granularity },
+    });
+  };
+  /** Explains the panel's explanation's text again, where it is still in its document as it was. */
+  const rerun = async (explanation: Explanation): Promise<void> => {
+    const at = await explainedRange(explanation);
+    if (!at) return;
+    const { editor, range } = at;
     const { settings: current } = readSettings((key) => vscode.workspace.getConfiguration('spex').get(key));
     await explainRange(editor, range, dependencies, {
       ask: 'always',

@@ -260,6 +260,26 @@ export interface Explanation {
    * shows): the filter, and how many of the run's terms it left out. The expansion is always whole.
    */
   readonly view?: ExplanationView;
+  /** Present on a drill-down: which spans of the coarser explanation were split, and what its calls saved. */
+  readonly refinement?: Refinement;
+}
+
+/**
+ * A drill-down: the strongest spans of an explanation at `from` granularity split into `to` units, the
+ * others kept whole (each span's `parent` names where it came from), explained again. Every mask the
+ * coarser run scored joins the run lifted to the finer spans (a split span's pieces kept or removed
+ * together), and the call cache answers those without a model call.
+ */
+export interface Refinement {
+  readonly from: Granularity;
+  readonly to: Granularity;
+  /** The coarser explanation's spans that were split (its indices). */
+  readonly split: readonly number[];
+  /** Spans asked to be split that are one piece at `to` (kept whole). */
+  readonly unsplittable: readonly number[];
+  /** The coarser run's masks lifted into this one, and how many of them the cache answered. */
+  readonly lifted: number;
+  readonly reused: number;
 }
 
 export interface ExplanationView {

@@ -8,6 +8,11 @@ export interface Feature {
   readonly text: string;
   readonly start: number;
   readonly end: number;
+  /**
+   * In a drill-down (see Explanation.refinement): the index, in the explanation drilled into, of the
+   * span this one is (kept whole) or was split from.
+   */
+  readonly parent?: number;
 }
 
 /** A span that is never ablated (system instructions, the question, a pinned match). */
@@ -25,4 +30,18 @@ export type Granularity = FixedGranularity | `separator:${string}`;
 export function isGranularity(value: unknown): value is Granularity {
   if (typeof value !== 'string') return false;
   return (GRANULARITIES as readonly string[]).includes(value) || value.startsWith('separator:');
+}
+
+/** Each granularity's next finer one, the default step of a drill-down (a line's next is its words). */
+const FINER: Readonly<Record<FixedGranularity, FixedGranularity | undefined>> = {
+  paragraph: 'sentence',
+  line: 'word',
+  sentence: 'word',
+  word: 'token',
+  token: undefined,
+};
+
+/** The next finer granularity, or undefined below tokens; a separator chunk's next is its sentences. */
+export function finerGranularity(granularity: Granularity): FixedGranularity | undefined {
+  return granularity.startsWith('separator:') ? 'sentence' : FINER[granularity as FixedGranularity];
 }

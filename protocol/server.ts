@@ -91,6 +91,18 @@ export interface ExplainTextParams {
   readonly options?: ExplainOptions;
   /** LSP work-done progress: the server reports calls done and planned, cache hits and ETA under this token. */
   readonly workDoneToken?: string | number;
+  /**
+   * A drill-down: split these spans of a kept explanation of the same text into `granularity` units,
+   * keep the others whole, and explain again with every mask of that run reused (see Refinement).
+   */
+  readonly refine?: RefineParams;
+}
+
+export interface RefineParams {
+  readonly explanationId: string;
+  /** Span indices of that explanation. */
+  readonly split: readonly number[];
+  readonly granularity: Granularity;
 }
 
 export interface ExplainTextResult {

@@ -100,13 +100,26 @@ export interface ViewIndexMessage {
   readonly filter?: TermFilter;
 }
 
+/** webview → host: drill into this span: split it into a finer unit and explain again, reusing the run's calls. */
+export interface DrillDownMessage {
+  readonly type: 'drillDown';
+  readonly index: number;
+}
+
 /** webview → host: explain the same text again, asking for the granularity, budget and model first. */
 export interface RerunMessage {
   readonly type: 'rerun';
 }
 
 export type WebviewToHostMessage =
-  ReadyMessage | RevealFeatureMessage | VerifyMaskMessage | ExportMessage | CopyMarkdownMessage | ViewIndexMessage | RerunMessage;
+  | ReadyMessage
+  | RevealFeatureMessage
+  | VerifyMaskMessage
+  | ExportMessage
+  | CopyMarkdownMessage
+  | ViewIndexMessage
+  | RerunMessage
+  | DrillDownMessage;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -261,6 +274,11 @@ export function isViewIndexMessage(value: unknown): value is ViewIndexMessage {
   );
 }
 
+/** Checks the shape only; the host also checks the index against the features it sent. */
+export function isDrillDownMessage(value: unknown): value is DrillDownMessage {
+  return isRecord(value) && value.type === 'drillDown' && Number.isInteger(value.index) && (value.index as number) >= 0;
+}
+
 export function isRerunMessage(value: unknown): value is RerunMessage {
   return isRecord(value) && value.type === 'rerun';
 }
@@ -268,6 +286,7 @@ export function isRerunMessage(value: unknown): value is RerunMessage {
 export function isWebviewToHostMessage(value: unknown): value is WebviewToHostMessage {
   return (
     isRerunMessage(value) ||
+    isDrillDownMessage(value) ||
     isViewIndexMessage(value) ||
     isReadyMessage(value) ||
     isRevealFeatureMessage(value) ||

@@ -18,6 +18,8 @@ import { CacheError, CallCache } from './cache/callCache';
 import { defaultCacheDirectory } from './cache/cacheDirectory';
 import { helpText, parseCommandLine, UsageError, wantsDebug, type ExplainCommand } from './cli/args';
 import { ExplainError, explainText, previewCost, type ExplainProgress } from './engine/explain';
+import { drillDown } from './engine/drillDownRun';
+import { describeRefinement } from '../protocol/refinement';
 import { PROGRESS_INTERVAL_MS, throttleLatest } from './engine/throttle';
 import { createValueSource, sourceOptionsFor } from './engine/valueSource';
 import { RecoveryError } from './recovery/types';
@@ -115,7 +117,7 @@ async function explain(command: ExplainCommand): Promise<number> {
       : undefined;
     let explanation: Explanation;
     try {
-      explanation = await explainText({
+      const request = {
         ...common,
         targetR2: command.targetR2,
         plateau: command.plateau,
@@ -124,7 +126,24 @@ async function explain(command: ExplainCommand): Promise<number> {
         order: command.order,
         top: command.top,
         ...(progress ? { onProgress: (update: ExplainProgress) => progress.push(update) } : {}),
-      });
+      };
+      if (command.refine.length === 0) explanation = await explainText(request);
+      else {
+        // A drill-down: each level's line says what it split and what the coarser calls saved.
+        const levels = await drillDown(
+          request,
+          command.refine.map((granularity) => ({ granularity, top: command.refineTop })),
+          (level) => {
+            progress?.flush();
+            if (progress) process.stderr.write('\n');
+            if (!command.quiet)
+              process.stderr.write(
+                `spex: ${level.refinement ? describeRefinement(level) : `${level.granularity} level: ${level.features.length} spans, ${level.calls.model} model calls, ${level.calls.cached} cached`}\n`,
+              );
+          },
+        );
+        explanation = levels.at(-1) as Explanation;
+      }
     } finally {
       // The last state is drawn before anything else is written, a failure's message included.
       progress?.flush();

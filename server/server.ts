@@ -135,6 +135,7 @@ connection.onRequest(ExplainTextRequest, async (params, token) => {
   );
   try {
     const result = await service.explain(params.text, params.options, {
+      refine: params.refine,
       signal: controller.signal,
       onStarted: (id) => void connection.sendNotification(ExplanationChangedNotification, { id, explanation: null, ...echo }),
       onProgress: (update) => progress.push(update),

@@ -103,6 +103,7 @@ export class App {
       this.layer,
       () => this.detailsSource(),
       (features) => this.select(features),
+      (index) => this.host.post({ type: 'drillDown', index }),
     );
     this.toolbar = new Toolbar(dom.toolbar, {
       setIndex: (index) => this.setIndex(index),
@@ -510,7 +511,13 @@ export class App {
   private detailsSource(): SpanDetailsSource | undefined {
     const view = this.explanationView();
     return view
-      ? { analysis: view.analysis, removed: this.ui.removed, whatIf: this.ui.tab === 'whatif', featureText: this.featureText }
+      ? {
+          analysis: view.analysis,
+          removed: this.ui.removed,
+          whatIf: this.ui.tab === 'whatif',
+          featureText: this.featureText,
+          canDrill: verifyBlockedReason(view) === undefined,
+        }
       : undefined;
   }
 

@@ -9,6 +9,8 @@ export interface SpanDetailsSource {
   /** In the what-if a click removes the span or brings it back instead of revealing it. */
   readonly whatIf: boolean;
   readonly featureText: (index: number) => string;
+  /** Whether the run is live in the server, so a drill-down can reuse its calls (not after a reload). */
+  readonly canDrill: boolean;
 }
 
 /**
@@ -28,8 +30,9 @@ export class SpanDetails {
     private readonly layer: TextLayer,
     private readonly source: () => SpanDetailsSource | undefined,
     select: (features: readonly number[]) => void,
+    drill: (index: number) => void,
   ) {
-    this.card = new HoverCard(root, { select, close: () => this.close(true) });
+    this.card = new HoverCard(root, { select, drill, close: () => this.close(true) });
     text.addEventListener('focusout', (event) => {
       const next = event.relatedTarget instanceof Node ? event.relatedTarget : null;
       if (!this.card.isPinned && !text.contains(next) && !this.card.contains(next)) this.close(false);
@@ -75,6 +78,7 @@ export class SpanDetails {
         featureText: source.featureText,
         removed: source.removed.includes(index),
         whatIf: source.whatIf,
+        canDrill: source.canDrill,
       },
       pinned,
     );

@@ -4,6 +4,7 @@ import type { ExportFormatName, HostToWebviewMessage, ShowExplanationMessage, Sh
 import {
   isCopyMarkdownMessage,
   isRerunMessage,
+  isDrillDownMessage,
   isExportMessage,
   isReadyMessage,
   isRevealFeatureMessage,
@@ -29,6 +30,8 @@ export interface PanelActions {
   readonly viewIndex: (index: IndexName, order: number, filter: TermFilter, explanation: Explanation) => void;
   /** Explains the shown explanation's text again, asking for the granularity, budget and model first. */
   readonly rerun: (explanation: Explanation) => void;
+  /** Splits this span of the shown explanation into a finer unit and explains again, reusing its calls. */
+  readonly drillDown: (index: number, explanation: Explanation) => void;
 }
 
 type View = ShowSegmentationMessage | ShowExplanationMessage;
@@ -177,6 +180,10 @@ export class ExplanationPanel implements vscode.Disposable, vscode.WebviewPanelS
     }
     if (isViewIndexMessage(message) && explanation) {
       this.actions.viewIndex(message.index, message.order, message.filter ?? SHOW_ALL_TERMS, explanation.explanation);
+      return;
+    }
+    if (isDrillDownMessage(message) && explanation) {
+      if (message.index < this.featureCount()) this.actions.drillDown(message.index, explanation.explanation);
       return;
     }
     if (isRerunMessage(message) && explanation) {

@@ -29,6 +29,10 @@ export interface ExplainCommand extends ExplainConfig {
   readonly format: OutputFormat;
   readonly output: string | undefined;
   readonly quiet: boolean;
+  /** Drill-down steps (--refine, repeatable): after the run, split the strongest spans into each unit in turn. */
+  readonly refine: readonly Granularity[];
+  /** How many of the strongest spans each drill-down step splits (--refine-top). */
+  readonly refineTop: number;
 }
 
 export interface SegmentCommand {
@@ -77,6 +81,9 @@ Features:
   --granularity G       token | word | sentence | line | paragraph | separator:REGEX   (default: sentence)
   --pin REGEX           text matching REGEX is never removed (repeatable)
   --mask M              remove | placeholder | placeholder:TEXT                     (default: remove)
+  --refine G            drill down: then split the strongest spans into G units and explain again,
+                        reusing every scored mask (repeatable: --refine sentence --refine word)
+  --refine-top K        how many of the strongest spans each --refine step splits           (default: 1)
 Recovery:
   --algorithm A         auto | exact | proxyspex | spex                              (default: auto)
   --budget N            most model scores: the masks and 2 noise-floor repeats       (default: 1000)
@@ -147,6 +154,8 @@ const OPTIONS = {
   'value-range': { type: 'string' },
   granularity: { type: 'string', default: 'sentence' },
   pin: { type: 'string', multiple: true, default: [] },
+  refine: { type: 'string', multiple: true, default: [] },
+  'refine-top': { type: 'string', default: '1' },
   mask: { type: 'string', default: 'remove' },
   algorithm: { type: 'string', default: 'auto' },
   budget: { type: 'string', default: '1000' },
@@ -231,6 +240,16 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (values.gpu !== undefined && backend !== 'llama')
     throw new UsageError('--gpu goes with --backend llama (an Ollama or OpenAI-compatible server chooses its own GPU).');
   if (values.cache !== undefined && values['no-cache']) throw new UsageError('--cache and --no-cache contradict each other.');
+  const refine = values.refine.map((unit) => {
+    if (!isGranularity(unit))
+      throw new UsageError(`--refine must be token, word, sentence, line, paragraph or separator:REGEX, not "${unit}".`);
+    return unit;
+  });
+  if (refine.length > 0 && values['no-cache'])
+    throw new UsageError("--refine reuses the coarser run's calls through the cache; it cannot go with --no-cache.");
+  if (refine.length > 0 && masking.kind !== 'remove')
+    throw new UsageError('--refine reuses calls only under --mask remove (a placeholder per piece is another prompt than one per span).');
+  if (refine.length > 0 && values['dry-run']) throw new UsageError('--dry-run previews one run; drop --refine to preview the first.');
   return {
     kind: 'explain',
     input,
@@ -256,6 +275,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     index,
     order: integer('--order', values.order, 1, 8),
     top: integer('--top', values.top, 0, 1_000_000),
+    refine,
+    refineTop: integer('--refine-top', values['refine-top'], 1, 4096),
     seed: integer('--seed', values.seed, 0, 2 ** 32 - 1),
     concurrency: integer('--concurrency', values.concurrency, 1, 1024),
     threads: integer('--threads', values.threads, 0, 1024),

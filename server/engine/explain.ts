@@ -1,4 +1,4 @@
-import type { Explanation, Interaction, SamplingRound, TokenCounts } from '../../protocol/explanation';
+import type { Explanation, Interaction, Refinement, SamplingRound, TokenCounts } from '../../protocol/explanation';
 import { EXPLANATION_SCHEMA_VERSION } from '../../protocol/explanation';
 import { hasFindings, verdictOf } from '../../protocol/verdict';
 import type { Feature, Granularity, PinnedSpan } from '../../protocol/features';
@@ -66,6 +66,16 @@ export interface ExplainRequest {
   readonly onProgress?: (progress: ExplainProgress) => void;
   /** Receives early results (e.g. after each ProxySPEX round) before the final one. */
   readonly onPartial?: (explanation: Explanation) => void;
+  /** The spans to explain, where they are not the text segmented at `granularity` (a drill-down's). */
+  readonly segmented?: Segmented;
+  /**
+   * A drill-down's coarser masks, lifted to `segmented` (see drillDown.ts): they join the first round
+   * on top of the budget, and the cache answers them. `refinement` is reported with how many it did.
+   */
+  readonly priorMasks?: readonly Uint8Array[];
+  readonly refinement?: Omit<Refinement, 'lifted' | 'reused'>;
+  /** Receives every mask the run scored (a drill-down lifts them into the next, finer run). */
+  readonly onScoredMasks?: (masks: readonly Uint8Array[]) => void;
 }
 
 export interface ExplainProgress {
@@ -117,8 +127,11 @@ export function segmentForExplanation(text: string, granularity: Granularity, pi
  */
 export async function explainText(request: ExplainRequest): Promise<Explanation> {
   const started = Date.now();
-  const { features, pinned } = segmentForExplanation(request.text, request.granularity, request.pin);
+  const { features, pinned } = request.segmented ?? segmentForExplanation(request.text, request.granularity, request.pin);
   const n = features.length;
+  const priorKeys = new Set((request.priorMasks ?? []).map(maskKey));
+  /** Prior masks the cache answered: the calls a drill-down saved. */
+  let reusedPriors = 0;
   const noiseRepeats = request.noiseRepeats ?? 3;
   const extraRepeats = noiseRepeatsInBudget(noiseRepeats);
   const plan: RecoveryPlan = planRecovery({
@@ -154,6 +167,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     const result = await score(text, mask, signal, extra);
     if (result.cached) cachedCalls += 1;
     else modelCalls += 1;
+    if (result.cached && Object.keys(extra).length === 0 && priorKeys.has(maskKey(mask))) reusedPriors += 1;
     modelMs += result.modelMs;
     if (result.bounded && Object.keys(extra).length === 0) boundedKeys.add(maskKey(mask));
     return result.value;
@@ -281,6 +295,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       timing: { totalMs: Date.now() - started, modelMs, recoveryMs: recovered.diagnostics.computeMs + (Date.now() - indexStarted) },
       ...(request.source.device ? { device: request.source.device() } : {}),
       partial,
+      ...(request.refinement ? { refinement: { ...request.refinement, lifted: priorKeys.size, reused: reusedPriors } } : {}),
     };
   };
 
@@ -316,6 +331,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
           ...(request.targetR2 !== undefined ? { targetR2: request.targetR2 } : {}),
           ...(request.plateau !== undefined ? { plateau: request.plateau } : {}),
           ...(request.valueRange ? { valueRange: request.valueRange } : {}),
+          ...(request.priorMasks && request.priorMasks.length > 0 ? { priorMasks: request.priorMasks } : {}),
         },
       },
       {
@@ -351,6 +367,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     );
     if (censored) recovered = censored.recovery;
   }
+  request.onScoredMasks?.(inAskedOrder(scoredMasks));
   return report(recovered, false, fullValue as number, emptyValue as number, noiseFloor);
 
   /**

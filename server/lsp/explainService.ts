@@ -13,7 +13,10 @@ import { CallCache } from '../cache/callCache';
 import { defaultCacheDirectory } from '../cache/cacheDirectory';
 import { cachedScorer, type CachedScore } from '../engine/cachedScorer';
 import { EndpointPool } from '../engine/endpointPool';
-import { explainText, previewCost, type ExplainProgress } from '../engine/explain';
+import { explainText, previewCost, type ExplainProgress, type ExplainRequest } from '../engine/explain';
+import { liftMask, refineSpans } from '../engine/drillDown';
+import { isGranularity } from '../../protocol/features';
+import { spanTag } from '../../protocol/spanNumbers';
 import { CallSlots } from '../engine/callSlots';
 import { withSharedSlots } from '../engine/sharedSlots';
 import { createValueSource, DEFAULT_OPENAI_ENDPOINT, sourceOptionsFor, type ValueSource } from '../engine/valueSource';
@@ -37,6 +40,8 @@ interface Session {
    * cache on disk holds keyed hashes and numbers, never prompt or answer text.
    */
   readonly answers: Map<string, Promise<GeneratedAnswer>>;
+  /** Every mask the run scored: a drill-down from this explanation lifts and reuses them. */
+  readonly masks: readonly Uint8Array[];
 }
 
 /** How many finished explanations stay verifiable; older ones release their model connections. */
@@ -44,6 +49,8 @@ const KEPT_SESSIONS = 20;
 
 export interface ExplainCallbacks {
   readonly signal: AbortSignal;
+  /** A drill-down request (RefineParams), checked here: it names a kept explanation of the same text. */
+  readonly refine?: unknown;
   readonly onStarted?: (id: string) => void;
   readonly onProgress?: (progress: ExplainProgress) => void;
   readonly onPartial?: (id: string, explanation: Explanation) => void;
@@ -84,15 +91,21 @@ export class ExplainService {
   async explain(text: unknown, options: unknown, callbacks: ExplainCallbacks): Promise<Omit<ExplainTextResult, 'documentUri' | 'range'>> {
     const prompt = checkText(text);
     const config = resolveExplainConfig(options, this.settings);
+    const drill = this.drillFrom(callbacks.refine, prompt, config);
     const source = await this.source(config, prompt, callbacks.signal);
     const id = `explanation-${this.nextId}`;
     this.nextId += 1;
     callbacks.onStarted?.(id);
     const cache = await this.openCache();
+    let masks: readonly Uint8Array[] = [];
     try {
       const explanation = await explainText({
         text: prompt,
-        granularity: config.granularity,
+        ...drill,
+        granularity: drill.granularity ?? config.granularity,
+        onScoredMasks: (scored) => {
+          masks = scored;
+        },
         pin: config.pin,
         masking: config.masking,
         source,
@@ -113,12 +126,56 @@ export class ExplainService {
         ...(callbacks.onProgress ? { onProgress: callbacks.onProgress } : {}),
         ...(callbacks.onPartial ? { onPartial: (partial: Explanation) => callbacks.onPartial?.(id, partial) } : {}),
       });
-      this.keep(id, { explanation, config, source, score: cachedScorer(source, cache), answers: new Map() });
+      this.keep(id, { explanation, config, source, score: cachedScorer(source, cache), answers: new Map(), masks });
       return { id, explanation, cancelled: callbacks.signal.aborted };
     } catch (error) {
       await source.close();
       throw error;
     }
+  }
+
+  /**
+   * The spans, lifted masks and record of a drill-down from a kept explanation, or nothing for a plain
+   * run. The explanation must be of this very text, and its spans splittable at the unit asked for.
+   */
+  private drillFrom(
+    refine: unknown,
+    text: string,
+    config: ExplainConfig,
+  ): Partial<Pick<ExplainRequest, 'granularity' | 'segmented' | 'priorMasks' | 'refinement'>> {
+    if (refine === undefined) return {};
+    if (typeof refine !== 'object' || refine === null)
+      throw new RequestError('"refine" must be an object: {explanationId, split, granularity}.');
+    const { explanationId, split, granularity } = refine as Record<string, unknown>;
+    if (typeof explanationId !== 'string') throw new RequestError('"refine.explanationId" must be the id an explanation returned.');
+    const session = this.sessions.get(explanationId);
+    if (!session)
+      throw new RequestError(`No explanation "${explanationId}" is kept (the last ${KEPT_SESSIONS} are); explain the text again.`);
+    const coarse = session.explanation;
+    if (coarse.text !== text) throw new RequestError('The text has changed since it was explained; explain it again before drilling down.');
+    if (!isGranularity(granularity))
+      throw new RequestError('"refine.granularity" must be token, word, sentence, line, paragraph or separator:REGEX.');
+    if (
+      !Array.isArray(split) ||
+      split.length === 0 ||
+      !split.every((index) => Number.isInteger(index) && index >= 0 && index < coarse.features.length)
+    )
+      throw new RequestError(`"refine.split" must list span indices of that explanation (0 to ${coarse.features.length - 1}).`);
+    if (config.masking.kind !== 'remove')
+      throw new RequestError('A drill-down reuses calls only with masking "remove" (a placeholder per piece is another prompt).');
+    const refined = refineSpans(coarse, split as number[], granularity);
+    if (refined.split.length === 0) {
+      const names = (split as number[]).map((index) => spanTag(index)).join(', ');
+      throw new RequestError(
+        `Nothing to drill into: ${names} ${split.length === 1 ? `is a single ${granularity}` : `are single ${granularity}s`} already.`,
+      );
+    }
+    return {
+      granularity,
+      segmented: { features: refined.features, pinned: refined.pinned },
+      priorMasks: session.masks.map((mask) => liftMask(mask, refined.parents)),
+      refinement: { from: coarse.granularity, to: granularity, split: refined.split, unsplittable: refined.unsplittable },
+    };
   }
 
   async estimate(text: unknown, options: unknown, signal: AbortSignal): Promise<CostEstimate> {

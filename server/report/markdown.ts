@@ -13,6 +13,7 @@ import { kindOf, shortText } from './spanText';
 import { spanNumber, spanTag } from '../../protocol/spanNumbers';
 import { explanationGist } from '../../protocol/gist';
 import { describeView } from '../../protocol/termFilter';
+import { describeRefinement } from '../../protocol/refinement';
 
 /**
  * A readable report: the faithfulness line, the text with the strongest spans marked, and a table of
@@ -35,7 +36,7 @@ export function formatMarkdown(explanation: Explanation): string {
   lines.push(`- Value function: ${explanation.valueFunction.name} (${escapeMarkdown(explanation.valueFunction.reason)})`);
   lines.push(`- Algorithm: ${explanation.algorithm.name} (${escapeMarkdown(explanation.algorithm.reason)})`);
   lines.push(
-    `- Features: ${explanation.features.length} at ${explanation.granularity} granularity; value with all kept ${fixed(explanation.fullValue)}, with none ${fixed(explanation.emptyValue)}`,
+    `- Features: ${explanation.features.length} ${explanation.refinement ? `(the split spans by ${explanation.refinement.to}, the others by ${explanation.refinement.from})` : `at ${explanation.granularity} granularity`}; value with all kept ${fixed(explanation.fullValue)}, with none ${fixed(explanation.emptyValue)}`,
   );
   lines.push(
     `- Calls: ${explanation.calls.model} model, ${explanation.calls.cached} cached, ${explanation.calls.masks} masks${setupCalls(explanation)}; ${Math.round(explanation.timing.totalMs)} ms`,
@@ -47,6 +48,7 @@ export function formatMarkdown(explanation: Explanation): string {
   if (explanation.sampling?.surrogate) lines.push(`- Surrogate: ${describeSurrogate(explanation.sampling.surrogate)}`);
   if (explanation.linkScale) lines.push(`- Link scale: ${describeLinkScale(explanation.linkScale)}`);
   if (explanation.localCorrection) lines.push(`- Near the anchors: ${describeLocalCorrection(explanation.localCorrection)}`);
+  if (explanation.refinement) lines.push(`- Drill-down: ${describeRefinement(explanation)}`);
   if (explanation.noiseFloor !== null) {
     lines.push(
       `- Noise floor: ${fixed(explanation.noiseFloor)} (spread of repeated scores of the full prompt; effects at or below it are marked †)`,

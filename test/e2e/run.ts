@@ -261,6 +261,24 @@ async function main(): Promise<void> {
       if (exported.version !== 1 || exported.features.length !== 6) throw new Error('the exported JSON is not the explanation');
       if (exported.index !== 'sii') throw new Error(`the export is under ${exported.index}, not the panel's SII`);
     });
+    await step('"Drill into this span" splits one document into its words and reuses the run\'s calls', async () => {
+      const panel = webview(p());
+      await panel.locator('vscode-tab-header[data-tab="list"]').click();
+      await panel.locator('#text .feature[data-index="2"]').click();
+      await panel.locator('#hover-card button.drill').click();
+      // Five documents whole and the third one's words: more spans than the six documents.
+      // The finished run, not a partial round: no "still running" banner.
+      await waitFor(
+        'the drilled explanation in the panel',
+        async () =>
+          (await panel.locator('#text .feature').count()) > 6 && (await panel.locator('#banner.running').count()) === 0 ? true : undefined,
+        90_000,
+      );
+      await panel.locator('#run-details > summary').click();
+      const facts = (await panel.locator('#facts').textContent()) ?? '';
+      if (!/64 of 64 coarser masks reused/u.test(facts)) throw new Error(`the details do not say what was reused: ${facts}`);
+      await panel.locator('#run-details > summary').click();
+    });
     await step('"Re-run…" in the panel explains the same text again, word by word', async () => {
       await webview(p()).locator('#rerun').click();
       await p().locator('.quick-input-widget', { hasText: 'Re-run' }).waitFor({ timeout: 15_000 });
@@ -271,10 +289,10 @@ async function main(): Promise<void> {
         .first()
         .waitFor({ timeout: 15_000 });
       await p().keyboard.press('Enter');
-      // Six documents before; one span per word now.
+      // One document's words before; now every word of the context, some ninety spans.
       await waitFor(
         'the word-level explanation in the panel',
-        async () => ((await webview(p()).locator('#text .feature').count()) > 6 ? true : undefined),
+        async () => ((await webview(p()).locator('#text .feature').count()) > 60 ? true : undefined),
         90_000,
       );
     });

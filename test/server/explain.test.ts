@@ -204,6 +204,60 @@ describe('spex/explain and friends over stdio', () => {
     }
   });
 
+  it('drills down from a kept explanation: the chosen span split, every coarse mask reused from the cache', async () => {
+    const coarse = await server.connection.sendRequest(ExplainTextRequest, { text: SHORT });
+    const beta = coarse.explanation.features.findIndex((feature) => feature.text.startsWith('Beta'));
+    const drilled = await server.connection.sendRequest(ExplainTextRequest, {
+      text: SHORT,
+      refine: { explanationId: coarse.id, split: [beta], granularity: 'word' },
+    });
+    const { explanation } = drilled;
+    assert.deepEqual(explanation.refinement, { from: 'sentence', to: 'word', split: [beta], unsplittable: [], lifted: 64, reused: 64 });
+    assert.deepEqual(
+      explanation.features.filter((feature) => feature.parent === beta).map((feature) => feature.text),
+      ['Beta', 'follows.'],
+    );
+    // The planted synergy now reads word by word: the word "Beta" with the sentence "Gamma joins.".
+    const betaWord = explanation.features.findIndex((feature) => feature.text === 'Beta');
+    const gamma = explanation.features.findIndex((feature) => feature.text.startsWith('Gamma'));
+    const pair = explanation.interactions.find((term) => term.features.join() === [betaWord, gamma].sort((a, b) => a - b).join());
+    assert.ok(pair && Math.abs(pair.value - 2) < 1e-6, JSON.stringify(explanation.interactions));
+    // Its own masks can be drilled into again, and a what-if on it verifies like any other.
+    const verified = await server.connection.sendRequest(VerifyMaskRequest, {
+      explanationId: drilled.id,
+      mask: explanation.features.map((_, index) => (index === betaWord ? 0 : 1)),
+    });
+    assert.ok(Number.isFinite(verified.value));
+    await assert.rejects(
+      server.connection.sendRequest(ExplainTextRequest, {
+        text: `${SHORT} More.`,
+        refine: { explanationId: coarse.id, split: [beta], granularity: 'word' },
+      }),
+      /The text has changed since it was explained/u,
+    );
+    await assert.rejects(
+      server.connection.sendRequest(ExplainTextRequest, {
+        text: SHORT,
+        refine: { explanationId: drilled.id, split: [betaWord], granularity: 'word' },
+      }),
+      /Nothing to drill into: \[\d\] is a single word already/u,
+    );
+    await assert.rejects(
+      server.connection.sendRequest(ExplainTextRequest, {
+        text: SHORT,
+        refine: { explanationId: 'nope', split: [0], granularity: 'word' },
+      }),
+      /No explanation "nope" is kept/u,
+    );
+    await assert.rejects(
+      server.connection.sendRequest(ExplainTextRequest, {
+        text: SHORT,
+        refine: { explanationId: coarse.id, split: [99], granularity: 'word' },
+      }),
+      /"refine.split" must list span indices of that explanation \(0 to 5\)/u,
+    );
+  });
+
   it('marks an answer generated up to the token limit as cut, and the report shows it with an ellipsis', async () => {
     const cut = await server.connection.sendRequest(ExplainTextRequest, { text: SHORT, options: { maxAnswerTokens: 2 } });
     assert.equal(cut.explanation.target, ' The bridge');

@@ -101,6 +101,21 @@ describe('webview panel in headless Chromium: loading, safety, keyboard', () => 
     assert.deepEqual(errors, []);
   });
 
+  it('offers "Drill into this span" on a pinned card of a live run, and posts which span', async () => {
+    const explanation = recordedExplanation();
+    await showView(page, { type: 'showExplanation', explanation, partial: false, verifiable: true });
+    await page.locator('#text .feature[data-index="2"]').click();
+    const drill = page.locator('#hover-card button.drill');
+    assert.equal(await drill.textContent(), 'Drill into this span');
+    await drill.click();
+    assert.deepEqual(await postedOfType(page, 'drillDown'), [{ type: 'drillDown', index: 2 }]);
+    // A partial run has no calls kept to reuse: no button.
+    await showView(page, { type: 'showExplanation', explanation, partial: true, verifiable: false });
+    await page.locator('#text .feature[data-index="3"]').click();
+    await page.locator('#hover-card.pinned').waitFor();
+    assert.equal(await page.locator('#hover-card button.drill').count(), 0);
+  });
+
   it('posts revealFeature when a span is clicked or activated with the keyboard', async () => {
     await showView(page, segmentation('Alpha one. Beta two. Gamma three.'));
     await page.locator('#text .feature').nth(1).click();

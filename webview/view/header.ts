@@ -1,4 +1,5 @@
 import { answerAsShown } from '../../protocol/answerText';
+import { describeRefinement } from '../../protocol/refinement';
 import { describeDevice } from '../../protocol/device';
 import {
   describeNoiseRepeats,
@@ -71,6 +72,7 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
       'Calls',
       `${calls.model.toLocaleString('en-US')} model · ${calls.cached.toLocaleString('en-US')} cached · ${plural(calls.masks, 'mask')}`,
     ),
+    ...(explanation.refinement ? [fact('Drill-down', describeRefinement(explanation))] : []),
     fact(
       'Time',
       // Calls run concurrently, so their summed time can exceed the run's: said so, it does not read as a bug.

@@ -16,6 +16,8 @@ export interface CardContent {
   readonly removed: boolean;
   /** The what-if tab is open: a click on the span removes it or brings it back. */
   readonly whatIf: boolean;
+  /** A drill-down can run from this explanation (the run is live in the server). */
+  readonly canDrill: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export class HoverCard {
 
   constructor(
     private readonly root: HTMLElement,
-    private readonly events: { select(features: readonly number[]): void; close(): void },
+    private readonly events: { select(features: readonly number[]): void; drill(index: number): void; close(): void },
   ) {
     root.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') {
@@ -82,10 +84,11 @@ export class HoverCard {
       partners.length > 0
         ? h('div', {}, h('p', { className: 'card-heading', text: 'Strongest partners' }), list)
         : h('p', { className: 'card-empty', text: 'No interaction of order 2 or more with this span in this index.' }),
+      ...(pinned && content.canDrill ? [this.drillButton(content.index)] : []),
       h('p', {
         className: 'card-hint',
         text: pinned
-          ? 'Tab to the partners; Escape closes.'
+          ? `Tab to the partners${content.canDrill ? ' and Drill into this span' : ''}; Escape closes.`
           : content.whatIf
             ? `A click ${content.removed ? 'brings the span back' : 'removes the span'} in the what-if.`
             : 'Click to reveal in the editor and pin this card; X removes the span.',
@@ -94,6 +97,18 @@ export class HoverCard {
     this.root.classList.toggle('pinned', pinned);
     this.root.hidden = false;
     this.place(anchor);
+  }
+
+  /** Splits the span into a finer unit and explains again, reusing every call of this run. */
+  private drillButton(index: number): HTMLElement {
+    const button = h('button', {
+      className: 'drill',
+      text: 'Drill into this span',
+      title: 'Split this span into sentences or words and explain again; the calls made so far are reused',
+      attributes: { type: 'button', 'data-index': String(index) },
+    });
+    button.addEventListener('click', () => this.events.drill(index));
+    return h('p', { className: 'card-actions' }, button);
   }
 
   hide(): void {

@@ -61,6 +61,13 @@ export interface ProxySpexOptions {
    * sentiment over 38 sentences this lifted R² on fresh masks from 0.79 to 0.93 at 1,000 masks.
    */
   readonly valueRange?: ValueRange;
+  /**
+   * Masks scored before this run that join its first round: a drill-down's masks of the coarse run,
+   * lifted to the finer spans (each piece of a split span as its parent), which the call cache answers
+   * without a model call. Up to half the budget they replace fresh draws (a model call saved each);
+   * beyond it they come on top, so that half the budget always goes to masks that split the pieces.
+   */
+  readonly priorMasks?: readonly Uint8Array[];
   readonly signal?: AbortSignalLike;
   readonly onProgress?: (progress: RecoveryProgress) => void;
   /** Explains auto's choice in the diagnostics. */
@@ -211,6 +218,13 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
   let stoppedBecause = `scored all ${resolved.budget} masks the budget allows`;
   let streams: FitStreams | undefined;
   let currentIsFinal = false;
+  const priors = options.priorMasks ?? [];
+  validateMasks(priors, featureCount);
+  /**
+   * Priors beyond half the budget come on top of it: the other half is always drawn fresh, because
+   * priors lifted from a coarser run move a split span's pieces together and cannot tell them apart.
+   */
+  let priorsOnTop = 0;
 
   for (const size of schedule) {
     options.signal?.throwIfAborted();
@@ -222,8 +236,18 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
         fresh.push(anchor);
         seen.add(maskKey(anchor));
       }
+      // Every prior joins, even past the first round's size: they cost no call, and each adds a sample.
+      let taken = 0;
+      for (const prior of priors) {
+        const key = maskKey(prior);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        fresh.push(prior);
+        taken += 1;
+      }
+      priorsOnTop = Math.max(0, taken - Math.floor(resolved.budget / 2));
     }
-    const wanted = size - masks.length - fresh.length;
+    const wanted = Math.max(0, size + priorsOnTop - masks.length - fresh.length);
     const mostlyKept = Math.round(wanted * resolved.mostlyKeptShare);
     // Uniform masks first, so that a round's first masks are what the cost preview draws with the same seed.
     const drawn = distinctUniformMasks(featureCount, wanted - mostlyKept, options.random, seen);
@@ -231,7 +255,9 @@ export async function recoverProxySpex(evaluate: MaskEvaluator, options: ProxySp
     drawn.push(...distinctMostlyKeptMasks(featureCount, mostlyKept, options.random, seen));
     fresh.push(...drawn);
     if (fresh.length === 0) {
-      stoppedBecause = 'every distinct mask has been scored';
+      // An earlier run's masks already fill this round: on to the next.
+      if (masks.length >= size && size !== schedule.at(-1)) continue;
+      if (masks.length < size) stoppedBecause = 'every distinct mask has been scored';
       break;
     }
     const evaluateStarted = Date.now();

@@ -19,6 +19,7 @@ import { defaultCacheDirectory } from './cache/cacheDirectory';
 import { helpText, parseCommandLine, UsageError, wantsDebug, type ExplainCommand } from './cli/args';
 import { ExplainError, explainText, previewCost, type ExplainProgress } from './engine/explain';
 import { drillDown } from './engine/drillDownRun';
+import { compareCommand } from './cli/compareCommand';
 import { describeRefinement } from '../protocol/refinement';
 import { PROGRESS_INTERVAL_MS, throttleLatest } from './engine/throttle';
 import { createValueSource, sourceOptionsFor } from './engine/valueSource';
@@ -54,7 +55,32 @@ async function main(argv: readonly string[]): Promise<number> {
       return EXIT_OK;
     }
     case 'explain':
-      return explain(command);
+      return command.compare ? compare(command, command.compare) : explain(command);
+  }
+}
+
+async function compare(command: ExplainCommand, versions: NonNullable<ExplainCommand['compare']>): Promise<number> {
+  if (command.output !== undefined) await checkWritable(command.output);
+  for (const input of [command.input, versions.inputB]) {
+    // The same one-line message as explain's for a missing file or a folder, before any model call.
+    await readInput(input, 'explain');
+  }
+  const controller = new AbortController();
+  const interrupt = (): void => {
+    controller.abort(new ExplainError('Interrupted.'));
+    setTimeout(exitInterrupted, INTERRUPT_GRACE_MS).unref();
+  };
+  process.once('SIGINT', interrupt);
+  try {
+    let apiKey: string | undefined;
+    if (command.apiKeyEnv !== undefined) {
+      apiKey = process.env[command.apiKeyEnv];
+      if (!apiKey) throw new UsageError(`The environment variable ${command.apiKeyEnv} named by --api-key-env is not set.`);
+    }
+    process.stdout.write(await compareCommand({ ...command, compare: versions }, controller.signal, apiKey));
+    return EXIT_OK;
+  } finally {
+    process.off('SIGINT', interrupt);
   }
 }
 

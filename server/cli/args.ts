@@ -33,6 +33,8 @@ export interface ExplainCommand extends ExplainConfig {
   readonly refine: readonly Granularity[];
   /** How many of the strongest spans each drill-down step splits (--refine-top). */
   readonly refineTop: number;
+  /** spex compare: the second version, and another model to explain it with (--model-b). */
+  readonly compare?: { readonly inputB: string; readonly modelB?: string };
 }
 
 export interface SegmentCommand {
@@ -43,7 +45,7 @@ export interface SegmentCommand {
 }
 
 /** Which help text to show: the overview (`spex --help`) or one command's (`spex explain --help`). */
-export type HelpTopic = 'overview' | 'explain' | 'segment';
+export type HelpTopic = 'overview' | 'explain' | 'segment' | 'compare';
 
 export type CliCommand =
   ExplainCommand | SegmentCommand | { readonly kind: 'help'; readonly topic: HelpTopic } | { readonly kind: 'version' };
@@ -55,6 +57,7 @@ export class UsageError extends Error {
 
 const COMMANDS = `Usage:
   spex explain [FILE|-] [options]          explain which spans of FILE drive the model's answer
+  spex compare A B [options]               explain two versions of a prompt and what changed between them
   spex segment [FILE|-] [--granularity G]  print the features FILE splits into, as JSON
   spex --version | --help
 Without FILE, or with -, the text is read from standard input.`;
@@ -127,6 +130,15 @@ Explains which spans of FILE (or standard input) drive the model's answer, and p
 ${EXPLAIN_OPTIONS}
 
 ${EXIT_CODES}`,
+  compare: `Usage: spex compare A B [options]
+Explains two versions of a prompt with the same settings, lines their spans up by text (unchanged, edited,
+added, removed) and reports each span's and each interaction's value in A, in B and the change; whether the
+answers differ comes first. --format json | markdown (default: markdown).
+  --model-b NAME        explain B with this model instead (the same text, or another, under another model)
+
+${EXPLAIN_OPTIONS}
+
+${EXIT_CODES}`,
   segment: `Usage: spex segment [FILE|-] [options]
 Prints the features FILE (or standard input) splits into, with their UTF-16 offsets, as JSON.
 
@@ -156,6 +168,7 @@ const OPTIONS = {
   pin: { type: 'string', multiple: true, default: [] },
   refine: { type: 'string', multiple: true, default: [] },
   'refine-top': { type: 'string', default: '1' },
+  'model-b': { type: 'string' },
   mask: { type: 'string', default: 'remove' },
   algorithm: { type: 'string', default: 'auto' },
   budget: { type: 'string', default: '1000' },
@@ -195,16 +208,32 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     throw new UsageError(describeParseError(error));
   }
   const { values, positionals } = parsed;
-  const [verb, input = '-', ...extra] = positionals;
-  if (values.help) return { kind: 'help', topic: verb === 'explain' || verb === 'segment' ? verb : 'overview' };
+  const [verb, input = '-', ...rest] = positionals;
+  if (values.help) return { kind: 'help', topic: verb === 'explain' || verb === 'segment' || verb === 'compare' ? verb : 'overview' };
   if (values.version) return { kind: 'version' };
   if (verb === undefined) return { kind: 'help', topic: 'overview' };
-  if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.join(' ')}. Give one input file (or - for standard input).`);
+  // compare takes two inputs; every other command one.
+  const [inputB, ...extra] = verb === 'compare' ? rest : [undefined, ...rest];
+  if (extra.length > 0)
+    throw new UsageError(
+      `Unexpected arguments: ${extra.join(' ')}. Give ${verb === 'compare' ? 'two input files (A and B)' : 'one input file (or - for standard input)'}.`,
+    );
+  if (verb === 'compare' && (inputB === undefined || positionals.length < 3))
+    throw new UsageError('spex compare takes two files: spex compare A.txt B.txt (the two versions of the prompt).');
+  if (verb === 'compare' && (input === '-' || inputB === '-'))
+    throw new UsageError('spex compare reads two files; standard input cannot be one of them.');
   const granularity = values.granularity;
   if (!isGranularity(granularity))
     throw new UsageError(`--granularity must be token, word, sentence, line, paragraph or separator:REGEX, not "${granularity}".`);
   if (verb === 'segment') return { kind: 'segment', input, granularity, pin: values.pin };
-  if (verb !== 'explain') throw new UsageError(`Unknown command "${verb}". Use spex explain or spex segment (spex --help lists both).`);
+  if (verb !== 'explain' && verb !== 'compare')
+    throw new UsageError(`Unknown command "${verb}". Use spex explain, spex compare or spex segment (spex --help lists them).`);
+  if (verb === 'compare' && values.refine.length > 0) throw new UsageError('--refine goes with spex explain, not spex compare.');
+  if (verb !== 'compare' && values['model-b'] !== undefined) throw new UsageError('--model-b goes with spex compare.');
+  if (verb === 'compare' && values.format !== 'markdown' && values.format !== 'json')
+    throw new UsageError(`spex compare writes --format markdown or json, not "${values.format}".`);
+  if (verb === 'compare' && values['dry-run'])
+    throw new UsageError('--dry-run previews one run; preview each file with spex explain --dry-run.');
 
   // --exec alone implies the exec backend; otherwise Ollama is the default.
   const backend = oneOf('--backend', values.backend ?? (values.exec === undefined ? 'ollama' : 'exec'), BACKEND_NAMES);
@@ -290,6 +319,9 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     format: oneOf('--format', values.format, OUTPUT_FORMATS),
     output: values.output,
     quiet: values.quiet,
+    ...(verb === 'compare'
+      ? { compare: { inputB: inputB as string, ...(values['model-b'] === undefined ? {} : { modelB: values['model-b'] }) } }
+      : {}),
   };
 }
 

@@ -101,7 +101,7 @@ function quote(explanation: Explanation, index: number): string {
   return feature ? `“${escapeMarkdown(shortText(feature.text, 60))}”` : '';
 }
 
-function escapeMarkdown(text: string): string {
+export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]<>()#+!|~]/gu, (character) => `\\${character}`);
 }
 

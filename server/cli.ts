@@ -20,6 +20,9 @@ import { helpText, parseCommandLine, UsageError, wantsDebug, type ExplainCommand
 import { ExplainError, explainText, previewCost, type ExplainProgress } from './engine/explain';
 import { drillDown } from './engine/drillDownRun';
 import { compareCommand } from './cli/compareCommand';
+import { batchCommand } from './cli/batchCommand';
+import { TemplateError } from './batch/template';
+import { InputsError } from './batch/inputs';
 import { describeRefinement } from '../protocol/refinement';
 import { PROGRESS_INTERVAL_MS, throttleLatest } from './engine/throttle';
 import { createValueSource, sourceOptionsFor } from './engine/valueSource';
@@ -55,7 +58,30 @@ async function main(argv: readonly string[]): Promise<number> {
       return EXIT_OK;
     }
     case 'explain':
+      if (command.batch) return batch(command, command.batch);
       return command.compare ? compare(command, command.compare) : explain(command);
+  }
+}
+
+async function batch(command: ExplainCommand, options: NonNullable<ExplainCommand['batch']>): Promise<number> {
+  if (command.output !== undefined) await checkWritable(command.output);
+  for (const input of [command.input, options.inputs]) await readInput(input, 'explain');
+  const controller = new AbortController();
+  const interrupt = (): void => {
+    controller.abort(new ExplainError('Interrupted; the calls made so far are stored, and a rerun reuses them.'));
+    setTimeout(exitInterrupted, INTERRUPT_GRACE_MS).unref();
+  };
+  process.once('SIGINT', interrupt);
+  try {
+    let apiKey: string | undefined;
+    if (command.apiKeyEnv !== undefined) {
+      apiKey = process.env[command.apiKeyEnv];
+      if (!apiKey) throw new UsageError(`The environment variable ${command.apiKeyEnv} named by --api-key-env is not set.`);
+    }
+    process.stdout.write(await batchCommand(command, options, controller.signal, apiKey));
+    return EXIT_OK;
+  } finally {
+    process.off('SIGINT', interrupt);
   }
 }
 
@@ -290,7 +316,9 @@ function describe(error: unknown): { message: string; code: number } {
     error instanceof RecoveryError ||
     error instanceof EndpointError ||
     error instanceof ValueSetupError ||
-    error instanceof CacheError
+    error instanceof CacheError ||
+    error instanceof TemplateError ||
+    error instanceof InputsError
   ) {
     return { message: error.message, code: EXIT_FAILURE };
   }

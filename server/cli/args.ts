@@ -35,6 +35,8 @@ export interface ExplainCommand extends ExplainConfig {
   readonly refineTop: number;
   /** spex compare: the second version, and another model to explain it with (--model-b). */
   readonly compare?: { readonly inputB: string; readonly modelB?: string };
+  /** spex batch: the JSON Lines file of inputs, and what a broken line does (--on-broken). */
+  readonly batch?: { readonly inputs: string; readonly onBroken: 'skip' | 'stop' };
 }
 
 export interface SegmentCommand {
@@ -45,7 +47,7 @@ export interface SegmentCommand {
 }
 
 /** Which help text to show: the overview (`spex --help`) or one command's (`spex explain --help`). */
-export type HelpTopic = 'overview' | 'explain' | 'segment' | 'compare';
+export type HelpTopic = 'overview' | 'explain' | 'segment' | 'compare' | 'batch';
 
 export type CliCommand =
   ExplainCommand | SegmentCommand | { readonly kind: 'help'; readonly topic: HelpTopic } | { readonly kind: 'version' };
@@ -58,6 +60,7 @@ export class UsageError extends Error {
 const COMMANDS = `Usage:
   spex explain [FILE|-] [options]          explain which spans of FILE drive the model's answer
   spex compare A B [options]               explain two versions of a prompt and what changed between them
+  spex batch TEMPLATE --inputs FILE        explain a {{placeholder}} template over a JSON Lines data set
   spex segment [FILE|-] [--granularity G]  print the features FILE splits into, as JSON
   spex --version | --help
 Without FILE, or with -, the text is read from standard input.`;
@@ -139,6 +142,17 @@ answers differ comes first. --format json | markdown (default: markdown).
 ${EXPLAIN_OPTIONS}
 
 ${EXIT_CODES}`,
+  batch: `Usage: spex batch TEMPLATE --inputs data.jsonl [options]
+Explains a prompt template with {{placeholders}} over every input of a JSON Lines file (one object per line,
+a key per placeholder): the template's own spans are the features, each input's text is pinned. Reports per
+span its mean total effect, spread and how often it is in a top interaction, the interactions that recur and
+the inputs where the template behaves differently. --format markdown | json | csv (default: markdown).
+  --inputs FILE         the inputs, one JSON object per line
+  --on-broken B         skip | stop: what a broken inputs line does                 (default: skip)
+
+${EXPLAIN_OPTIONS}
+
+${EXIT_CODES}`,
   segment: `Usage: spex segment [FILE|-] [options]
 Prints the features FILE (or standard input) splits into, with their UTF-16 offsets, as JSON.
 
@@ -169,6 +183,8 @@ const OPTIONS = {
   refine: { type: 'string', multiple: true, default: [] },
   'refine-top': { type: 'string', default: '1' },
   'model-b': { type: 'string' },
+  inputs: { type: 'string' },
+  'on-broken': { type: 'string', default: 'skip' },
   mask: { type: 'string', default: 'remove' },
   algorithm: { type: 'string', default: 'auto' },
   budget: { type: 'string', default: '1000' },
@@ -209,7 +225,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   }
   const { values, positionals } = parsed;
   const [verb, input = '-', ...rest] = positionals;
-  if (values.help) return { kind: 'help', topic: verb === 'explain' || verb === 'segment' || verb === 'compare' ? verb : 'overview' };
+  if (values.help)
+    return { kind: 'help', topic: verb === 'explain' || verb === 'segment' || verb === 'compare' || verb === 'batch' ? verb : 'overview' };
   if (values.version) return { kind: 'version' };
   if (verb === undefined) return { kind: 'help', topic: 'overview' };
   // compare takes two inputs; every other command one.
@@ -226,8 +243,14 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (!isGranularity(granularity))
     throw new UsageError(`--granularity must be token, word, sentence, line, paragraph or separator:REGEX, not "${granularity}".`);
   if (verb === 'segment') return { kind: 'segment', input, granularity, pin: values.pin };
-  if (verb !== 'explain' && verb !== 'compare')
-    throw new UsageError(`Unknown command "${verb}". Use spex explain, spex compare or spex segment (spex --help lists them).`);
+  if (verb !== 'explain' && verb !== 'compare' && verb !== 'batch')
+    throw new UsageError(`Unknown command "${verb}". Use spex explain, compare, batch or segment (spex --help lists them).`);
+  if (verb === 'batch') {
+    if (values.inputs === undefined) throw new UsageError('spex batch needs the inputs: --inputs data.jsonl (one JSON object per line).');
+    if (input === '-') throw new UsageError('spex batch reads the template from a file: spex batch TEMPLATE --inputs data.jsonl.');
+    if (values.format === 'html') throw new UsageError('spex batch writes --format markdown, json or csv.');
+    if (values.refine.length > 0 || values['dry-run']) throw new UsageError('--refine and --dry-run go with spex explain, not spex batch.');
+  } else if (values.inputs !== undefined) throw new UsageError('--inputs goes with spex batch.');
   if (verb === 'compare' && values.refine.length > 0) throw new UsageError('--refine goes with spex explain, not spex compare.');
   if (verb !== 'compare' && values['model-b'] !== undefined) throw new UsageError('--model-b goes with spex compare.');
   if (verb === 'compare' && values.format !== 'markdown' && values.format !== 'json')
@@ -321,6 +344,9 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     quiet: values.quiet,
     ...(verb === 'compare'
       ? { compare: { inputB: inputB as string, ...(values['model-b'] === undefined ? {} : { modelB: values['model-b'] }) } }
+      : {}),
+    ...(verb === 'batch'
+      ? { batch: { inputs: values.inputs as string, onBroken: oneOf('--on-broken', values['on-broken'], ['skip', 'stop'] as const) } }
       : {}),
   };
 }

@@ -11,6 +11,7 @@ export const COMMAND_IDS = {
   showSpanInPanel: 'spex.showSpanInPanel',
   exportExplanation: 'spex.exportExplanation',
   clearCache: 'spex.clearCache',
+  compareInteractions: 'spex.compareInteractions',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

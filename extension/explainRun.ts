@@ -26,7 +26,7 @@ import type { ExplanationPanel } from './panel/explanationPanel';
 import type { ServerClient } from './serverClient';
 import { isLocalBackend, readSettings, type Settings } from './settings';
 import type { RunStatus } from './statusBar';
-import { errorToast } from './errorToast';
+import { showFailure } from './showFailure';
 
 /** A finished explanation and where it came from. */
 export interface LastExplanation {
@@ -208,13 +208,7 @@ export async function explainRange(
       void vscode.window.showInformationMessage('SPEX: cancelled.');
       return;
     }
-    const message = error instanceof Error ? error.message : String(error);
-    dependencies.output.error(message);
-    const toast = errorToast(message);
-    void vscode.window.showErrorMessage(toast.text, ...toast.actions).then((choice) => {
-      if (choice === 'Show Details') dependencies.output.show(true);
-      else if (choice && toast.setting) void vscode.commands.executeCommand('workbench.action.openSettings', toast.setting);
-    });
+    showFailure(error instanceof Error ? error.message : String(error), dependencies.output);
   } finally {
     dependencies.runs.end(source);
   }

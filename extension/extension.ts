@@ -17,6 +17,7 @@ import { ExplanationPanel, PANEL_VIEW_TYPE } from './panel/explanationPanel';
 import { ServerClient } from './serverClient';
 import { readSettings } from './settings';
 import { choicesOf } from './runChoices';
+import { compareInteractions } from './compareRun';
 import { splittingGranularity } from '../server/engine/drillDown';
 import { spanTag } from '../protocol/spanNumbers';
 import { RunStatus } from './statusBar';
@@ -170,6 +171,9 @@ export function activate(context: vscode.ExtensionContext): void {
       }
       const document = editor.document;
       void explainRange(editor, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), dependencies);
+    }),
+    vscode.commands.registerTextEditorCommand(COMMAND_IDS.compareInteractions, (editor) => {
+      void compareInteractions(editor, dependencies);
     }),
     vscode.commands.registerCommand(COMMAND_IDS.cancel, () => {
       if (runs.cancelAll() === 0) void vscode.window.showInformationMessage('SPEX: nothing is running.');

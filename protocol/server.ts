@@ -5,6 +5,7 @@
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { GpuChoice } from './device';
+import type { Comparison } from './comparison';
 import type { Explanation, IndexName } from './explanation';
 import type { Feature, Granularity, PinnedSpan } from './features';
 
@@ -155,6 +156,27 @@ export interface CostEstimate {
 
 /** extension → server: the cost preview of an explanation (a few of the run's first masks scored and cached). */
 export const EstimateCostRequest = new RequestType<Pick<ExplainTextParams, 'text' | 'options'>, CostEstimate, void>('spex/estimate');
+
+export interface CompareTextsParams {
+  /** The two versions: A, the text the person started from, and B. */
+  readonly a: string;
+  readonly b: string;
+  readonly options?: ExplainOptions;
+  /** Explain B with another model (the same text under two models, or two texts under two). */
+  readonly modelB?: string;
+  readonly workDoneToken?: string | number;
+}
+
+export interface CompareTextsResult {
+  readonly comparison: Comparison;
+  /** The ids of the two kept explanations (for spex/verify and drill-downs). */
+  readonly idA: string;
+  readonly idB: string;
+  readonly cancelled: boolean;
+}
+
+/** extension → server: explain two versions with the same settings and compare them span by span. */
+export const CompareTextsRequest = new RequestType<CompareTextsParams, CompareTextsResult, void>('spex/compare');
 
 export interface VerifyMaskParams {
   readonly explanationId: string;

@@ -19,6 +19,7 @@ import {
   ClearCacheRequest,
   EstimateCostRequest,
   ExplainTextRequest,
+  CompareTextsRequest,
   ExplanationChangedNotification,
   GetVersionRequest,
   ListModelsRequest,
@@ -148,6 +149,37 @@ connection.onRequest(ExplainTextRequest, async (params, token) => {
     if (response.code === ErrorCodes.InternalError)
       connection.console.error(`spex/explain failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     else if (!controller.signal.aborted) connection.console.error(`spex/explain failed: ${response.message}`);
+    throw response;
+  } finally {
+    progress.flush();
+    workDone.done();
+  }
+});
+
+connection.onRequest(CompareTextsRequest, async (params, token) => {
+  const controller = abortOn(token);
+  const workDone = connection.window.attachWorkDoneProgress(params.workDoneToken);
+  workDone.begin('SPEX: comparing', 0, 'explaining A', true);
+  let version = 'A';
+  let explanations = 0;
+  const progress = throttleLatest<ExplainProgress>(
+    ({ done, planned, cached }) => workDone.report(`${version}: ${done}/≤${planned} masks, ${cached} cached`),
+    PROGRESS_INTERVAL_MS,
+  );
+  try {
+    return await service.compare(params.a, params.b, params.options, params.modelB, {
+      signal: controller.signal,
+      onStarted: () => {
+        // The first explanation to start is A's, the second B's.
+        explanations += 1;
+        version = explanations === 1 ? 'A' : 'B';
+      },
+      onProgress: (update) => progress.push(update),
+    });
+  } catch (error) {
+    const response = toResponseError(error, controller.signal.aborted);
+    if (response.code === ErrorCodes.InternalError)
+      connection.console.error(`spex/compare failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     throw response;
   } finally {
     progress.flush();

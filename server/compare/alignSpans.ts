@@ -4,7 +4,9 @@
  * `removed` (in A only) or `added` (in B only). Pure, and linear in memory up to the LCS table.
  */
 
-export type SpanStatus = 'unchanged' | 'edited' | 'removed' | 'added';
+import type { SpanStatus } from '../../protocol/comparison';
+
+export type { SpanStatus } from '../../protocol/comparison';
 
 export interface AlignedSpan {
   readonly status: SpanStatus;

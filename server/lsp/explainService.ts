@@ -5,6 +5,7 @@ import type {
   ListModelsResult,
   ServerInitializationOptions,
   VerifyMaskResult,
+  CompareTextsResult,
   VerifiedAnswer,
 } from '../../protocol/server';
 import { applyMask } from '../ablation/mask';
@@ -15,6 +16,7 @@ import { cachedScorer, type CachedScore } from '../engine/cachedScorer';
 import { EndpointPool } from '../engine/endpointPool';
 import { explainText, previewCost, type ExplainProgress, type ExplainRequest } from '../engine/explain';
 import { liftMask, refineSpans } from '../engine/drillDown';
+import { compareExplanations } from '../compare/compareExplanations';
 import { isGranularity } from '../../protocol/features';
 import { spanTag } from '../../protocol/spanNumbers';
 import { CallSlots } from '../engine/callSlots';
@@ -132,6 +134,28 @@ export class ExplainService {
       await source.close();
       throw error;
     }
+  }
+
+  /**
+   * Explains two versions with the same settings (B with `modelB` where given), one after the other,
+   * both kept like any explanation, and compares them span by span.
+   */
+  async compare(a: unknown, b: unknown, options: unknown, modelB: unknown, callbacks: ExplainCallbacks): Promise<CompareTextsResult> {
+    if (typeof a !== 'string') throw new RequestError('"a" must be a string: the first version of the text.');
+    if (typeof b !== 'string') throw new RequestError('"b" must be a string: the second version of the text.');
+    if (modelB !== undefined && (typeof modelB !== 'string' || modelB.trim() === ''))
+      throw new RequestError('"modelB" must be the name of a model.');
+    const first = await this.explain(a, options, callbacks);
+    if (callbacks.signal.aborted) throw new RequestError('Cancelled before the second version was explained.');
+    const optionsB =
+      modelB === undefined ? options : { ...(typeof options === 'object' && options !== null ? options : {}), model: modelB };
+    const second = await this.explain(b, optionsB, callbacks);
+    return {
+      comparison: compareExplanations(first.explanation, second.explanation),
+      idA: first.id,
+      idB: second.id,
+      cancelled: callbacks.signal.aborted,
+    };
   }
 
   /**

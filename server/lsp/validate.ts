@@ -1,5 +1,6 @@
 import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import {
+  CompareTextsRequest,
   EstimateCostRequest,
   ExplainTextRequest,
   ListModelsRequest,
@@ -42,6 +43,7 @@ const PARAMS_OF: Readonly<Record<string, string>> = {
   [EstimateCostRequest.method]: '{"text", "options"?}',
   [VerifyMaskRequest.method]: '{"explanationId", "mask"}',
   [ListModelsRequest.method]: '{"options"?}',
+  [CompareTextsRequest.method]: '{"a", "b", "options"?, "modelB"?, "workDoneToken"?}',
 };
 
 /**

@@ -88,6 +88,11 @@ async function main(): Promise<void> {
       mkdirSync(WORKSPACE, { recursive: true });
       cpSync(repoPath('examples', 'rag-context.md'), path.join(WORKSPACE, 'rag-context.md'));
       writeFileSync(path.join(WORKSPACE, 'long.md'), longDocument());
+      // The second version for the comparison: the context without its fifth document.
+      writeFileSync(
+        path.join(WORKSPACE, 'rag-context-b.md'),
+        readFileSync(repoPath('examples', 'rag-context.md'), 'utf8').replace(/\n\[5\][^\n]*\n/u, '\n'),
+      );
       codeServer = await startCodeServer({
         vsix: VSIX,
         workspace: WORKSPACE,
@@ -295,6 +300,24 @@ async function main(): Promise<void> {
         async () => ((await webview(p()).locator('#text .feature').count()) > 60 ? true : undefined),
         90_000,
       );
+    });
+    await step('"Compare Interactions with…" another editor\'s text opens the comparison beside the editor', async () => {
+      await editorOf('rag-context-b.md');
+      editor = await editorOf('rag-context.md');
+      await runCommand(p(), 'SPEX: Compare Interactions with…');
+      // The row's label starts with an icon: filter to it and take it with Enter.
+      await p().locator('.quick-input-widget .quick-input-box input').fill("Another editor's text");
+      await p().keyboard.press('Enter');
+      await pickExact(p(), 'rag-context-b.md');
+      const report = p().locator('.editor-instance .view-lines', { hasText: 'SPEX comparison' }).first();
+      await report.waitFor({ timeout: 90_000 });
+      // The editor draws spaces as no-break spaces.
+      const text = ((await report.textContent()) ?? '').replace(/\s+/gu, ' ');
+      // Whether the answers differ comes first, then each version's verdict (the tables are further down the document).
+      if (!/Both versions give the same answer/u.test(text) || !/- B: exact/u.test(text))
+        throw new Error(`the comparison does not open as it should: ${text.slice(0, 400)}`);
+      // The comparison is an unsaved document, focused: closed again, the layout is as the next steps expect.
+      await runCommand(p(), 'View: Revert and Close Editor');
     });
     await step('"Cancel" stops a long run and keeps what it learned', async () => {
       editor = await editorOf('long.md');

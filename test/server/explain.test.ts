@@ -8,6 +8,7 @@ import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import type { Explanation } from '../../protocol/explanation';
 import {
   ApiKeyChangedNotification,
+  CompareTextsRequest,
   ClearCacheRequest,
   EstimateCostRequest,
   ExplainTextRequest,
@@ -255,6 +256,34 @@ describe('spex/explain and friends over stdio', () => {
         refine: { explanationId: coarse.id, split: [99], granularity: 'word' },
       }),
       /"refine.split" must list span indices of that explanation \(0 to 5\)/u,
+    );
+  });
+
+  it('compares two versions over spex/compare: Omega dropped takes the redundancy with it; both explanations stay kept', async () => {
+    const b = SHORT.replace(' Omega ends.', '');
+    const result = await server.connection.sendRequest(CompareTextsRequest, { a: SHORT, b });
+    const { comparison } = result;
+    assert.equal(comparison.answers.differ, false);
+    assert.equal(comparison.spans.find((span) => span.textA === 'Omega ends.')?.status, 'removed');
+    const redundancy = comparison.interactions.find((term) => term.kind === 'redundancy');
+    assert.ok(
+      redundancy && redundancy.featuresB === undefined && Math.abs((redundancy.valueA ?? 0) + 1.8) < 1e-6,
+      JSON.stringify(redundancy),
+    );
+    assert.notEqual(result.idA, result.idB);
+    const verified = await server.connection.sendRequest(VerifyMaskRequest, {
+      explanationId: result.idB,
+      mask: comparison.b.features.map(() => 1),
+    });
+    assert.ok(Number.isFinite(verified.value));
+    await assert.rejects(
+      server.connection.sendRequest(CompareTextsRequest, { a: SHORT, b, modelB: '' }),
+      /"modelB" must be the name of a model/u,
+    );
+    await assert.rejects(
+      // A client that does not check types: the server does.
+      server.connection.sendRequest(CompareTextsRequest.method, { a: SHORT, b: 42 }),
+      /"b" must be a string: the second version/u,
     );
   });
 

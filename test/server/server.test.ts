@@ -90,6 +90,7 @@ describe('server params over the wire', () => {
     'spex/estimate',
     'spex/verify',
     'spex/models',
+    'spex/compare',
     'spex/clearCache',
   ];
 
@@ -105,7 +106,7 @@ describe('server params over the wire', () => {
   });
 
   it('answers missing params with InvalidParams for the requests that need them', async () => {
-    for (const method of ['spex/segment', 'spex/explain', 'spex/estimate', 'spex/verify', 'spex/models']) {
+    for (const method of ['spex/segment', 'spex/explain', 'spex/estimate', 'spex/verify', 'spex/models', 'spex/compare']) {
       const answer = await server.request(method);
       assert.equal(answer.error?.code, -32602);
       assert.match(answer.error.message, new RegExp(`^${method} needs its parameters: an object \\{`, 'u'));

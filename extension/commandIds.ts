@@ -12,6 +12,7 @@ export const COMMAND_IDS = {
   exportExplanation: 'spex.exportExplanation',
   clearCache: 'spex.clearCache',
   compareInteractions: 'spex.compareInteractions',
+  explainTemplate: 'spex.explainTemplate',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

@@ -1,16 +1,9 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import {
-  WorkDoneProgress,
-  type WorkDoneProgressBegin,
-  type WorkDoneProgressEnd,
-  type WorkDoneProgressReport,
-} from 'vscode-languageclient/node';
 import { CompareTextsRequest, ListModelsRequest } from '../protocol/server';
 import { formatComparisonMarkdown } from '../server/report/comparisonMarkdown';
-import { showFailure } from './showFailure';
+import { runAsMarkdown } from './serverRequest';
 import type { RunDependencies } from './explainRun';
 
 /** Where the second version comes from. */
@@ -118,42 +111,16 @@ async function chooseVersionB(editor: vscode.TextEditor, dependencies: RunDepend
 export async function compareInteractions(editor: vscode.TextEditor, dependencies: RunDependencies): Promise<void> {
   const versions = await chooseVersionB(editor, dependencies);
   if (!versions) return;
-  const source = dependencies.runs.begin();
-  try {
-    const client = await dependencies.server.get();
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `SPEX: comparing with ${versions.label}`, cancellable: true },
-      async (progress, token) => {
-        token.onCancellationRequested(() => source.cancel());
-        const workDoneToken = randomUUID();
-        const listener = client.onProgress(
-          WorkDoneProgress.type,
-          workDoneToken,
-          (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
-            if (value.kind !== 'end') progress.report({ message: value.message ?? '' });
-          },
-        );
-        try {
-          return await client.sendRequest(
-            CompareTextsRequest,
-            { a: versions.a, b: versions.b, ...(versions.modelB ? { modelB: versions.modelB } : {}), workDoneToken },
-            source.token,
-          );
-        } finally {
-          listener.dispose();
-        }
-      },
-    );
-    dependencies.output.info(`Compared with ${versions.label}: ${result.comparison.spans.length} spans lined up.`);
-    const report = await vscode.workspace.openTextDocument({ language: 'markdown', content: formatComparisonMarkdown(result.comparison) });
-    await vscode.window.showTextDocument(report, { viewColumn: vscode.ViewColumn.Beside, preview: false });
-  } catch (error) {
-    if (source.token.isCancellationRequested) {
-      void vscode.window.showInformationMessage('SPEX: comparison cancelled.');
-      return;
-    }
-    showFailure(error instanceof Error ? error.message : String(error), dependencies.output);
-  } finally {
-    dependencies.runs.end(source);
-  }
+  const result = await runAsMarkdown(
+    dependencies,
+    `SPEX: comparing with ${versions.label}`,
+    (client, workDoneToken, token) =>
+      client.sendRequest(
+        CompareTextsRequest,
+        { a: versions.a, b: versions.b, ...(versions.modelB ? { modelB: versions.modelB } : {}), workDoneToken },
+        token,
+      ),
+    (compared) => formatComparisonMarkdown(compared.comparison),
+  );
+  if (result) dependencies.output.info(`Compared with ${versions.label}: ${result.comparison.spans.length} spans lined up.`);
 }

@@ -18,6 +18,7 @@ import { ServerClient } from './serverClient';
 import { readSettings } from './settings';
 import { choicesOf } from './runChoices';
 import { compareInteractions } from './compareRun';
+import { explainTemplate } from './batchRun';
 import { splittingGranularity } from '../server/engine/drillDown';
 import { spanTag } from '../protocol/spanNumbers';
 import { RunStatus } from './statusBar';
@@ -174,6 +175,9 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerTextEditorCommand(COMMAND_IDS.compareInteractions, (editor) => {
       void compareInteractions(editor, dependencies);
+    }),
+    vscode.commands.registerTextEditorCommand(COMMAND_IDS.explainTemplate, (editor) => {
+      void explainTemplate(editor, dependencies);
     }),
     vscode.commands.registerCommand(COMMAND_IDS.cancel, () => {
       if (runs.cancelAll() === 0) void vscode.window.showInformationMessage('SPEX: nothing is running.');

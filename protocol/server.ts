@@ -5,6 +5,7 @@
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { GpuChoice } from './device';
+import type { BatchResult } from './batch';
 import type { Comparison } from './comparison';
 import type { Explanation, IndexName } from './explanation';
 import type { Feature, Granularity, PinnedSpan } from './features';
@@ -177,6 +178,19 @@ export interface CompareTextsResult {
 
 /** extension → server: explain two versions with the same settings and compare them span by span. */
 export const CompareTextsRequest = new RequestType<CompareTextsParams, CompareTextsResult, void>('spex/compare');
+
+export interface BatchTemplateParams {
+  /** A prompt template with {{placeholders}}, and a JSON Lines file of inputs (the files' text). */
+  readonly template: string;
+  readonly inputs: string;
+  readonly options?: ExplainOptions;
+  /** What a broken inputs line does: skip it (default) or stop. */
+  readonly onBroken?: 'skip' | 'stop';
+  readonly workDoneToken?: string | number;
+}
+
+/** extension → server: explain a template over every input and aggregate (see server/batch/). */
+export const BatchTemplateRequest = new RequestType<BatchTemplateParams, BatchResult, void>('spex/batch');
 
 export interface VerifyMaskParams {
   readonly explanationId: string;

@@ -20,6 +20,7 @@ import {
   EstimateCostRequest,
   ExplainTextRequest,
   CompareTextsRequest,
+  BatchTemplateRequest,
   ExplanationChangedNotification,
   GetVersionRequest,
   ListModelsRequest,
@@ -149,6 +150,34 @@ connection.onRequest(ExplainTextRequest, async (params, token) => {
     if (response.code === ErrorCodes.InternalError)
       connection.console.error(`spex/explain failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     else if (!controller.signal.aborted) connection.console.error(`spex/explain failed: ${response.message}`);
+    throw response;
+  } finally {
+    progress.flush();
+    workDone.done();
+  }
+});
+
+connection.onRequest(BatchTemplateRequest, async (params, token) => {
+  const controller = abortOn(token);
+  const workDone = connection.window.attachWorkDoneProgress(params.workDoneToken);
+  workDone.begin('SPEX: explaining the template over its inputs', 0, 'reading the inputs', true);
+  let input = '';
+  const progress = throttleLatest<ExplainProgress>(
+    ({ done, planned, cached }) => workDone.report(`${input}: ${done}/≤${planned} masks, ${cached} cached`),
+    PROGRESS_INTERVAL_MS,
+  );
+  try {
+    return await service.batch(params.template, params.inputs, params.options, params.onBroken, {
+      signal: controller.signal,
+      onInput: (position, count) => {
+        input = `input ${position + 1} of ${count}`;
+      },
+      onProgress: (update) => progress.push(update),
+    });
+  } catch (error) {
+    const response = toResponseError(error, controller.signal.aborted);
+    if (response.code === ErrorCodes.InternalError)
+      connection.console.error(`spex/batch failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     throw response;
   } finally {
     progress.flush();

@@ -14,9 +14,13 @@ import { CallCache } from '../cache/callCache';
 import { defaultCacheDirectory } from '../cache/cacheDirectory';
 import { cachedScorer, type CachedScore } from '../engine/cachedScorer';
 import { EndpointPool } from '../engine/endpointPool';
-import { explainText, previewCost, type ExplainProgress, type ExplainRequest } from '../engine/explain';
+import { explainText, previewCost, type ExplainProgress, type ExplainRequest, type Segmented } from '../engine/explain';
 import { liftMask, refineSpans } from '../engine/drillDown';
 import { compareExplanations } from '../compare/compareExplanations';
+import { runBatch } from '../batch/runBatch';
+import { TemplateError } from '../batch/template';
+import { InputsError } from '../batch/inputs';
+import type { BatchResult } from '../../protocol/batch';
 import { isGranularity } from '../../protocol/features';
 import { spanTag } from '../../protocol/spanNumbers';
 import { CallSlots } from '../engine/callSlots';
@@ -53,6 +57,8 @@ export interface ExplainCallbacks {
   readonly signal: AbortSignal;
   /** A drill-down request (RefineParams), checked here: it names a kept explanation of the same text. */
   readonly refine?: unknown;
+  /** The spans to explain where they are given, not segmented (a template's own spans in a batch). */
+  readonly segmented?: Segmented;
   readonly onStarted?: (id: string) => void;
   readonly onProgress?: (progress: ExplainProgress) => void;
   readonly onPartial?: (id: string, explanation: Explanation) => void;
@@ -104,6 +110,7 @@ export class ExplainService {
       const explanation = await explainText({
         text: prompt,
         ...drill,
+        ...(callbacks.segmented ? { segmented: callbacks.segmented } : {}),
         granularity: drill.granularity ?? config.granularity,
         onScoredMasks: (scored) => {
           masks = scored;
@@ -132,6 +139,45 @@ export class ExplainService {
       return { id, explanation, cancelled: callbacks.signal.aborted };
     } catch (error) {
       await source.close();
+      throw error;
+    }
+  }
+
+  /**
+   * A template over its inputs (see server/batch/runBatch.ts): each filled template explained like any
+   * text, with the template's own spans as the features, and the whole aggregated.
+   */
+  async batch(
+    template: unknown,
+    inputs: unknown,
+    options: unknown,
+    onBroken: unknown,
+    callbacks: ExplainCallbacks & { readonly onInput?: (position: number, count: number) => void },
+  ): Promise<BatchResult> {
+    if (typeof template !== 'string') throw new RequestError('"template" must be a string: the text of a template with {{placeholders}}.');
+    if (typeof inputs !== 'string') throw new RequestError('"inputs" must be a string: the text of a JSON Lines file of inputs.');
+    if (onBroken !== undefined && onBroken !== 'skip' && onBroken !== 'stop')
+      throw new RequestError('"onBroken" must be "skip" or "stop".');
+    const config = resolveExplainConfig(options, this.settings);
+    try {
+      return await runBatch({
+        template,
+        inputs,
+        granularity: config.granularity,
+        onBroken: onBroken ?? 'skip',
+        signal: callbacks.signal,
+        explain: async (rendered, _input, position, count) => {
+          callbacks.onInput?.(position, count);
+          const { explanation } = await this.explain(rendered.text, options, {
+            ...callbacks,
+            segmented: { features: rendered.features, pinned: rendered.pinned },
+          });
+          return explanation;
+        },
+      });
+    } catch (error) {
+      // A template or an inputs file that cannot be read is a problem with the request, told as such.
+      if (error instanceof TemplateError || error instanceof InputsError) throw new RequestError(error.message);
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import {
+  BatchTemplateRequest,
   CompareTextsRequest,
   EstimateCostRequest,
   ExplainTextRequest,
@@ -44,6 +45,7 @@ const PARAMS_OF: Readonly<Record<string, string>> = {
   [VerifyMaskRequest.method]: '{"explanationId", "mask"}',
   [ListModelsRequest.method]: '{"options"?}',
   [CompareTextsRequest.method]: '{"a", "b", "options"?, "modelB"?, "workDoneToken"?}',
+  [BatchTemplateRequest.method]: '{"template", "inputs", "options"?, "onBroken"?, "workDoneToken"?}',
 };
 
 /**

@@ -1,6 +1,6 @@
 import { signed } from '../../protocol/numberFormat';
 import { spanTag } from '../../protocol/spanNumbers';
-import type { BatchResult } from '../cli/batchCommand';
+import type { BatchResult } from '../../protocol/batch';
 import { escapeMarkdown } from './markdown';
 import { shortText } from './spanText';
 

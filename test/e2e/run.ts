@@ -88,6 +88,15 @@ async function main(): Promise<void> {
       mkdirSync(WORKSPACE, { recursive: true });
       cpSync(repoPath('examples', 'rag-context.md'), path.join(WORKSPACE, 'rag-context.md'));
       writeFileSync(path.join(WORKSPACE, 'long.md'), longDocument());
+      // A template and its inputs for "Explain Template over Data Set…".
+      writeFileSync(
+        path.join(WORKSPACE, 'template.md'),
+        'The Mira bridge opened in 1931. Engineer Ana Okafor drew it.\n\nQuestion: {{question}}\n',
+      );
+      writeFileSync(
+        path.join(WORKSPACE, 'inputs.jsonl'),
+        `${['Who designed it?', 'When did it open?', 'What crosses the river?'].map((question) => JSON.stringify({ question })).join('\n')}\n`,
+      );
       // The second version for the comparison: the context without its fifth document.
       writeFileSync(
         path.join(WORKSPACE, 'rag-context-b.md'),
@@ -317,6 +326,20 @@ async function main(): Promise<void> {
       if (!/Both versions give the same answer/u.test(text) || !/- B: exact/u.test(text))
         throw new Error(`the comparison does not open as it should: ${text.slice(0, 400)}`);
       // The comparison is an unsaved document, focused: closed again, the layout is as the next steps expect.
+      await runCommand(p(), 'View: Revert and Close Editor');
+    });
+    await step('"Explain Template over Data Set…" explains a template over a JSON Lines file and opens the aggregate', async () => {
+      await editorOf('template.md');
+      await runCommand(p(), 'SPEX: Explain Template over Data Set…');
+      // code-server's file dialog is a quick input that takes a path.
+      const input = p().locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ timeout: 15_000 });
+      await input.fill(path.join(WORKSPACE, 'inputs.jsonl'));
+      await p().keyboard.press('Enter');
+      const report = p().locator('.editor-instance .view-lines', { hasText: 'a template across its inputs' }).first();
+      await report.waitFor({ timeout: 90_000 });
+      const text = ((await report.textContent()) ?? '').replace(/\s+/gu, ' ');
+      if (!/Inputs: 3 explained/u.test(text)) throw new Error(`the aggregate does not count the three inputs: ${text.slice(0, 400)}`);
       await runCommand(p(), 'View: Revert and Close Editor');
     });
     await step('"Cancel" stops a long run and keeps what it learned', async () => {

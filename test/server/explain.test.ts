@@ -9,6 +9,7 @@ import type { Explanation } from '../../protocol/explanation';
 import {
   ApiKeyChangedNotification,
   CompareTextsRequest,
+  BatchTemplateRequest,
   ClearCacheRequest,
   EstimateCostRequest,
   ExplainTextRequest,
@@ -284,6 +285,30 @@ describe('spex/explain and friends over stdio', () => {
       // A client that does not check types: the server does.
       server.connection.sendRequest(CompareTextsRequest.method, { a: SHORT, b: 42 }),
       /"b" must be a string: the second version/u,
+    );
+  });
+
+  it('explains a template over its inputs over spex/batch, the template’s own spans the features', async () => {
+    const template = 'Alpha opens. Beta follows. {{question}} Gamma joins. Filler one.';
+    const inputs = ['Who built it?', 'When?', 'Was gamma there?'].map((question) => JSON.stringify({ question })).join('\n');
+    const result = await server.connection.sendRequest(BatchTemplateRequest, { template, inputs: `${inputs}\nbroken` });
+    assert.equal(result.inputs.length, 3);
+    assert.deepEqual(
+      result.skipped.map((entry) => entry.line),
+      [4],
+    );
+    assert.deepEqual(
+      result.aggregate.spans.map((span) => span.text),
+      ['Alpha opens.', 'Beta follows.', 'Gamma joins.', 'Filler one.'],
+    );
+    assert.ok(Math.abs((result.aggregate.spans[0]?.mean ?? 0) - 1.5) < 1e-6);
+    await assert.rejects(
+      server.connection.sendRequest(BatchTemplateRequest, { template: 'No slots.', inputs }),
+      /The template has no \{\{placeholder\}\}/u,
+    );
+    await assert.rejects(
+      server.connection.sendRequest(BatchTemplateRequest, { template, inputs: `${inputs}\nbroken`, onBroken: 'stop' }),
+      /Inputs line 4: not JSON/u,
     );
   });
 

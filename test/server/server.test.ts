@@ -91,6 +91,7 @@ describe('server params over the wire', () => {
     'spex/verify',
     'spex/models',
     'spex/compare',
+    'spex/batch',
     'spex/clearCache',
   ];
 
@@ -106,7 +107,7 @@ describe('server params over the wire', () => {
   });
 
   it('answers missing params with InvalidParams for the requests that need them', async () => {
-    for (const method of ['spex/segment', 'spex/explain', 'spex/estimate', 'spex/verify', 'spex/models', 'spex/compare']) {
+    for (const method of ['spex/segment', 'spex/explain', 'spex/estimate', 'spex/verify', 'spex/models', 'spex/compare', 'spex/batch']) {
       const answer = await server.request(method);
       assert.equal(answer.error?.code, -32602);
       assert.match(answer.error.message, new RegExp(`^${method} needs its parameters: an object \\{`, 'u'));

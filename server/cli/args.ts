@@ -136,7 +136,7 @@ ${EXIT_CODES}`,
   compare: `Usage: spex compare A B [options]
 Explains two versions of a prompt with the same settings, lines their spans up by text (unchanged, edited,
 added, removed) and reports each span's and each interaction's value in A, in B and the change; whether the
-answers differ comes first. --format json | markdown (default: markdown).
+answers differ comes first. --format markdown | html | json (default: markdown).
   --model-b NAME        explain B with this model instead (the same text, or another, under another model)
 
 ${EXPLAIN_OPTIONS}
@@ -146,7 +146,7 @@ ${EXIT_CODES}`,
 Explains a prompt template with {{placeholders}} over every input of a JSON Lines file (one object per line,
 a key per placeholder): the template's own spans are the features, each input's text is pinned. Reports per
 span its mean total effect, spread and how often it is in a top interaction, the interactions that recur and
-the inputs where the template behaves differently. --format markdown | json | csv (default: markdown).
+the inputs where the template behaves differently. --format markdown | html | json | csv (default: markdown).
   --inputs FILE         the inputs, one JSON object per line
   --on-broken B         skip | stop: what a broken inputs line does                 (default: skip)
 
@@ -248,13 +248,12 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (verb === 'batch') {
     if (values.inputs === undefined) throw new UsageError('spex batch needs the inputs: --inputs data.jsonl (one JSON object per line).');
     if (input === '-') throw new UsageError('spex batch reads the template from a file: spex batch TEMPLATE --inputs data.jsonl.');
-    if (values.format === 'html') throw new UsageError('spex batch writes --format markdown, json or csv.');
     if (values.refine.length > 0 || values['dry-run']) throw new UsageError('--refine and --dry-run go with spex explain, not spex batch.');
   } else if (values.inputs !== undefined) throw new UsageError('--inputs goes with spex batch.');
   if (verb === 'compare' && values.refine.length > 0) throw new UsageError('--refine goes with spex explain, not spex compare.');
   if (verb !== 'compare' && values['model-b'] !== undefined) throw new UsageError('--model-b goes with spex compare.');
-  if (verb === 'compare' && values.format !== 'markdown' && values.format !== 'json')
-    throw new UsageError(`spex compare writes --format markdown or json, not "${values.format}".`);
+  if (verb === 'compare' && values.format === 'csv')
+    throw new UsageError('spex compare writes --format markdown, html or json (a comparison has two tables, not one CSV).');
   if (verb === 'compare' && values['dry-run'])
     throw new UsageError('--dry-run previews one run; preview each file with spex explain --dry-run.');
 

@@ -5,7 +5,7 @@ import { CallCache } from '../cache/callCache';
 import { defaultCacheDirectory } from '../cache/cacheDirectory';
 import { explainText } from '../engine/explain';
 import { createValueSource, sourceOptionsFor } from '../engine/valueSource';
-import { formatBatchCsv, formatBatchMarkdown } from '../report/batchMarkdown';
+import { formatBatchCsv, formatBatchHtml, formatBatchMarkdown } from '../report/batchMarkdown';
 import type { ExplainCommand } from './args';
 
 export type { BatchResult } from '../../protocol/batch';
@@ -78,7 +78,9 @@ export async function batchCommand(
         ? `${JSON.stringify(result, null, 2)}\n`
         : command.format === 'csv'
           ? formatBatchCsv(result)
-          : formatBatchMarkdown(result);
+          : command.format === 'html'
+            ? formatBatchHtml(result)
+            : formatBatchMarkdown(result);
     if (command.output !== undefined) {
       await writeFile(command.output, report, 'utf8');
       return '';

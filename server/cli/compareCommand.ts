@@ -4,7 +4,7 @@ import { defaultCacheDirectory } from '../cache/cacheDirectory';
 import { compareExplanations } from '../compare/compareExplanations';
 import { explainText, ExplainError } from '../engine/explain';
 import { createValueSource, sourceOptionsFor } from '../engine/valueSource';
-import { formatComparisonMarkdown } from '../report/comparisonMarkdown';
+import { formatComparisonHtml, formatComparisonMarkdown } from '../report/comparisonMarkdown';
 import type { ExplainCommand } from './args';
 
 /**
@@ -62,7 +62,12 @@ export async function compareCommand(
     const a = await explainOne(textA, 'A', undefined);
     const b = await explainOne(textB, 'B', command.compare.modelB);
     const comparison = compareExplanations(a, b);
-    const report = command.format === 'json' ? `${JSON.stringify(comparison, null, 2)}\n` : formatComparisonMarkdown(comparison);
+    const report =
+      command.format === 'json'
+        ? `${JSON.stringify(comparison, null, 2)}\n`
+        : command.format === 'html'
+          ? formatComparisonHtml(comparison)
+          : formatComparisonMarkdown(comparison);
     if (command.output !== undefined) await writeFile(command.output, report, 'utf8');
     return command.output === undefined ? report : '';
   } finally {

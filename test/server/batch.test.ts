@@ -84,6 +84,9 @@ describe('spex batch: a template across a data set', () => {
     assert.match(markdown.stdout, /\| \[2\]\+\[3\] \| synergy \| 4 of 5 \| \+2\.00 \|/u);
     assert.match(markdown.stdout, /- Line 5: \[2\] “Beta follows\.” \+0\.800 from its mean/u);
     assert.match(markdown.stdout, /- Calls: 0 model, \d+ cached/u, 'the rerun pays for nothing');
+    const html = await batch(['--inputs', INPUTS_FILE, '--format', 'html']);
+    assert.match(html.stdout, /<tr><td>\[2\]<\/td><td class="r">\+1\.20<\/td>/u);
+    assert.doesNotMatch(html.stdout, /<script/u);
     const csv = await batch(['--inputs', INPUTS_FILE, '--format', 'csv']);
     assert.equal(csv.stdout.split('\r\n')[0], 'span,mean,spread,min,max,in_top,text');
     assert.match(csv.stdout, /\r\n2,1\.2,0\.447\d*,1,2,4,Beta follows\.\r\n/u);

@@ -85,13 +85,23 @@ describe('spex compare: two versions of a prompt, span by span', () => {
     assert.match(result.stdout, /\| \[3\] → \[3\] \| edited \| Gamma joins\. → Gamma joins now\. \|/u);
   });
 
+  it('writes a self-contained HTML page with the prompt text escaped', async () => {
+    const result = await compare(['--format', 'html']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^<!DOCTYPE html>/u);
+    assert.match(result.stdout, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">/u);
+    assert.match(result.stdout, /<strong>Both versions give the same answer:<\/strong>/u);
+    assert.match(result.stdout, /<td>removed in B<\/td><td>Omega ends\.<\/td>/u);
+    assert.doesNotMatch(result.stdout, /<script|src=/u);
+  });
+
   it('refuses what it cannot compare, in one line', async () => {
     const one = await runCli(['compare', FILE_A], { env: { SPEX_CACHE_DIR: path.join(DIRECTORY, 'cache') } });
     assert.equal(one.code, 2);
     assert.match(one.stderr, /spex compare takes two files/u);
-    const html = await compare(['--format', 'html']);
-    assert.equal(html.code, 2);
-    assert.match(html.stderr, /spex compare writes --format markdown or json/u);
+    const csv = await compare(['--format', 'csv']);
+    assert.equal(csv.code, 2);
+    assert.match(csv.stderr, /spex compare writes --format markdown, html or json/u);
     const missing = await runCli(['compare', FILE_A, path.join(DIRECTORY, 'nope.txt'), '--exec', 'node -e 0'], {
       env: { SPEX_CACHE_DIR: path.join(DIRECTORY, 'cache') },
     });

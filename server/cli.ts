@@ -20,6 +20,7 @@ import { helpText, parseCommandLine, UsageError, wantsDebug, type ExplainCommand
 import { ExplainError, explainText, previewCost, type ExplainProgress } from './engine/explain';
 import { drillDown } from './engine/drillDownRun';
 import { compareCommand } from './cli/compareCommand';
+import { explainRequestFor } from './cli/explainRequest';
 import { batchCommand } from './cli/batchCommand';
 import { TemplateError } from './batch/template';
 import { InputsError } from './batch/inputs';
@@ -63,51 +64,54 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-async function batch(command: ExplainCommand, options: NonNullable<ExplainCommand['batch']>): Promise<number> {
+/**
+ * A command that reads several files and writes one report (batch, compare): the files and --output
+ * are checked before any model call, Ctrl-C aborts the run, and the API key comes from --api-key-env.
+ */
+async function runToStdout(
+  command: ExplainCommand,
+  inputs: readonly string[],
+  interrupted: string,
+  run: (signal: AbortSignal, apiKey: string | undefined) => Promise<string>,
+): Promise<number> {
   if (command.output !== undefined) await checkWritable(command.output);
-  for (const input of [command.input, options.inputs]) await readInput(input, 'explain');
+  // The same one-line message as explain's for a missing file or a folder, before any model call.
+  for (const input of inputs) await readInput(input, 'explain');
   const controller = new AbortController();
   const interrupt = (): void => {
-    controller.abort(new ExplainError('Interrupted; the calls made so far are stored, and a rerun reuses them.'));
+    controller.abort(new ExplainError(interrupted));
     setTimeout(exitInterrupted, INTERRUPT_GRACE_MS).unref();
   };
   process.once('SIGINT', interrupt);
   try {
-    let apiKey: string | undefined;
-    if (command.apiKeyEnv !== undefined) {
-      apiKey = process.env[command.apiKeyEnv];
-      if (!apiKey) throw new UsageError(`The environment variable ${command.apiKeyEnv} named by --api-key-env is not set.`);
-    }
-    process.stdout.write(await batchCommand(command, options, controller.signal, apiKey));
+    process.stdout.write(await run(controller.signal, apiKeyFrom(command)));
     return EXIT_OK;
   } finally {
     process.off('SIGINT', interrupt);
   }
 }
 
-async function compare(command: ExplainCommand, versions: NonNullable<ExplainCommand['compare']>): Promise<number> {
-  if (command.output !== undefined) await checkWritable(command.output);
-  for (const input of [command.input, versions.inputB]) {
-    // The same one-line message as explain's for a missing file or a folder, before any model call.
-    await readInput(input, 'explain');
-  }
-  const controller = new AbortController();
-  const interrupt = (): void => {
-    controller.abort(new ExplainError('Interrupted.'));
-    setTimeout(exitInterrupted, INTERRUPT_GRACE_MS).unref();
-  };
-  process.once('SIGINT', interrupt);
-  try {
-    let apiKey: string | undefined;
-    if (command.apiKeyEnv !== undefined) {
-      apiKey = process.env[command.apiKeyEnv];
-      if (!apiKey) throw new UsageError(`The environment variable ${command.apiKeyEnv} named by --api-key-env is not set.`);
-    }
-    process.stdout.write(await compareCommand({ ...command, compare: versions }, controller.signal, apiKey));
-    return EXIT_OK;
-  } finally {
-    process.off('SIGINT', interrupt);
-  }
+/** The API key from the environment variable --api-key-env names; refused when that variable is not set. */
+function apiKeyFrom(command: ExplainCommand): string | undefined {
+  if (command.apiKeyEnv === undefined) return undefined;
+  const apiKey = process.env[command.apiKeyEnv];
+  if (!apiKey) throw new UsageError(`The environment variable ${command.apiKeyEnv} named by --api-key-env is not set.`);
+  return apiKey;
+}
+
+function batch(command: ExplainCommand, options: NonNullable<ExplainCommand['batch']>): Promise<number> {
+  return runToStdout(
+    command,
+    [command.input, options.inputs],
+    'Interrupted; the calls made so far are stored, and a rerun reuses them.',
+    (signal, apiKey) => batchCommand(command, options, signal, apiKey),
+  );
+}
+
+function compare(command: ExplainCommand, versions: NonNullable<ExplainCommand['compare']>): Promise<number> {
+  return runToStdout(command, [command.input, versions.inputB], 'Interrupted.', (signal, apiKey) =>
+    compareCommand({ ...command, compare: versions }, signal, apiKey),
+  );
 }
 
 async function explain(command: ExplainCommand): Promise<number> {
@@ -122,11 +126,7 @@ async function explain(command: ExplainCommand): Promise<number> {
   };
   process.once('SIGINT', interrupt);
   const showProgress = !command.quiet && process.stderr.isTTY;
-  let apiKey: string | undefined;
-  if (command.apiKeyEnv !== undefined) {
-    apiKey = process.env[command.apiKeyEnv];
-    if (!apiKey) throw new UsageError(`The environment variable ${command.apiKeyEnv} named by --api-key-env is not set.`);
-  }
+  const apiKey = apiKeyFrom(command);
   const source = await createValueSource(sourceOptionsFor(command, text, controller.signal, apiKey));
   // Why the llama backend is not (wholly) on a GPU, said before the run rather than after it, like a cache warning.
   const device = source.device?.();
@@ -139,20 +139,7 @@ async function explain(command: ExplainCommand): Promise<number> {
           // A damaged line, a lost key secret or a full disk loses no answer but deserves a word, once.
           onWarning: (message) => process.stderr.write(`spex: ${message}\n`),
         });
-    const common = {
-      text,
-      granularity: command.granularity,
-      pin: command.pin,
-      source,
-      algorithm: command.algorithm,
-      budget: command.budget,
-      maxOrder: command.maxOrder,
-      concurrency: command.concurrency,
-      masking: command.masking,
-      seed: command.seed,
-      ...(cache ? { cache } : {}),
-      signal: controller.signal,
-    };
+    const common = explainRequestFor(command, text, source, cache, controller.signal);
     if (command.dryRun) {
       const preview = await previewCost(common);
       process.stdout.write(
@@ -169,16 +156,7 @@ async function explain(command: ExplainCommand): Promise<number> {
       : undefined;
     let explanation: Explanation;
     try {
-      const request = {
-        ...common,
-        targetR2: command.targetR2,
-        plateau: command.plateau,
-        ...(command.valueRange ? { valueRange: command.valueRange } : {}),
-        index: command.index,
-        order: command.order,
-        top: command.top,
-        ...(progress ? { onProgress: (update: ExplainProgress) => progress.push(update) } : {}),
-      };
+      const request = { ...common, ...(progress ? { onProgress: (update: ExplainProgress) => progress.push(update) } : {}) };
       if (command.refine.length === 0) explanation = await explainText(request);
       else {
         // A drill-down: each level's line says what it split and what the coarser calls saved.

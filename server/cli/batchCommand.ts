@@ -7,6 +7,7 @@ import { explainText } from '../engine/explain';
 import { createValueSource, sourceOptionsFor } from '../engine/valueSource';
 import { formatBatchCsv, formatBatchHtml, formatBatchMarkdown } from '../report/batchMarkdown';
 import type { ExplainCommand } from './args';
+import { explainRequestFor } from './explainRequest';
 
 export type { BatchResult } from '../../protocol/batch';
 
@@ -44,24 +45,8 @@ export async function batchCommand(
         const source = await createValueSource(sourceOptionsFor(command, rendered.text, signal, apiKey));
         try {
           const explanation = await explainText({
-            text: rendered.text,
-            granularity: command.granularity,
+            ...explainRequestFor(command, rendered.text, source, cache, signal),
             segmented: { features: rendered.features, pinned: rendered.pinned },
-            source,
-            algorithm: command.algorithm,
-            budget: command.budget,
-            maxOrder: command.maxOrder,
-            concurrency: command.concurrency,
-            masking: command.masking,
-            seed: command.seed,
-            targetR2: command.targetR2,
-            plateau: command.plateau,
-            ...(command.valueRange ? { valueRange: command.valueRange } : {}),
-            index: command.index,
-            order: command.order,
-            top: command.top,
-            ...(cache ? { cache } : {}),
-            signal,
           });
           if (!command.quiet)
             process.stderr.write(

@@ -6,6 +6,7 @@ import { explainText, ExplainError } from '../engine/explain';
 import { createValueSource, sourceOptionsFor } from '../engine/valueSource';
 import { formatComparisonHtml, formatComparisonMarkdown } from '../report/comparisonMarkdown';
 import type { ExplainCommand } from './args';
+import { explainRequestFor } from './explainRequest';
 
 /**
  * `spex compare A B`: explains both versions with the same settings (B with --model-b where given),
@@ -30,26 +31,7 @@ export async function compareCommand(
         sourceOptionsFor({ ...command, ...(model === undefined ? {} : { model }) }, text, signal, apiKey),
       );
       try {
-        const explanation = await explainText({
-          text,
-          granularity: command.granularity,
-          pin: command.pin,
-          source,
-          algorithm: command.algorithm,
-          budget: command.budget,
-          maxOrder: command.maxOrder,
-          concurrency: command.concurrency,
-          masking: command.masking,
-          seed: command.seed,
-          targetR2: command.targetR2,
-          plateau: command.plateau,
-          ...(command.valueRange ? { valueRange: command.valueRange } : {}),
-          index: command.index,
-          order: command.order,
-          top: command.top,
-          ...(cache ? { cache } : {}),
-          signal,
-        });
+        const explanation = await explainText(explainRequestFor(command, text, source, cache, signal));
         if (!command.quiet)
           process.stderr.write(
             `spex: ${label}: ${explanation.features.length} spans, ${explanation.calls.model} model calls, ${explanation.calls.cached} cached\n`,

@@ -49,7 +49,6 @@ describe('drill-down from passages to words, reusing the passages’ calls', () 
         '1500',
         '--seed',
         '3',
-        '--quiet',
         ...args,
       ],
       { env: { SPEX_CACHE_DIR: cache }, hungAfterMs: 120_000 },
@@ -66,7 +65,7 @@ describe('drill-down from passages to words, reusing the passages’ calls', () 
   });
 
   it('finds the planted word pair inside the planted passage with fewer new calls than a fresh word-level run', async () => {
-    const drilled = parse(await cli(['--granularity', 'paragraph', '--refine', 'word', '--refine-top', '1']));
+    const drilled = parse(await cli(['--granularity', 'paragraph', '--refine', 'word', '--refine-top', '1', '--quiet']));
     const refinement = drilled.refinement;
     assert.ok(refinement, 'the explanation records the drill-down');
     assert.deepEqual(refinement.split, [2], 'the passage with the synergy is the strongest');
@@ -89,7 +88,7 @@ describe('drill-down from passages to words, reusing the passages’ calls', () 
     );
     assert.ok(pair && Math.abs(pair.value - 2) < 0.05, `beta+gamma: ${JSON.stringify(pair)}`);
 
-    const fresh = parse(await cli(['--granularity', 'word'], mkdtempSync(path.join(tmpdir(), 'spex-drill-fresh-'))));
+    const fresh = parse(await cli(['--granularity', 'word', '--quiet'], mkdtempSync(path.join(tmpdir(), 'spex-drill-fresh-'))));
     assert.ok(
       drilled.calls.model < fresh.calls.model,
       `the drill-down added ${drilled.calls.model} model calls, a fresh word-level run took ${fresh.calls.model}`,
@@ -97,29 +96,8 @@ describe('drill-down from passages to words, reusing the passages’ calls', () 
   });
 
   it('goes paragraph → sentence → word, each step reusing the one before', async () => {
-    const result = await runCli(
-      [
-        'explain',
-        INPUT,
-        '--backend',
-        'openai',
-        '--endpoint',
-        fake.openaiBaseURL,
-        '--index',
-        'mobius',
-        '--format',
-        'json',
-        '--granularity',
-        'paragraph',
-        '--refine',
-        'sentence',
-        '--refine',
-        'word',
-        '--budget',
-        '800',
-      ],
-      { env: { SPEX_CACHE_DIR: CACHE }, hungAfterMs: 120_000 },
-    );
+    // Without --quiet: each level says what it split and reused on standard error.
+    const result = await cli(['--granularity', 'paragraph', '--refine', 'sentence', '--refine', 'word', '--budget', '800']);
     const last = parse(result);
     assert.equal(last.refinement?.from, 'sentence');
     assert.equal(last.refinement?.to, 'word');

@@ -1,0 +1,34 @@
+import type { CallStore } from '../engine/cachedScorer';
+import type { ExplainRequest } from '../engine/explain';
+import type { ValueSource } from '../engine/valueSource';
+import type { ExplainCommand } from './args';
+
+/** One explanation as the command line's options describe it: what compare and batch run for each text. */
+export function explainRequestFor(
+  command: ExplainCommand,
+  text: string,
+  source: ValueSource,
+  cache: CallStore | undefined,
+  signal: AbortSignal,
+): ExplainRequest {
+  return {
+    text,
+    granularity: command.granularity,
+    pin: command.pin,
+    source,
+    algorithm: command.algorithm,
+    budget: command.budget,
+    maxOrder: command.maxOrder,
+    concurrency: command.concurrency,
+    masking: command.masking,
+    seed: command.seed,
+    targetR2: command.targetR2,
+    plateau: command.plateau,
+    ...(command.valueRange ? { valueRange: command.valueRange } : {}),
+    index: command.index,
+    order: command.order,
+    top: command.top,
+    ...(cache ? { cache } : {}),
+    signal,
+  };
+}

@@ -52,6 +52,8 @@ interface Session {
 
 /** How many finished explanations stay verifiable; older ones release their model connections. */
 const KEPT_SESSIONS = 20;
+/** Bytes of scored masks each kept explanation holds for drill-downs (a byte per span and mask). */
+const KEPT_MASK_BYTES = 16 * 1024 * 1024;
 
 export interface ExplainCallbacks {
   readonly signal: AbortSignal;
@@ -113,7 +115,8 @@ export class ExplainService {
         ...(callbacks.segmented ? { segmented: callbacks.segmented } : {}),
         granularity: drill.granularity ?? config.granularity,
         onScoredMasks: (scored) => {
-          masks = scored;
+          // Twenty kept explanations of thousands of spans and masks would hold gigabytes: each keeps its first masks up to a cap.
+          masks = scored.slice(0, Math.floor(KEPT_MASK_BYTES / Math.max(1, scored[0]?.length ?? 1)));
         },
         pin: config.pin,
         masking: config.masking,

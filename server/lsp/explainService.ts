@@ -61,6 +61,11 @@ export interface ExplainCallbacks {
   readonly refine?: unknown;
   /** The spans to explain where they are given, not segmented (a template's own spans in a batch). */
   readonly segmented?: Segmented;
+  /**
+   * Keep the explanation for Verify and drill-downs (default true). A batch's hundred inputs are not
+   * kept: they would push the explanation in the panel out of the last twenty.
+   */
+  readonly keep?: boolean;
   readonly onStarted?: (id: string) => void;
   readonly onProgress?: (progress: ExplainProgress) => void;
   readonly onPartial?: (id: string, explanation: Explanation) => void;
@@ -138,7 +143,8 @@ export class ExplainService {
         ...(callbacks.onProgress ? { onProgress: callbacks.onProgress } : {}),
         ...(callbacks.onPartial ? { onPartial: (partial: Explanation) => callbacks.onPartial?.(id, partial) } : {}),
       });
-      this.keep(id, { explanation, config, source, score: cachedScorer(source, cache), answers: new Map(), masks });
+      if (callbacks.keep === false) await source.close();
+      else this.keep(id, { explanation, config, source, score: cachedScorer(source, cache), answers: new Map(), masks });
       return { id, explanation, cancelled: callbacks.signal.aborted };
     } catch (error) {
       await source.close();
@@ -174,6 +180,7 @@ export class ExplainService {
           const { explanation } = await this.explain(rendered.text, options, {
             ...callbacks,
             segmented: { features: rendered.features, pinned: rendered.pinned },
+            keep: false,
           });
           return explanation;
         },

@@ -302,6 +302,15 @@ describe('spex/explain and friends over stdio', () => {
       ['Alpha opens.', 'Beta follows.', 'Gamma joins.', 'Filler one.'],
     );
     assert.ok(Math.abs((result.aggregate.spans[0]?.mean ?? 0) - 1.5) < 1e-6);
+    // A batch's inputs are not kept for Verify: 21 of them leave the explanation in the panel verifiable.
+    const shown = await server.connection.sendRequest(ExplainTextRequest, { text: SHORT });
+    const many = Array.from({ length: 21 }, (_, i) => JSON.stringify({ question: `Question ${i}?` })).join('\n');
+    await server.connection.sendRequest(BatchTemplateRequest, { template, inputs: many });
+    const verified = await server.connection.sendRequest(VerifyMaskRequest, {
+      explanationId: shown.id,
+      mask: shown.explanation.features.map(() => 1),
+    });
+    assert.ok(Number.isFinite(verified.value));
     await assert.rejects(
       server.connection.sendRequest(BatchTemplateRequest, { template: 'No slots.', inputs }),
       /The template has no \{\{placeholder\}\}/u,

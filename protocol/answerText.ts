@@ -5,3 +5,9 @@
 export function answerAsShown(text: string, cut: boolean | undefined): string {
   return cut === true ? `${text.trimEnd()}…` : text;
 }
+
+/** Whether two answers are the same answer: runs of white space count as one space, ends trimmed. */
+export function sameAnswer(a: string | null, b: string | null): boolean {
+  const plain = (answer: string | null): string | null => (answer === null ? null : answer.replace(/\s+/gu, ' ').trim());
+  return plain(a) === plain(b);
+}

@@ -19,6 +19,7 @@ import { defaultCacheDirectory } from './cache/cacheDirectory';
 import { helpText, parseCommandLine, UsageError, wantsDebug, type ExplainCommand } from './cli/args';
 import { ExplainError, explainText, previewCost, type ExplainProgress } from './engine/explain';
 import { drillDown } from './engine/drillDownRun';
+import { DrillDownError } from './engine/drillDown';
 import { compareCommand } from './cli/compareCommand';
 import { explainRequestFor } from './cli/explainRequest';
 import { batchCommand } from './cli/batchCommand';
@@ -296,6 +297,7 @@ function describe(error: unknown): { message: string; code: number } {
     error instanceof ValueSetupError ||
     error instanceof CacheError ||
     error instanceof TemplateError ||
+    error instanceof DrillDownError ||
     error instanceof InputsError
   ) {
     return { message: error.message, code: EXIT_FAILURE };

@@ -157,63 +157,76 @@ connection.onRequest(ExplainTextRequest, async (params, token) => {
   }
 });
 
-connection.onRequest(BatchTemplateRequest, async (params, token) => {
+/**
+ * A long request made of several explanations (a batch, a comparison): work-done progress under the
+ * client's token, its mask counts labelled by which explanation they belong to, at most ten reports a
+ * second, and failures turned into JSON-RPC errors (with the stack in the log only for our own bugs).
+ */
+async function withProgress<T>(
+  method: string,
+  token: CancellationToken,
+  workDoneToken: string | number | undefined,
+  title: string,
+  label: () => string,
+  run: (signal: AbortSignal, onProgress: (update: ExplainProgress) => void) => Promise<T>,
+): Promise<T> {
   const controller = abortOn(token);
-  const workDone = connection.window.attachWorkDoneProgress(params.workDoneToken);
-  workDone.begin('SPEX: explaining the template over its inputs', 0, 'reading the inputs', true);
-  let input = '';
+  const workDone = connection.window.attachWorkDoneProgress(workDoneToken);
+  workDone.begin(title, 0, 'starting', true);
   const progress = throttleLatest<ExplainProgress>(
-    ({ done, planned, cached }) => workDone.report(`${input}: ${done}/≤${planned} masks, ${cached} cached`),
+    ({ done, planned, cached }) => workDone.report(`${label()}: ${done}/≤${planned} masks, ${cached} cached`),
     PROGRESS_INTERVAL_MS,
   );
   try {
-    return await service.batch(params.template, params.inputs, params.options, params.onBroken, {
-      signal: controller.signal,
-      onInput: (position, count) => {
-        input = `input ${position + 1} of ${count}`;
-      },
-      onProgress: (update) => progress.push(update),
-    });
+    return await run(controller.signal, (update) => progress.push(update));
   } catch (error) {
     const response = toResponseError(error, controller.signal.aborted);
     if (response.code === ErrorCodes.InternalError)
-      connection.console.error(`spex/batch failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      connection.console.error(`${method} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     throw response;
   } finally {
     progress.flush();
     workDone.done();
   }
+}
+
+connection.onRequest(BatchTemplateRequest, (params, token) => {
+  let input = '';
+  return withProgress(
+    BatchTemplateRequest.method,
+    token,
+    params.workDoneToken,
+    'SPEX: explaining the template over its inputs',
+    () => input,
+    (signal, onProgress) =>
+      service.batch(params.template, params.inputs, params.options, params.onBroken, {
+        signal,
+        onInput: (position, count) => {
+          input = `input ${position + 1} of ${count}`;
+        },
+        onProgress,
+      }),
+  );
 });
 
-connection.onRequest(CompareTextsRequest, async (params, token) => {
-  const controller = abortOn(token);
-  const workDone = connection.window.attachWorkDoneProgress(params.workDoneToken);
-  workDone.begin('SPEX: comparing', 0, 'explaining A', true);
-  let version = 'A';
+connection.onRequest(CompareTextsRequest, (params, token) => {
   let explanations = 0;
-  const progress = throttleLatest<ExplainProgress>(
-    ({ done, planned, cached }) => workDone.report(`${version}: ${done}/≤${planned} masks, ${cached} cached`),
-    PROGRESS_INTERVAL_MS,
+  return withProgress(
+    CompareTextsRequest.method,
+    token,
+    params.workDoneToken,
+    'SPEX: comparing',
+    // The first explanation to start is A's, the second B's.
+    () => (explanations <= 1 ? 'A' : 'B'),
+    (signal, onProgress) =>
+      service.compare(params.a, params.b, params.options, params.modelB, {
+        signal,
+        onStarted: () => {
+          explanations += 1;
+        },
+        onProgress,
+      }),
   );
-  try {
-    return await service.compare(params.a, params.b, params.options, params.modelB, {
-      signal: controller.signal,
-      onStarted: () => {
-        // The first explanation to start is A's, the second B's.
-        explanations += 1;
-        version = explanations === 1 ? 'A' : 'B';
-      },
-      onProgress: (update) => progress.push(update),
-    });
-  } catch (error) {
-    const response = toResponseError(error, controller.signal.aborted);
-    if (response.code === ErrorCodes.InternalError)
-      connection.console.error(`spex/compare failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    throw response;
-  } finally {
-    progress.flush();
-    workDone.done();
-  }
 });
 
 connection.onRequest(EstimateCostRequest, async (params, token) => {

@@ -7,7 +7,7 @@ import { bestKeep, smallestFlip } from './model/bestSpans';
 import { explanationModel, isRenderableExplanation, sameFeatures, type ExplanationModel } from './model/explanationModel';
 import { filterTerms, sortTerms, type SortKey, type TermFilter } from './model/termFilter';
 import { complement, maskBits, verifyBlockedReason, withAnswer } from './model/verification';
-import { flipRule, predict } from './model/whatIf';
+import { flipRule, predict, type FlipRule } from './model/whatIf';
 import type { Host } from './host';
 import { SpanDetails, type SpanDetailsSource } from './spanDetails';
 import { defaultUi, layoutOf, MIN_TEXT_HEIGHT, reconcileUi, type PersistedState, type Tab, type UiState, type Verification } from './state';
@@ -83,6 +83,10 @@ export class App {
   private readonly list: InteractionList;
   private readonly matrix: MatrixView;
   private readonly selectionBar: SelectionBar;
+  /** The last what-if prediction, with what it was computed for (see prediction()). */
+  private predicted:
+    | { readonly model: ExplanationModel; readonly removed: readonly number[]; readonly predicted: number; readonly rule: FlipRule }
+    | undefined;
   private readonly whatIf: WhatIfPanel;
 
   constructor(
@@ -357,23 +361,40 @@ export class App {
   private renderBar(): void {
     const view = this.explanationView();
     const key = this.selectedKey();
-    const surrogate = view?.model.surrogate;
-    const n = view?.model.featureCount ?? 0;
-    const predicted = view && surrogate && this.ui.tab === 'whatif' ? predict(surrogate, n, this.ui.removed) : undefined;
+    const prediction = view && this.ui.tab === 'whatif' ? this.prediction() : undefined;
     this.selectionBar.render({
       selected: key === undefined ? undefined : view?.analysis.byKey.get(key),
       selectedSpans: view ? (this.ui.selected ?? []) : [],
       featureText: this.featureText,
       whatIf:
-        view && surrogate && predicted !== undefined
+        view && prediction
           ? {
               removed: this.ui.removed.length,
-              predicted,
-              fromFull: predicted - flipRule(view.model, surrogate).full,
+              predicted: prediction.predicted,
+              fromFull: prediction.predicted - prediction.rule.full,
               valueName: view.message.explanation.valueFunction.name,
             }
           : undefined,
     });
+  }
+
+  /**
+   * The surrogate's value for the what-if's removals and the flip rule, computed once per change of
+   * either: the what-if tab and the bar below both show it, and at thousands of spans it is not free.
+   */
+  private prediction(): { readonly predicted: number; readonly rule: FlipRule } | undefined {
+    const view = this.explanationView();
+    const surrogate = view?.model.surrogate;
+    if (!view || !surrogate) return undefined;
+    const cached = this.predicted;
+    if (cached?.model === view.model && cached.removed === this.ui.removed) return cached;
+    this.predicted = {
+      model: view.model,
+      removed: this.ui.removed,
+      predicted: predict(surrogate, view.model.featureCount, this.ui.removed),
+      rule: flipRule(view.model, surrogate),
+    };
+    return this.predicted;
   }
 
   /** The selected interaction's connector over the text; its value goes there only where the margin does not draw it. */
@@ -402,8 +423,8 @@ export class App {
           : undefined,
       featureCount: n,
       removed: this.ui.removed,
-      predicted: view && surrogate ? predict(surrogate, n, this.ui.removed) : 0,
-      rule: view && surrogate ? flipRule(view.model, surrogate) : undefined,
+      predicted: this.prediction()?.predicted ?? 0,
+      rule: this.prediction()?.rule,
       valueName: view?.message.explanation.valueFunction.name ?? '',
       verifyBlocked: verifyBlockedReason(this.explanationView()),
       verifications: this.ui.verifications,

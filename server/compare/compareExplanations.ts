@@ -1,6 +1,7 @@
 import type { Explanation } from '../../protocol/explanation';
 import { effectKind } from '../../protocol/effects';
 import { spanEffects } from '../../protocol/spanEffects';
+import { sameAnswer } from '../../protocol/answerText';
 import { interactionIndex } from '../recovery/indices';
 import { keyOfSorted } from '../recovery/interactionKey';
 import { spectrumFromTerms } from '../recovery/spectrum';
@@ -11,8 +12,6 @@ export type { Comparison, InteractionComparison, SpanComparison } from '../../pr
 
 /** Interactions compared: the strongest of each version, at most this many in all. */
 const COMPARED_INTERACTIONS = 20;
-
-const plainAnswer = (answer: string | null): string | null => (answer === null ? null : answer.replace(/\s+/gu, ' ').trim());
 
 /**
  * Compares the explanations of two versions of a prompt made with the same settings (and the same
@@ -83,11 +82,9 @@ export function compareExplanations(a: Explanation, b: Explanation): Comparison 
   const weight = (term: InteractionComparison): number =>
     term.change === null ? Math.max(Math.abs(term.valueA ?? 0), Math.abs(term.valueB ?? 0)) : Math.abs(term.change);
   interactions.sort((x, y) => weight(y) - weight(x));
-  const answerA = plainAnswer(a.target);
-  const answerB = plainAnswer(b.target);
   return {
     version: 1,
-    answers: { a: a.target, b: b.target, differ: answerA !== answerB },
+    answers: { a: a.target, b: b.target, differ: !sameAnswer(a.target, b.target) },
     alignedShare: alignment.alignedShare,
     tooDifferent: alignment.alignedShare < MIN_ALIGNED_SHARE,
     index: a.index,

@@ -1,9 +1,8 @@
-import type { Explanation } from '../../protocol/explanation';
+import type { Explanation, Refinement } from '../../protocol/explanation';
 import type { Feature, Granularity, PinnedSpan } from '../../protocol/features';
 
 import { finerGranularity } from '../../protocol/features';
-
-export { finerGranularity };
+import { spanTag } from '../../protocol/spanNumbers';
 import { spanEffects } from '../../protocol/spanEffects';
 import { segmentText } from '../ablation/segment';
 
@@ -91,4 +90,40 @@ export function splittingGranularity(text: string, from: Granularity): Granulari
     if (segmentText(text, { granularity: unit }).features.length > 1) return unit;
   }
   return undefined;
+}
+
+/** A drill-down that cannot run: nothing to split at the unit asked for. */
+export class DrillDownError extends Error {
+  override readonly name = 'DrillDownError';
+}
+
+/**
+ * What a drill-down step from `coarse` (its explanation and the masks its run scored) adds to an
+ * explain request: the refined spans, the coarse masks lifted to them, and the record of what was
+ * split. The CLI and the server build their drill-downs with it.
+ */
+export function drillRequest(
+  coarse: { readonly explanation: Explanation; readonly masks: readonly Uint8Array[] },
+  split: readonly number[],
+  granularity: Granularity,
+): {
+  readonly granularity: Granularity;
+  readonly segmented: { readonly features: Feature[]; readonly pinned: PinnedSpan[] };
+  readonly priorMasks: Uint8Array[];
+  readonly refinement: Omit<Refinement, 'lifted' | 'reused'>;
+} {
+  if (split.length === 0) throw new DrillDownError('Nothing to drill into: no span has an effect in this explanation.');
+  const refined = refineSpans(coarse.explanation, split, granularity);
+  if (refined.split.length === 0) {
+    const names = split.map((index) => spanTag(index)).join(', ');
+    throw new DrillDownError(
+      `Nothing to drill into: ${names} ${split.length === 1 ? `is a single ${granularity}` : `are single ${granularity}s`} already, so splitting by ${granularity} changes nothing. Choose a finer granularity.`,
+    );
+  }
+  return {
+    granularity,
+    segmented: { features: refined.features, pinned: refined.pinned },
+    priorMasks: coarse.masks.map((mask) => liftMask(mask, refined.parents)),
+    refinement: { from: coarse.explanation.granularity, to: granularity, split: refined.split, unsplittable: refined.unsplittable },
+  };
 }

@@ -1,8 +1,7 @@
 import type { Explanation } from '../../protocol/explanation';
 import type { Granularity } from '../../protocol/features';
-import { ExplainError, explainText, type ExplainRequest } from './explain';
-import { liftMask, refineSpans, strongestSpans } from './drillDown';
-import { spanTag } from '../../protocol/spanNumbers';
+import { explainText, type ExplainRequest } from './explain';
+import { drillRequest, strongestSpans } from './drillDown';
 
 /** One step of a drill-down: split the `top` strongest spans into `granularity` units. */
 export interface DrillStep {
@@ -40,26 +39,7 @@ export async function refineExplanation(
   split: readonly number[],
   granularity: Granularity,
 ): Promise<ScoredExplanation> {
-  if (split.length === 0) throw new ExplainError('Nothing to drill into: no span has an effect in this explanation.');
-  const refined = refineSpans(coarse.explanation, split, granularity);
-  if (refined.split.length === 0) {
-    const names = split.map((index) => spanTag(index)).join(', ');
-    throw new ExplainError(
-      `Nothing to drill into: ${names} ${split.length === 1 ? `is a single ${granularity}` : `are single ${granularity}s`} already, so splitting by ${granularity} changes nothing. Choose a finer granularity.`,
-    );
-  }
-  return explainKeepingMasks({
-    ...request,
-    granularity,
-    segmented: { features: refined.features, pinned: refined.pinned },
-    priorMasks: coarse.masks.map((mask) => liftMask(mask, refined.parents)),
-    refinement: {
-      from: coarse.explanation.granularity,
-      to: granularity,
-      split: refined.split,
-      unsplittable: refined.unsplittable,
-    },
-  });
+  return explainKeepingMasks({ ...request, ...drillRequest(coarse, split, granularity) });
 }
 
 /**

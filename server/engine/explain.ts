@@ -167,7 +167,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     const result = await score(text, mask, signal, extra);
     if (result.cached) cachedCalls += 1;
     else modelCalls += 1;
-    if (result.cached && Object.keys(extra).length === 0 && priorKeys.has(maskKey(mask))) reusedPriors += 1;
+    if (result.cached && priorKeys.size > 0 && Object.keys(extra).length === 0 && priorKeys.has(maskKey(mask))) reusedPriors += 1;
     modelMs += result.modelMs;
     if (result.bounded && Object.keys(extra).length === 0) boundedKeys.add(maskKey(mask));
     return result.value;

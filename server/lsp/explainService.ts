@@ -15,14 +15,14 @@ import { defaultCacheDirectory } from '../cache/cacheDirectory';
 import { cachedScorer, type CachedScore } from '../engine/cachedScorer';
 import { EndpointPool } from '../engine/endpointPool';
 import { explainText, previewCost, type ExplainProgress, type ExplainRequest, type Segmented } from '../engine/explain';
-import { liftMask, refineSpans } from '../engine/drillDown';
+import { DrillDownError, drillRequest } from '../engine/drillDown';
 import { compareExplanations } from '../compare/compareExplanations';
 import { runBatch } from '../batch/runBatch';
 import { TemplateError } from '../batch/template';
 import { InputsError } from '../batch/inputs';
 import type { BatchResult } from '../../protocol/batch';
 import { isGranularity } from '../../protocol/features';
-import { spanTag } from '../../protocol/spanNumbers';
+import { sameAnswer } from '../../protocol/answerText';
 import { CallSlots } from '../engine/callSlots';
 import { withSharedSlots } from '../engine/sharedSlots';
 import { createValueSource, DEFAULT_OPENAI_ENDPOINT, sourceOptionsFor, type ValueSource } from '../engine/valueSource';
@@ -243,19 +243,12 @@ export class ExplainService {
       throw new RequestError(`"refine.split" must list span indices of that explanation (0 to ${coarse.features.length - 1}).`);
     if (config.masking.kind !== 'remove')
       throw new RequestError('A drill-down reuses calls only with masking "remove" (a placeholder per piece is another prompt).');
-    const refined = refineSpans(coarse, split as number[], granularity);
-    if (refined.split.length === 0) {
-      const names = (split as number[]).map((index) => spanTag(index)).join(', ');
-      throw new RequestError(
-        `Nothing to drill into: ${names} ${split.length === 1 ? `is a single ${granularity}` : `are single ${granularity}s`} already.`,
-      );
+    try {
+      return drillRequest(session, split as number[], granularity);
+    } catch (error) {
+      if (error instanceof DrillDownError) throw new RequestError(error.message);
+      throw error;
     }
-    return {
-      granularity,
-      segmented: { features: refined.features, pinned: refined.pinned },
-      priorMasks: session.masks.map((mask) => liftMask(mask, refined.parents)),
-      refinement: { from: coarse.granularity, to: granularity, split: refined.split, unsplittable: refined.unsplittable },
-    };
   }
 
   async estimate(text: unknown, options: unknown, signal: AbortSignal): Promise<CostEstimate> {
@@ -438,12 +431,11 @@ async function verifiedAnswer(session: Session, text: string, mask: Uint8Array, 
       ? { text: explanation.target, cut: explanation.targetCut === true }
       : await once('', explanation.text);
   const masked = mask.every((bit) => bit === 1) ? original : await once(mask.join(''), text);
-  const plain = (answer: string): string => answer.replace(/\s+/gu, ' ').trim();
   return {
     text: masked.text,
     cut: masked.cut,
     original: original.text,
     originalCut: original.cut,
-    changed: plain(masked.text) !== plain(original.text),
+    changed: !sameAnswer(masked.text, original.text),
   };
 }

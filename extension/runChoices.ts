@@ -21,6 +21,7 @@ export const GRANULARITY_HINTS: Readonly<Record<FixedGranularity, string>> = {
   sentence: 'each sentence: prompts and instructions',
   line: 'each line: lists, few-shot examples, code',
   paragraph: 'each paragraph: RAG passages, sections of a document',
+  message: 'each chat message: JSON or YAML message lists, .prompt files',
 };
 
 export function choicesOf(settings: Pick<Settings, 'granularity' | 'budget' | 'model'>): RunChoices {

@@ -23,6 +23,8 @@ export interface Settings {
   readonly endpoint: string | readonly string[];
   readonly model: string;
   readonly api: 'completions' | 'chat';
+  /** How the selection is read: auto recognises chat message lists, text never does, messages insists. */
+  readonly promptFormat: 'auto' | 'text' | 'messages';
   readonly execCommand: string;
   readonly granularity: Granularity;
   readonly pin: readonly string[];
@@ -63,6 +65,7 @@ export const DEFAULT_SETTINGS: Settings = {
   endpoint: 'http://127.0.0.1:11434',
   model: '',
   api: 'completions',
+  promptFormat: 'auto',
   execCommand: '',
   granularity: 'sentence',
   pin: [],
@@ -150,8 +153,9 @@ const CHECKS: { [K in keyof Settings]: readonly [Accept<Settings[K]>, string] } 
   endpoint: [isEndpoint, 'an http:// or https:// URL without credentials, or a list of them'],
   model: [isString, 'a model name'],
   api: [oneOf(['completions', 'chat'] as const), 'completions or chat'],
+  promptFormat: [oneOf(['auto', 'text', 'messages'] as const), 'auto, text or messages'],
   execCommand: [isString, 'a command line'],
-  granularity: [isGranularity, 'token, word, sentence, line, paragraph or separator:<regex>'],
+  granularity: [isGranularity, 'token, word, sentence, line, paragraph, message or separator:<regex>'],
   pin: [isPatternList, 'a list of valid regular expressions'],
   value: [oneOf(VALUE_FUNCTIONS), `one of ${VALUE_FUNCTIONS.join(', ')}`],
   masking: [isMasking, 'remove, placeholder or placeholder:TEXT (TEXT not blank)'],

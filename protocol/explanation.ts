@@ -151,10 +151,34 @@ export function describeTokens(tokens: TokenCounts): string {
   );
 }
 
+/** How a chat prompt was written: a JSON message list, a YAML one, or a `.prompt` (Dotprompt) file. */
+export type ChatSyntax = 'json' | 'yaml' | 'dotprompt';
+
+/** One message of a chat prompt as the model is sent it. */
+export interface ChatTurn {
+  readonly role: string;
+  readonly content: string;
+}
+
+/** Where the explained text is a chat prompt: how it was written, and its messages' roles in order. */
+export interface ChatPromptInfo {
+  readonly syntax: ChatSyntax;
+  readonly roles: readonly string[];
+}
+
+/** The one wording of a chat prompt, for the reports and the panel. */
+export function describeChatPrompt(chat: ChatPromptInfo): string {
+  const written = chat.syntax === 'json' ? 'a JSON message list' : chat.syntax === 'yaml' ? 'a YAML message list' : 'a .prompt file';
+  const count = chat.roles.length;
+  return `a chat of ${count} message${count === 1 ? '' : 's'} (${chat.roles.join(', ')}) written as ${written}, sent to the model as messages; roles are never removed, a removed message is sent empty`;
+}
+
 export interface Explanation {
   readonly version: typeof EXPLANATION_SCHEMA_VERSION;
   /** The explained text; every feature offset points into it. */
   readonly text: string;
+  /** Present where the text is a chat prompt: spans lie inside the messages' contents. */
+  readonly chat?: ChatPromptInfo;
   readonly granularity: Granularity;
   readonly features: readonly Feature[];
   readonly pinned: readonly PinnedSpan[];

@@ -22,8 +22,11 @@ export interface PinnedSpan {
   readonly end: number;
 }
 
-/** The fixed granularities; `separator:<regex>` splits on a user pattern (one feature per RAG chunk). */
-export const GRANULARITIES = ['token', 'word', 'sentence', 'line', 'paragraph'] as const;
+/**
+ * The fixed granularities; `separator:<regex>` splits on a user pattern (one feature per RAG chunk).
+ * `message` is one feature per chat message (a message list's contents; see server/ablation/promptDocument.ts).
+ */
+export const GRANULARITIES = ['token', 'word', 'sentence', 'line', 'paragraph', 'message'] as const;
 export type FixedGranularity = (typeof GRANULARITIES)[number];
 export type Granularity = FixedGranularity | `separator:${string}`;
 
@@ -34,6 +37,7 @@ export function isGranularity(value: unknown): value is Granularity {
 
 /** Each granularity's next finer one, the default step of a drill-down (a line's next is its words). */
 const FINER: Readonly<Record<FixedGranularity, FixedGranularity | undefined>> = {
+  message: 'paragraph',
   paragraph: 'sentence',
   line: 'word',
   sentence: 'word',

@@ -49,6 +49,8 @@ export interface ExplainOptions {
   readonly model?: string;
   readonly api?: 'completions' | 'chat';
   readonly raw?: boolean;
+  /** How the text is read: `auto` recognises chat message lists (JSON, YAML, .prompt), `text` never does, `messages` insists. */
+  readonly promptFormat?: 'auto' | 'text' | 'messages';
   readonly exec?: string;
   readonly granularity?: Granularity;
   readonly pin?: readonly string[];

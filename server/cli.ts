@@ -10,7 +10,9 @@ import path from 'node:path';
 import { describeDevice } from '../protocol/device';
 import type { Explanation } from '../protocol/explanation';
 import { MaskingError } from './ablation/mask';
-import { segmentText, SegmentationError } from './ablation/segment';
+import { SegmentationError } from './ablation/segment';
+import { readPrompt, segmentPrompt } from './ablation/promptDocument';
+import { MessageListError } from './ablation/messages';
 import { EndpointError } from './backends/modelEndpoint';
 import { BackendError } from './backends/scorer';
 import { unreachableHelp } from './backends/unreachableHelp';
@@ -55,7 +57,11 @@ async function main(argv: readonly string[]): Promise<number> {
       return EXIT_OK;
     case 'segment': {
       const text = await readInput(command.input, 'segment');
-      const segmentation = segmentText(text, { granularity: command.granularity, pin: command.pin });
+      const segmentation = segmentPrompt(
+        readPrompt(text, command.promptFormat, fileNameOf(command.input)),
+        command.granularity,
+        command.pin,
+      );
       process.stdout.write(`${JSON.stringify(segmentation, null, 2)}\n`);
       return EXIT_OK;
     }
@@ -118,6 +124,7 @@ function compare(command: ExplainCommand, versions: NonNullable<ExplainCommand['
 async function explain(command: ExplainCommand): Promise<number> {
   if (command.output !== undefined) await checkWritable(command.output);
   const text = await readInput(command.input, 'explain');
+  const document = readPrompt(text, command.promptFormat, fileNameOf(command.input));
   const controller = new AbortController();
   const interrupt = (): void => {
     controller.abort(new ExplainError('Interrupted.'));
@@ -128,7 +135,7 @@ async function explain(command: ExplainCommand): Promise<number> {
   process.once('SIGINT', interrupt);
   const showProgress = !command.quiet && process.stderr.isTTY;
   const apiKey = apiKeyFrom(command);
-  const source = await createValueSource(sourceOptionsFor(command, text, controller.signal, apiKey));
+  const source = await createValueSource(sourceOptionsFor(command, document, controller.signal, apiKey));
   // Why the llama backend is not (wholly) on a GPU, said before the run rather than after it, like a cache warning.
   const device = source.device?.();
   if (device?.note !== undefined) process.stderr.write(`spex: llama on ${describeDevice(device)}\n`);
@@ -140,7 +147,7 @@ async function explain(command: ExplainCommand): Promise<number> {
           // A damaged line, a lost key secret or a full disk loses no answer but deserves a word, once.
           onWarning: (message) => process.stderr.write(`spex: ${message}\n`),
         });
-    const common = explainRequestFor(command, text, source, cache, controller.signal);
+    const common = explainRequestFor(command, document, source, cache, controller.signal);
     if (command.dryRun) {
       const preview = await previewCost(common);
       process.stdout.write(
@@ -226,6 +233,11 @@ class FileError extends Error {
   override readonly name = 'FileError';
 }
 
+/** The input's file name, which tells a .prompt file (standard input has none). */
+function fileNameOf(input: string): string | undefined {
+  return input === '-' ? undefined : input;
+}
+
 async function readInput(input: string, verb: 'explain' | 'segment'): Promise<string> {
   if (input !== '-') {
     try {
@@ -287,7 +299,8 @@ function describeFileError(error: unknown, file?: string): string {
 
 function describe(error: unknown): { message: string; code: number } {
   if (error instanceof UsageError) return { message: error.message, code: EXIT_USAGE };
-  if (error instanceof SegmentationError || error instanceof MaskingError) return { message: error.message, code: EXIT_USAGE };
+  if (error instanceof SegmentationError || error instanceof MaskingError || error instanceof MessageListError)
+    return { message: error.message, code: EXIT_USAGE };
   if (error instanceof EndpointError && error.unreachable) return { message: unreachableHelp(error), code: EXIT_FAILURE };
   if (
     error instanceof ExplainError ||

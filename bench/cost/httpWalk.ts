@@ -286,7 +286,7 @@ async function agreement(
 ): Promise<AgreementRow> {
   const tokenwise = sources.get('tokenwise') as ValueSource;
   const walk = sources.get('walk') as ValueSource;
-  const { features } = segmentForExplanation(workload.text, workload.granularity, workload.pin);
+  const { features } = segmentForExplanation({ text: workload.text }, workload.granularity, workload.pin);
   const n = features.length;
   const random = seededRandom(17);
   log(`cost: ${workload.name}, comparing values on ${COMPARED_MASKS} masks and against the llama backend`);

@@ -1,5 +1,5 @@
-import type { Feature, Granularity } from '../../protocol/features';
-import { segmentText } from './segment';
+import type { Feature, Granularity, PinnedSpan } from '../../protocol/features';
+import { segmentText, type Segmentation } from './segment';
 
 /**
  * Chat prompts written as message lists (the OpenAI/Ollama JSON `[{"role": …, "content": …}]`), read
@@ -209,26 +209,33 @@ class Reader {
 }
 
 /**
- * The spans of a message list, as ranges of its JSON text: each message's content whole (`message`),
- * or split at a finer unit inside it, the pieces mapped back through the escapes. The JSON around the
- * contents (brackets, keys, roles) lies between the spans, so it is never removed: masking the text
- * keeps a valid message list in which a removed message has an empty content.
+ * The spans of a message list, as ranges of its source text: each message's content whole
+ * (`message`), or split at a finer unit inside it, the pieces mapped back through the escapes (or a
+ * YAML scalar's indentation). Pins apply to each content on its own. The text around the contents
+ * (brackets, keys, roles) lies between the spans, so it is never removed: a role is never ablated
+ * piecemeal, and a removed message keeps its role with an empty content.
  */
-export function messageSpans(text: string, messages: readonly ChatMessage[], granularity: Granularity | 'message'): Feature[] {
+export function messageSpans(
+  text: string,
+  messages: readonly ChatMessage[],
+  granularity: Granularity,
+  pin: readonly string[] = [],
+): Segmentation {
   const features: Feature[] = [];
-  const push = (start: number, end: number): void => {
-    if (end > start) features.push({ index: features.length, text: text.slice(start, end), start, end });
-  };
+  const pinned: PinnedSpan[] = [];
   for (const message of messages) {
-    if (granularity === 'message') {
-      // Whitespace at a content's ends stays with the JSON around it, as a segment's would.
-      const lead = message.content.length - message.content.trimStart().length;
-      const trail = message.content.length - message.content.trimEnd().length;
-      push(message.sourceOffsets[lead] as number, message.sourceOffsets[message.content.length - trail] as number);
-      continue;
+    const at = (offset: number): number => message.sourceOffsets[offset] as number;
+    const pieces = segmentText(message.content, { granularity, pin });
+    for (const piece of pieces.features) {
+      const start = at(piece.start);
+      const end = at(piece.end);
+      if (end > start) features.push({ index: features.length, text: text.slice(start, end), start, end });
     }
-    for (const piece of segmentText(message.content, { granularity }).features)
-      push(message.sourceOffsets[piece.start] as number, message.sourceOffsets[piece.end] as number);
+    for (const piece of pieces.pinned) {
+      const start = at(piece.start);
+      const end = at(piece.end);
+      if (end > start) pinned.push({ text: text.slice(start, end), start, end });
+    }
   }
-  return features;
+  return { features, pinned };
 }

@@ -45,7 +45,7 @@ export class SegmentationError extends Error {
 export function segmentText(text: string, options: SegmentOptions): Segmentation {
   if (!isGranularity(options.granularity)) {
     throw new SegmentationError(
-      `Unknown granularity "${String(options.granularity)}". Use token, word, sentence, line, paragraph or separator:<regex>.`,
+      `Unknown granularity "${String(options.granularity)}". Use token, word, sentence, line, paragraph, message or separator:<regex>.`,
     );
   }
   const pinnedRanges = findPinnedRanges(text, options.pin ?? []);
@@ -89,6 +89,9 @@ function splitterFor(granularity: Granularity, locale: string | undefined): Spli
       return (text, region) => splitBySeparator(text, region, LINE_BREAK);
     case 'paragraph':
       return (text, region) => splitBySeparator(text, region, PARAGRAPH_BREAK);
+    case 'message':
+      // A chat message's content is segmented on its own (promptDocument.ts): the whole of it is one span.
+      return (_text, region) => [region];
     default: {
       const pattern = compilePattern(granularity.slice('separator:'.length), 'separator');
       return (text, region) => splitBySeparator(text, region, pattern);

@@ -3,6 +3,8 @@
  * an OpenAI-compatible server). Value functions are built on these calls; the scheduler retries them.
  */
 
+import type { ChatTurn } from '../../protocol/explanation';
+
 export type EndpointKind = 'ollama' | 'openai';
 
 /** One generated (or echoed) token with its log-probability and the most likely alternatives. */
@@ -69,6 +71,12 @@ export interface ModelEndpoint {
    */
   modelDigest(signal?: AbortSignal): Promise<string | undefined>;
   generate(prompt: string, options: GenerateOptions): Promise<Generation>;
+  /**
+   * A chat prompt's turns sent as messages, through the server's chat template whatever the
+   * endpoint's raw or completion setting (a message list has no meaning without one); a forced
+   * answer prefix is a final assistant turn the model continues.
+   */
+  generateChat?(turns: readonly ChatTurn[], options: GenerateOptions): Promise<Generation>;
   /**
    * Exact log-probabilities of the tokens of `continuation` after `prompt`, in one call, where the
    * endpoint can echo prompt log-probabilities (vLLM's /v1/completions); undefined where it cannot.

@@ -1,4 +1,5 @@
 import { Ollama, type ChatResponse, type GenerateResponse, type Logprob, type Message } from 'ollama';
+import type { ChatTurn } from '../../protocol/explanation';
 import { defaultHttpTransport, type HttpTransport } from './httpTransport';
 import {
   EmptyContextError,
@@ -85,8 +86,9 @@ export class OllamaEndpoint implements ModelEndpoint {
     return listed.digest || undefined;
   }
 
-  async generate(prompt: string, options: GenerateOptions): Promise<Generation> {
-    const common = {
+  /** What every generation request carries: greedy decoding, the token limit, log-probabilities when asked for. */
+  private commonRequest(options: GenerateOptions) {
+    return {
       model: this.model,
       stream: false as const,
       // Ollama (to 0.13 at least) applies a repetition penalty of 1.1 before its greedy pick on many
@@ -96,8 +98,12 @@ export class OllamaEndpoint implements ModelEndpoint {
       truncate: false,
       ...(options.topLogprobs === undefined ? {} : { logprobs: true, top_logprobs: options.topLogprobs }),
     };
-    const streamed = options.expected !== undefined && options.maxTokens > 1 ? options.expected : undefined;
+  }
+
+  async generate(prompt: string, options: GenerateOptions): Promise<Generation> {
     if (this.raw) {
+      const common = this.commonRequest(options);
+      const streamed = streamedExpectation(options);
       // Ollama answers an empty prompt with a model-load response that carries no generation.
       if (prompt + (options.prefix ?? '') === '') throw new EmptyContextError(`Ollama at ${this.url} (model ${this.model})`);
       const request = { ...common, prompt: prompt + (options.prefix ?? ''), raw: true };
@@ -112,7 +118,14 @@ export class OllamaEndpoint implements ModelEndpoint {
         options,
       );
     }
-    const messages: Message[] = [{ role: 'user', content: prompt }];
+    return this.generateChat([{ role: 'user', content: prompt }], options);
+  }
+
+  /** /api/chat: the model's chat template applied once around the turns, a forced prefix as a prefilled assistant turn. */
+  async generateChat(turns: readonly ChatTurn[], options: GenerateOptions): Promise<Generation> {
+    const common = this.commonRequest(options);
+    const streamed = streamedExpectation(options);
+    const messages: Message[] = turns.map((turn) => ({ role: turn.role, content: turn.content }));
     if (options.prefix) messages.push({ role: 'assistant', content: options.prefix });
     if (streamed) {
       return this.streamUntilDivergence(options, streamed, async (client) =>
@@ -187,6 +200,11 @@ export class OllamaEndpoint implements ModelEndpoint {
       return new EndpointError(`Ollama at ${this.url} answered with malformed JSON: ${error.message}`, true);
     return errorForNetwork(error, this.url);
   }
+}
+
+/** The tokens a generation is streamed against (see streamedGeneration.ts), where it is worth streaming. */
+function streamedExpectation(options: GenerateOptions): readonly string[] | undefined {
+  return options.expected !== undefined && options.maxTokens > 1 ? options.expected : undefined;
 }
 
 /** Ollama's streamed chunks (of /api/chat or /api/generate) as generation parts. */

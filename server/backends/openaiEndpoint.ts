@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import type { ChatTurn } from '../../protocol/explanation';
 import { defaultHttpTransport, type HttpTransport } from './httpTransport';
 import {
   EndpointError,
@@ -102,10 +103,17 @@ export class OpenAiEndpoint implements ModelEndpoint {
       if (!choice) throw new EndpointError(`${this.url} returned no completion.`, true);
       return this.checked({ text: choice.text, tokens: completionTokens(choice.logprobs), finishReason: choice.finish_reason }, options);
     }
+    return this.generateChat([{ role: 'user', content: prompt }], options);
+  }
+
+  /** /v1/chat/completions, whatever `api` says: a message list goes through the server's chat template. */
+  async generateChat(turns: readonly ChatTurn[], options: GenerateOptions): Promise<Generation> {
+    const { signal } = options;
+    const streamed = options.expected !== undefined && options.maxTokens > 1 ? options.expected : undefined;
     // A forced answer is a final assistant message for the server to continue: vLLM and SGLang need
     // the two fields below; servers that do not know them may ignore them or refuse the request,
     // and the set-up's probe tells which (see probeForcedPrefix).
-    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: 'user', content: prompt }];
+    const messages = turns.map(chatMessageParam);
     if (options.prefix) messages.push({ role: 'assistant', content: options.prefix });
     const continuation = options.prefix ? { continue_final_message: true, add_generation_prompt: false } : {};
     const request = {
@@ -220,6 +228,19 @@ export class OpenAiEndpoint implements ModelEndpoint {
     if (error instanceof OpenAI.APIConnectionError) return errorForNetwork(error.cause ?? error, this.url);
     if (error instanceof SyntaxError) return new EndpointError(`${this.url} answered with malformed JSON: ${error.message}`, true);
     return errorForNetwork(error, this.url);
+  }
+}
+
+/** A turn as the client types it: each role has its own message shape. */
+function chatMessageParam(turn: ChatTurn): OpenAI.Chat.Completions.ChatCompletionMessageParam {
+  switch (turn.role) {
+    case 'system':
+    case 'developer':
+    case 'assistant':
+      return { role: turn.role, content: turn.content };
+    default:
+      // A tool turn needs the id of a call this list does not carry; its text reaches the model as the user's.
+      return { role: 'user', content: turn.content };
   }
 }
 

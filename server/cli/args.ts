@@ -3,6 +3,7 @@ import { GPU_CHOICES } from '../../protocol/device';
 import type { Granularity } from '../../protocol/features';
 import { isGranularity } from '../../protocol/features';
 import { parseMasking, type Masking } from '../ablation/mask';
+import { PROMPT_FORMATS, type PromptFormat } from '../ablation/promptDocument';
 import { DEFAULT_OLLAMA_HOST } from '../backends/ollamaEndpoint';
 import { INDEX_NAMES } from '../recovery/indexNames';
 import { endpointUrlProblem } from '../lsp/endpointUrl';
@@ -44,6 +45,7 @@ export interface SegmentCommand {
   readonly input: string;
   readonly granularity: Granularity;
   readonly pin: string[];
+  readonly promptFormat: PromptFormat;
 }
 
 /** Which help text to show: the overview (`spex --help`) or one command's (`spex explain --help`). */
@@ -84,8 +86,10 @@ What is measured:
   --value-range MIN:MAX the value always lies in MIN..MAX (an exec scorer's sentiment score: -1:1);
                         it is then fit on a link scale where saturation is no interaction
 Features:
-  --granularity G       token | word | sentence | line | paragraph | separator:REGEX   (default: sentence)
+  --granularity G       token | word | sentence | line | paragraph | message | separator:REGEX   (default: sentence)
   --pin REGEX           text matching REGEX is never removed (repeatable)
+  --prompt-format F     auto | text | messages: a chat message list (JSON, YAML, .prompt) is explained
+                        message by message and sent as messages                      (default: auto)
   --mask M              remove | placeholder | placeholder:TEXT                     (default: remove)
   --refine G            drill down: then split the strongest spans into G units and explain again,
                         reusing every scored mask (repeatable: --refine sentence --refine word)
@@ -118,8 +122,9 @@ Running:
   --debug               show the stack trace of an error (for bug reports)`;
 
 const SEGMENT_OPTIONS = `Options:
-  --granularity G       token | word | sentence | line | paragraph | separator:REGEX   (default: sentence)
+  --granularity G       token | word | sentence | line | paragraph | message | separator:REGEX   (default: sentence)
   --pin REGEX           text matching REGEX is never removed (repeatable)
+  --prompt-format F     auto | text | messages                                       (default: auto)
   --debug               show the stack trace of an error (for bug reports)`;
 
 /** `spex --help`: the commands, then explain's options (the command nearly every run uses). */
@@ -173,6 +178,7 @@ const OPTIONS = {
   'api-key-env': { type: 'string' },
   api: { type: 'string', default: 'completions' },
   raw: { type: 'boolean', default: false },
+  'prompt-format': { type: 'string', default: 'auto' },
   exec: { type: 'string' },
   value: { type: 'string', default: 'auto' },
   target: { type: 'string' },
@@ -241,13 +247,18 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     throw new UsageError('spex compare reads two files; standard input cannot be one of them.');
   const granularity = values.granularity;
   if (!isGranularity(granularity))
-    throw new UsageError(`--granularity must be token, word, sentence, line, paragraph or separator:REGEX, not "${granularity}".`);
-  if (verb === 'segment') return { kind: 'segment', input, granularity, pin: values.pin };
+    throw new UsageError(`--granularity must be token, word, sentence, line, paragraph, message or separator:REGEX, not "${granularity}".`);
+  const promptFormat = oneOf('--prompt-format', values['prompt-format'], PROMPT_FORMATS);
+  if (verb === 'segment') return { kind: 'segment', input, granularity, pin: values.pin, promptFormat };
   if (verb !== 'explain' && verb !== 'compare' && verb !== 'batch')
     throw new UsageError(`Unknown command "${verb}". Use spex explain, compare, batch or segment (spex --help lists them).`);
   if (verb === 'batch') {
     if (values.inputs === undefined) throw new UsageError('spex batch needs the inputs: --inputs data.jsonl (one JSON object per line).');
     if (input === '-') throw new UsageError('spex batch reads the template from a file: spex batch TEMPLATE --inputs data.jsonl.');
+    if (values['prompt-format'] === 'messages')
+      throw new UsageError(
+        'spex batch explains text templates; a chat message list cannot be a template yet. Drop --prompt-format messages.',
+      );
     if (values.refine.length > 0 || values['dry-run']) throw new UsageError('--refine and --dry-run go with spex explain, not spex batch.');
   } else if (values.inputs !== undefined) throw new UsageError('--inputs goes with spex batch.');
   if (verb === 'compare' && values.refine.length > 0) throw new UsageError('--refine goes with spex explain, not spex compare.');
@@ -293,7 +304,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (values.cache !== undefined && values['no-cache']) throw new UsageError('--cache and --no-cache contradict each other.');
   const refine = values.refine.map((unit) => {
     if (!isGranularity(unit))
-      throw new UsageError(`--refine must be token, word, sentence, line, paragraph or separator:REGEX, not "${unit}".`);
+      throw new UsageError(`--refine must be token, word, sentence, line, paragraph, message or separator:REGEX, not "${unit}".`);
     return unit;
   });
   if (refine.length > 0 && values['no-cache'])
@@ -311,6 +322,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     valueRange: values['value-range'] === undefined ? undefined : valueRange(values['value-range']),
     api: oneOf('--api', values.api, ['completions', 'chat'] as const),
     raw: values.raw,
+    promptFormat,
     exec: values.exec,
     granularity,
     pin: values.pin,

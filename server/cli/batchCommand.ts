@@ -42,10 +42,12 @@ export async function batchCommand(
       signal,
       onSkipped: (line, reason) => process.stderr.write(`spex: inputs line ${line} skipped: ${reason}\n`),
       explain: async (rendered, input, position, count) => {
-        const source = await createValueSource(sourceOptionsFor(command, rendered.text, signal, apiKey));
+        // A template is text: its rendered prompt is explained as text, whatever it looks like.
+        const document = { text: rendered.text };
+        const source = await createValueSource(sourceOptionsFor(command, document, signal, apiKey));
         try {
           const explanation = await explainText({
-            ...explainRequestFor(command, rendered.text, source, cache, signal),
+            ...explainRequestFor(command, document, source, cache, signal),
             segmented: { features: rendered.features, pinned: rendered.pinned },
           });
           if (!command.quiet)

@@ -4,6 +4,7 @@ import { defaultCacheDirectory } from '../cache/cacheDirectory';
 import { compareExplanations } from '../compare/compareExplanations';
 import { explainText, ExplainError } from '../engine/explain';
 import { createValueSource, sourceOptionsFor } from '../engine/valueSource';
+import { readPrompt } from '../ablation/promptDocument';
 import { formatComparisonHtml, formatComparisonMarkdown } from '../report/comparisonMarkdown';
 import type { ExplainCommand } from './args';
 import { explainRequestFor } from './explainRequest';
@@ -26,12 +27,13 @@ export async function compareCommand(
         onWarning: (message) => process.stderr.write(`spex: ${message}\n`),
       });
   try {
-    const explainOne = async (text: string, label: 'A' | 'B', model: string | undefined) => {
+    const explainOne = async (text: string, file: string, label: 'A' | 'B', model: string | undefined) => {
+      const document = readPrompt(text, command.promptFormat, file);
       const source = await createValueSource(
-        sourceOptionsFor({ ...command, ...(model === undefined ? {} : { model }) }, text, signal, apiKey),
+        sourceOptionsFor({ ...command, ...(model === undefined ? {} : { model }) }, document, signal, apiKey),
       );
       try {
-        const explanation = await explainText(explainRequestFor(command, text, source, cache, signal));
+        const explanation = await explainText(explainRequestFor(command, document, source, cache, signal));
         if (!command.quiet)
           process.stderr.write(
             `spex: ${label}: ${explanation.features.length} spans, ${explanation.calls.model} model calls, ${explanation.calls.cached} cached\n`,
@@ -41,8 +43,8 @@ export async function compareCommand(
         await source.close();
       }
     };
-    const a = await explainOne(textA, 'A', undefined);
-    const b = await explainOne(textB, 'B', command.compare.modelB);
+    const a = await explainOne(textA, command.input, 'A', undefined);
+    const b = await explainOne(textB, command.compare.inputB, 'B', command.compare.modelB);
     const comparison = compareExplanations(a, b);
     const report =
       command.format === 'json'

@@ -1,18 +1,20 @@
 import type { CallStore } from '../engine/cachedScorer';
 import type { ExplainRequest } from '../engine/explain';
 import type { ValueSource } from '../engine/valueSource';
+import type { PromptDocument } from '../ablation/promptDocument';
 import type { ExplainCommand } from './args';
 
 /** One explanation as the command line's options describe it: what compare and batch run for each text. */
 export function explainRequestFor(
   command: ExplainCommand,
-  text: string,
+  document: PromptDocument,
   source: ValueSource,
   cache: CallStore | undefined,
   signal: AbortSignal,
 ): ExplainRequest {
   return {
-    text,
+    text: document.text,
+    ...(document.chat ? { document } : {}),
     granularity: command.granularity,
     pin: command.pin,
     source,

@@ -5,6 +5,7 @@ import { finerGranularity } from '../../protocol/features';
 import { spanTag } from '../../protocol/spanNumbers';
 import { spanEffects } from '../../protocol/spanEffects';
 import { segmentText } from '../ablation/segment';
+import { splitSpan, type PromptDocument } from '../ablation/promptDocument';
 
 /** The spans of a drill-down: the coarse ones kept whole and the pieces of those split, each with its parent. */
 export interface RefinedSpans {
@@ -38,9 +39,10 @@ export function strongestSpans(explanation: Explanation, count: number): number[
  * is one piece at the finer unit stays whole and is reported as unsplittable.
  */
 export function refineSpans(
-  coarse: { readonly features: readonly Feature[]; readonly pinned: readonly PinnedSpan[] },
+  coarse: { readonly text: string; readonly features: readonly Feature[]; readonly pinned: readonly PinnedSpan[] },
   split: readonly number[],
   finer: Granularity,
+  document: PromptDocument = { text: coarse.text },
 ): RefinedSpans {
   const chosen = new Set(split);
   const features: Feature[] = [];
@@ -56,14 +58,15 @@ export function refineSpans(
       push(feature.text, feature.start, feature.end, feature.index);
       continue;
     }
-    const pieces = segmentText(feature.text, { granularity: finer }).features;
+    // A chat prompt's span is split in its message's decoded content, then mapped back to the source.
+    const pieces = splitSpan(document, feature, finer);
     if (pieces.length <= 1) {
       unsplittable.push(feature.index);
       push(feature.text, feature.start, feature.end, feature.index);
       continue;
     }
     splitDone.push(feature.index);
-    for (const piece of pieces) push(piece.text, feature.start + piece.start, feature.start + piece.end, feature.index);
+    for (const piece of pieces) push(document.text.slice(piece.start, piece.end), piece.start, piece.end, feature.index);
   }
   return { features, pinned: [...coarse.pinned], parents, split: splitDone, unsplittable };
 }
@@ -106,6 +109,7 @@ export function drillRequest(
   coarse: { readonly explanation: Explanation; readonly masks: readonly Uint8Array[] },
   split: readonly number[],
   granularity: Granularity,
+  document?: PromptDocument,
 ): {
   readonly granularity: Granularity;
   readonly segmented: { readonly features: Feature[]; readonly pinned: PinnedSpan[] };
@@ -113,7 +117,7 @@ export function drillRequest(
   readonly refinement: Omit<Refinement, 'lifted' | 'reused'>;
 } {
   if (split.length === 0) throw new DrillDownError('Nothing to drill into: no span has an effect in this explanation.');
-  const refined = refineSpans(coarse.explanation, split, granularity);
+  const refined = refineSpans(coarse.explanation, split, granularity, document);
   if (refined.split.length === 0) {
     const names = split.map((index) => spanTag(index)).join(', ');
     throw new DrillDownError(

@@ -1,6 +1,6 @@
 import type { Explanation } from '../../protocol/explanation';
 import type { Granularity } from '../../protocol/features';
-import { explainText, type ExplainRequest } from './explain';
+import { documentOf, explainText, type ExplainRequest } from './explain';
 import { drillRequest, strongestSpans } from './drillDown';
 
 /** One step of a drill-down: split the `top` strongest spans into `granularity` units. */
@@ -39,7 +39,7 @@ export async function refineExplanation(
   split: readonly number[],
   granularity: Granularity,
 ): Promise<ScoredExplanation> {
-  return explainKeepingMasks({ ...request, ...drillRequest(coarse, split, granularity) });
+  return explainKeepingMasks({ ...request, ...drillRequest(coarse, split, granularity, documentOf(request)) });
 }
 
 /**

@@ -1,9 +1,9 @@
-import type { Explanation, Interaction, Refinement, SamplingRound, TokenCounts } from '../../protocol/explanation';
+import type { ChatPromptInfo, Explanation, Interaction, Refinement, SamplingRound, TokenCounts } from '../../protocol/explanation';
 import { EXPLANATION_SCHEMA_VERSION } from '../../protocol/explanation';
 import { hasFindings, verdictOf } from '../../protocol/verdict';
 import type { Feature, Granularity, PinnedSpan } from '../../protocol/features';
-import { applyMask, type Masking } from '../ablation/mask';
-import { segmentText } from '../ablation/segment';
+import type { Masking } from '../ablation/mask';
+import { fullPrompt, promptWithMask, segmentPrompt, type PromptDocument } from '../ablation/promptDocument';
 import type { IndexName } from '../recovery/indexNames';
 import { indicesOf } from '../recovery/interactionKey';
 import { anchorMasks } from '../recovery/anchors';
@@ -22,6 +22,8 @@ import type { ValueSource } from './valueSource';
 
 export interface ExplainRequest {
   readonly text: string;
+  /** How the text is read (a chat prompt's spans and masking); plain text when absent. */
+  readonly document?: PromptDocument;
   readonly granularity: Granularity;
   readonly pin?: readonly string[];
   readonly masking: Masking;
@@ -108,8 +110,8 @@ export interface Segmented {
 }
 
 /** Segments and checks the feature count, the first step of every explanation and cost preview. */
-export function segmentForExplanation(text: string, granularity: Granularity, pin: readonly string[] | undefined): Segmented {
-  const segmented = segmentText(text, { granularity, ...(pin ? { pin } : {}) });
+export function segmentForExplanation(document: PromptDocument, granularity: Granularity, pin: readonly string[] | undefined): Segmented {
+  const segmented = segmentPrompt(document, granularity, pin);
   const n = segmented.features.length;
   if (n === 0) throw new ExplainError('The text has no features to ablate at this granularity (it is empty, whitespace or pinned).');
   if (n > MAX_FEATURES) {
@@ -127,7 +129,8 @@ export function segmentForExplanation(text: string, granularity: Granularity, pi
  */
 export async function explainText(request: ExplainRequest): Promise<Explanation> {
   const started = Date.now();
-  const { features, pinned } = request.segmented ?? segmentForExplanation(request.text, request.granularity, request.pin);
+  const document = documentOf(request);
+  const { features, pinned } = request.segmented ?? segmentForExplanation(documentOf(request), request.granularity, request.pin);
   const n = features.length;
   const priorKeys = new Set((request.priorMasks ?? []).map(maskKey));
   /** Prior masks the cache answered: the calls a drill-down saved. */
@@ -193,7 +196,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
       // A mask asked for twice at once (by the recovery and by the edge probes) is scored once.
       const pending = inFlight.get(key);
       if (pending) return pending;
-      const scoring = scoreText(applyMask(request.text, features, mask, request.masking), mask);
+      const scoring = scoreText(promptWithMask(document, features, mask, request.masking), mask);
       inFlight.set(key, scoring);
       let value: number;
       try {
@@ -245,6 +248,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     return {
       version: EXPLANATION_SCHEMA_VERSION,
       text: request.text,
+      ...(request.document?.chat ? { chat: chatInfo(request.document.chat) } : {}),
       granularity: request.granularity,
       features,
       pinned,
@@ -306,7 +310,7 @@ export async function explainText(request: ExplainRequest): Promise<Explanation>
     noiseRepeats > 0
       ? measureNoise(
           async () => (await evaluate([fullMask(n)]))[0] as number,
-          (repeat) => scoreText(request.text, fullMask(n), { noiseRepeat: repeat }),
+          (repeat) => scoreText(fullPrompt(document), fullMask(n), { noiseRepeat: repeat }),
           extraRepeats,
         )
       : Promise.resolve(null);
@@ -507,7 +511,8 @@ export async function previewCost(
     | 'signal'
   >,
 ): Promise<CostPreview> {
-  const { features } = segmentForExplanation(request.text, request.granularity, request.pin);
+  const document = documentOf(request);
+  const { features } = segmentForExplanation(document, request.granularity, request.pin);
   const n = features.length;
   const extraRepeats = noiseRepeatsInBudget(request.noiseRepeats ?? 3);
   const plan = planRecovery({
@@ -539,7 +544,7 @@ export async function previewCost(
   const started = Date.now();
   await runPool(sampleMasks.length, Math.max(1, request.concurrency), async (index) => {
     const mask = sampleMasks[index] as Uint8Array;
-    const result = await score(applyMask(request.text, features, mask, request.masking), mask, request.signal);
+    const result = await score(promptWithMask(document, features, mask, request.masking), mask, request.signal);
     if (result.cached) cached += 1;
     if (result.bounded) bounded += 1;
   });
@@ -575,4 +580,13 @@ function tokensSince(before: TokenCounts | undefined, after: TokenCounts | undef
       ideal: after.ideal - before.ideal,
     },
   };
+}
+
+/** The request's text as a document: its chat prompt where it has one, else plain text. */
+export function documentOf(request: Pick<ExplainRequest, 'text' | 'document'>): PromptDocument {
+  return request.document ?? { text: request.text };
+}
+
+function chatInfo(chat: NonNullable<PromptDocument['chat']>): ChatPromptInfo {
+  return { syntax: chat.syntax, roles: chat.messages.map((message) => message.role) };
 }

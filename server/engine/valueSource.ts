@@ -5,6 +5,8 @@ import type { ModelEndpoint } from '../backends/modelEndpoint';
 import { OllamaEndpoint } from '../backends/ollamaEndpoint';
 import { OpenAiEndpoint } from '../backends/openaiEndpoint';
 import { BackendError } from '../backends/scorer';
+import { ChatPromptEndpoint } from '../backends/chatPromptEndpoint';
+import { fullPrompt, type PromptDocument } from '../ablation/promptDocument';
 import { chooseValueFunction } from '../value/chooseValueFunction';
 import type { WalkResult } from '../value/greedyWalk';
 import type { ValueFunction, ValueFunctionChoice } from '../value/valueFunction';
@@ -39,6 +41,8 @@ export interface SourceOptions {
   readonly seed: number;
   /** The full, unmasked prompt (the value function is set up on it). */
   readonly prompt: string;
+  /** Every prompt is a chat prompt's turns in the wire form (promptDocument.ts), sent as messages. */
+  readonly chat?: boolean;
   readonly signal?: AbortSignal;
   /** HTTP backends: how generated-token log-probabilities are read (see ValueSetup); benchmarks compare them. */
   readonly logprobMethod?: 'walk' | 'tokenwise';
@@ -49,7 +53,12 @@ export interface SourceOptions {
 export const DEFAULT_OPENAI_ENDPOINT = 'http://127.0.0.1:8000/v1';
 
 /** Source options from an explanation's checked configuration (the CLI's flags or the server's options over settings). */
-export function sourceOptionsFor(config: ExplainConfig, prompt: string, signal: AbortSignal, apiKey: string | undefined): SourceOptions {
+export function sourceOptionsFor(
+  config: ExplainConfig,
+  document: PromptDocument,
+  signal: AbortSignal,
+  apiKey: string | undefined,
+): SourceOptions {
   return {
     backend: config.backend,
     endpoints: config.endpoints,
@@ -64,7 +73,8 @@ export function sourceOptionsFor(config: ExplainConfig, prompt: string, signal: 
     timeoutMs: config.timeoutMs,
     retries: config.retries,
     seed: config.seed,
-    prompt,
+    prompt: fullPrompt(document),
+    ...(document.chat ? { chat: true } : {}),
     signal,
     ...(config.model === undefined ? {} : { model: config.model }),
     ...(config.exec === undefined ? {} : { exec: config.exec }),
@@ -79,6 +89,7 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
     return createLlamaValueSource({
       model: options.model,
       raw: options.raw ?? false,
+      chat: options.chat ?? false,
       value: options.value,
       maxAnswerTokens: options.maxAnswerTokens,
       concurrency: options.concurrency,
@@ -92,7 +103,11 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
   }
   const urls =
     options.endpoints.length > 0 ? options.endpoints : [options.backend === 'ollama' ? 'http://127.0.0.1:11434' : DEFAULT_OPENAI_ENDPOINT];
-  const endpointFor = (url: string, model: string): ModelEndpoint =>
+  const endpointFor = (url: string, model: string): ModelEndpoint => {
+    const endpoint = plainEndpointFor(url, model);
+    return options.chat ? new ChatPromptEndpoint(endpoint) : endpoint;
+  };
+  const plainEndpointFor = (url: string, model: string): ModelEndpoint =>
     options.backend === 'ollama'
       ? new OllamaEndpoint({ host: url, model, raw: options.raw ?? false, seed: options.seed })
       : new OpenAiEndpoint({
@@ -153,7 +168,14 @@ export async function createValueSource(options: SourceOptions): Promise<ValueSo
     pool.close();
     throw error;
   }
-  const endpointKind = options.backend === 'ollama' ? (options.raw ? 'generate-raw' : 'chat') : (options.api ?? 'completions');
+  // A chat prompt always goes to the chat API as messages, whatever --raw or --api say.
+  const endpointKind = options.chat
+    ? 'chat-messages'
+    : options.backend === 'ollama'
+      ? options.raw
+        ? 'generate-raw'
+        : 'chat'
+      : (options.api ?? 'completions');
   const setupCalls = (probe?.requestsSent ?? 0) + pool.requestsSent;
   return {
     model: `${options.backend} ${chosenModel} at ${pool.url}`,

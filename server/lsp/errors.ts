@@ -1,6 +1,7 @@
 import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import { MaskingError } from '../ablation/mask';
 import { SegmentationError } from '../ablation/segment';
+import { MessageListError } from '../ablation/messages';
 import { EndpointError } from '../backends/modelEndpoint';
 import { BackendError } from '../backends/scorer';
 import { unreachableHelp } from '../backends/unreachableHelp';
@@ -25,6 +26,7 @@ export function toResponseError(error: unknown, cancelled: boolean): ResponseErr
     error instanceof ExplainError ||
     error instanceof SegmentationError ||
     error instanceof MaskingError ||
+    error instanceof MessageListError ||
     error instanceof RecoveryError
   ) {
     return new ResponseError(ErrorCodes.InvalidParams, error.message);

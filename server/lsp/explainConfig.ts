@@ -3,6 +3,7 @@ import type { ExplainOptions } from '../../protocol/server';
 import type { Granularity } from '../../protocol/features';
 import { isGranularity } from '../../protocol/features';
 import { parseMasking, type Masking } from '../ablation/mask';
+import type { PromptFormat } from '../ablation/promptDocument';
 import { isIndexName, type IndexName } from '../recovery/indexNames';
 import type { AlgorithmChoice, ValueRange } from '../recovery/types';
 import { parseValueRange, VALUE_RANGE_SHAPE } from '../../protocol/valueRange';
@@ -17,6 +18,8 @@ export interface ExplainConfig {
   readonly model: string | undefined;
   readonly api: 'completions' | 'chat';
   readonly raw: boolean;
+  /** How the text is read (see server/ablation/promptDocument.ts). */
+  readonly promptFormat: PromptFormat;
   readonly exec: string | undefined;
   readonly granularity: Granularity;
   readonly pin: string[];
@@ -125,11 +128,14 @@ const OPTIONS: Record<keyof ExplainOptions, { check: Check; setting?: string }> 
   model: { check: text },
   api: { check: oneOf('completions', 'chat') },
   raw: { check: flag },
+  promptFormat: { check: oneOf('auto', 'text', 'messages') },
   exec: { check: text, setting: 'execCommand' },
   granularity: {
     check: (value, name) => {
       if (!isGranularity(value))
-        throw new ConfigError(`${name} must be token, word, sentence, line, paragraph or separator:<regex>; got ${JSON.stringify(value)}.`);
+        throw new ConfigError(
+          `${name} must be token, word, sentence, line, paragraph, message or separator:<regex>; got ${JSON.stringify(value)}.`,
+        );
       return value;
     },
   },
@@ -215,6 +221,7 @@ export function resolveExplainConfig(options: unknown, settings: Readonly<Record
     model: model === '' ? undefined : model,
     api: pick('api', 'completions'),
     raw: pick('raw', false),
+    promptFormat: pick<PromptFormat>('promptFormat', 'auto'),
     exec,
     granularity: pick('granularity', 'sentence'),
     pin: pick('pin', []),

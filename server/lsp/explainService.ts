@@ -8,7 +8,7 @@ import type {
   CompareTextsResult,
   VerifiedAnswer,
 } from '../../protocol/server';
-import { applyMask } from '../ablation/mask';
+import { fullPrompt, promptWithMask, readPrompt, type PromptDocument } from '../ablation/promptDocument';
 import { isAllWhitespace } from '../ablation/whitespace';
 import { CallCache } from '../cache/callCache';
 import { defaultCacheDirectory } from '../cache/cacheDirectory';
@@ -38,6 +38,8 @@ import { MAX_TEXT_LENGTH } from './validate';
 /** A finished explanation kept for what-if verification: its scorer, text and features. */
 interface Session {
   readonly explanation: Explanation;
+  /** How the text was read: a chat prompt's masks are sent as messages. */
+  readonly document: PromptDocument;
   readonly config: ExplainConfig;
   readonly score: CachedScore;
   readonly source: ValueSource;
@@ -106,8 +108,10 @@ export class ExplainService {
   async explain(text: unknown, options: unknown, callbacks: ExplainCallbacks): Promise<Omit<ExplainTextResult, 'documentUri' | 'range'>> {
     const prompt = checkText(text);
     const config = resolveExplainConfig(options, this.settings);
-    const drill = this.drillFrom(callbacks.refine, prompt, config);
-    const source = await this.source(config, prompt, callbacks.signal);
+    // Given spans (a batch's template) are plain text; anything else is read as the settings say.
+    const document = callbacks.segmented ? { text: prompt } : readPrompt(prompt, config.promptFormat);
+    const drill = this.drillFrom(callbacks.refine, document, config);
+    const source = await this.source(config, document, callbacks.signal);
     const id = `explanation-${this.nextId}`;
     this.nextId += 1;
     callbacks.onStarted?.(id);
@@ -116,6 +120,7 @@ export class ExplainService {
     try {
       const explanation = await explainText({
         text: prompt,
+        ...(document.chat ? { document } : {}),
         ...drill,
         ...(callbacks.segmented ? { segmented: callbacks.segmented } : {}),
         granularity: drill.granularity ?? config.granularity,
@@ -144,7 +149,7 @@ export class ExplainService {
         ...(callbacks.onPartial ? { onPartial: (partial: Explanation) => callbacks.onPartial?.(id, partial) } : {}),
       });
       if (callbacks.keep === false) await source.close();
-      else this.keep(id, { explanation, config, source, score: cachedScorer(source, cache), answers: new Map(), masks });
+      else this.keep(id, { explanation, document, config, source, score: cachedScorer(source, cache), answers: new Map(), masks });
       return { id, explanation, cancelled: callbacks.signal.aborted };
     } catch (error) {
       await source.close();
@@ -220,7 +225,7 @@ export class ExplainService {
    */
   private drillFrom(
     refine: unknown,
-    text: string,
+    document: PromptDocument,
     config: ExplainConfig,
   ): Partial<Pick<ExplainRequest, 'granularity' | 'segmented' | 'priorMasks' | 'refinement'>> {
     if (refine === undefined) return {};
@@ -232,9 +237,10 @@ export class ExplainService {
     if (!session)
       throw new RequestError(`No explanation "${explanationId}" is kept (the last ${KEPT_SESSIONS} are); explain the text again.`);
     const coarse = session.explanation;
-    if (coarse.text !== text) throw new RequestError('The text has changed since it was explained; explain it again before drilling down.');
+    if (coarse.text !== document.text)
+      throw new RequestError('The text has changed since it was explained; explain it again before drilling down.');
     if (!isGranularity(granularity))
-      throw new RequestError('"refine.granularity" must be token, word, sentence, line, paragraph or separator:REGEX.');
+      throw new RequestError('"refine.granularity" must be token, word, sentence, line, paragraph, message or separator:REGEX.');
     if (
       !Array.isArray(split) ||
       split.length === 0 ||
@@ -244,7 +250,7 @@ export class ExplainService {
     if (config.masking.kind !== 'remove')
       throw new RequestError('A drill-down reuses calls only with masking "remove" (a placeholder per piece is another prompt).');
     try {
-      return drillRequest(session, split as number[], granularity);
+      return drillRequest(session, split as number[], granularity, session.document);
     } catch (error) {
       if (error instanceof DrillDownError) throw new RequestError(error.message);
       throw error;
@@ -254,12 +260,14 @@ export class ExplainService {
   async estimate(text: unknown, options: unknown, signal: AbortSignal): Promise<CostEstimate> {
     const prompt = checkText(text);
     const config = resolveExplainConfig(options, this.settings);
-    const source = await this.source(config, prompt, signal);
+    const document = readPrompt(prompt, config.promptFormat);
+    const source = await this.source(config, document, signal);
     // The preview's masks are the run's first ones: scored through the cache, the run pays for them once.
     const cache = await this.openCache();
     try {
       const preview = await previewCost({
         text: prompt,
+        ...(document.chat ? { document } : {}),
         granularity: config.granularity,
         pin: config.pin,
         masking: config.masking,
@@ -298,7 +306,7 @@ export class ExplainService {
       throw new RequestError(`"mask" must be a list of ${explanation.features.length} zeros and ones (1 = feature kept).`);
     }
     const bits = Uint8Array.from(mask as number[]);
-    const text = applyMask(explanation.text, explanation.features, bits, session.config.masking);
+    const text = promptWithMask(session.document, explanation.features, bits, session.config.masking);
     const scored = await session.score(text, bits, signal);
     const answer = await verifiedAnswer(session, text, bits, signal);
     // The panel's prediction: through the link-scale surrogate where the value was fit on one.
@@ -344,8 +352,8 @@ export class ExplainService {
    * same model endpoints share that endpoint's concurrency; an exec scorer (a process of each
    * explanation's own) and the llama backend (its model's worker pool) bound their own work.
    */
-  private async source(config: ExplainConfig, prompt: string, signal: AbortSignal): Promise<ValueSource> {
-    const source = await createValueSource(sourceOptionsFor(config, prompt, signal, this.apiKey));
+  private async source(config: ExplainConfig, document: PromptDocument, signal: AbortSignal): Promise<ValueSource> {
+    const source = await createValueSource(sourceOptionsFor(config, document, signal, this.apiKey));
     if (config.backend !== 'ollama' && config.backend !== 'openai') return source;
     const urls =
       config.endpoints.length > 0 ? config.endpoints : [config.backend === 'ollama' ? 'http://127.0.0.1:11434' : DEFAULT_OPENAI_ENDPOINT];
@@ -429,7 +437,7 @@ async function verifiedAnswer(session: Session, text: string, mask: Uint8Array, 
   const original =
     config.target === undefined && explanation.target !== null
       ? { text: explanation.target, cut: explanation.targetCut === true }
-      : await once('', explanation.text);
+      : await once('', fullPrompt(session.document));
   const masked = mask.every((bit) => bit === 1) ? original : await once(mask.join(''), text);
   return {
     text: masked.text,

@@ -28,7 +28,9 @@ export function validateSegmentParams(params: unknown): SegmentTextParams {
     throw invalid(`The text has ${text.length} characters; the limit is ${MAX_TEXT_LENGTH}. Select a smaller part of the document.`);
   }
   if (!isGranularity(granularity)) {
-    throw invalid(`"granularity" must be token, word, sentence, line, paragraph or separator:<regex>, not ${JSON.stringify(granularity)}.`);
+    throw invalid(
+      `"granularity" must be token, word, sentence, line, paragraph, message or separator:<regex>, not ${JSON.stringify(granularity)}.`,
+    );
   }
   if (pin !== undefined && !(Array.isArray(pin) && pin.every((entry) => typeof entry === 'string'))) {
     throw invalid('"pin" must be a list of regular expressions (strings).');

@@ -1,7 +1,7 @@
 import { answerAsShown } from '../../protocol/answerText';
 import { describeView } from '../../protocol/termFilter';
 import { describeDevice } from '../../protocol/device';
-import type { Explanation } from '../../protocol/explanation';
+import { describeChatPrompt, type Explanation } from '../../protocol/explanation';
 import { describeVerdict, hasFindings, verdictOf } from '../../protocol/verdict';
 import { kindOf, shortText } from './spanText';
 import { spanTag } from '../../protocol/spanNumbers';
@@ -59,7 +59,7 @@ td, th { border: 1px solid #ddd; padding: 0.3rem 0.6rem; vertical-align: top; }
 </head>
 <body>
 <h1>SPEX explanation</h1>
-<p class="meta">Model: ${escapeHtml(explanation.model)}${explanation.device ? ` · device: ${escapeHtml(describeDevice(explanation.device))}` : ''} · value function: ${escapeHtml(explanation.valueFunction.name)} · algorithm: ${escapeHtml(explanation.algorithm.name)} · ${explanation.features.length} features · ${explanation.calls.model} model calls, ${explanation.calls.cached} cached · ${r2 === null ? 'every mask scored' : `held-out R² ${r2.toFixed(4)}`}</p>
+<p class="meta">${explanation.chat ? `Prompt: ${escapeHtml(describeChatPrompt(explanation.chat))} · ` : ''}Model: ${escapeHtml(explanation.model)}${explanation.device ? ` · device: ${escapeHtml(describeDevice(explanation.device))}` : ''} · value function: ${escapeHtml(explanation.valueFunction.name)} · algorithm: ${escapeHtml(explanation.algorithm.name)} · ${explanation.features.length} features · ${explanation.calls.model} model calls, ${explanation.calls.cached} cached · ${r2 === null ? 'every mask scored' : `held-out R² ${r2.toFixed(4)}`}</p>
 <p class="verdict ${verdict.level}"><strong>Verdict: ${escapeHtml(describeVerdict(verdict))}</strong></p>
 <p class="gist">${escapeHtml(explanationGist(explanation))}</p>
 ${explanation.target === null ? '' : `<p>Answer explained: <q>${escapeHtml(answerAsShown(explanation.target, explanation.targetCut))}</q></p>`}

@@ -1,6 +1,7 @@
 import { answerAsShown } from '../../protocol/answerText';
 import { describeDevice } from '../../protocol/device';
 import {
+  describeChatPrompt,
   describeLinkScale,
   describeLocalCorrection,
   describeSurrogate,
@@ -30,6 +31,7 @@ export function formatMarkdown(explanation: Explanation): string {
     '',
   );
   lines.push(`- Model: ${escapeMarkdown(explanation.model)}`);
+  if (explanation.chat) lines.push(`- Prompt: ${escapeMarkdown(describeChatPrompt(explanation.chat))}`);
   if (explanation.device) lines.push(`- Device: ${escapeMarkdown(describeDevice(explanation.device))}`);
   if (explanation.target !== null)
     lines.push(`- Answer explained: “${escapeMarkdown(shortText(answerAsShown(explanation.target, explanation.targetCut), 200))}”`);

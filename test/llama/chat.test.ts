@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createLlamaValueSource } from '../../server/backends/llama/llamaScorer';
 import { releaseAllModels } from '../../server/backends/llama/modelRegistry';
+import { chatWire } from '../../server/ablation/promptDocument';
 import { writeGgufWithChatTemplate } from './ggufWithTemplate';
 import { STORY, TINY_MODEL_PATH, tinyModelSkip } from './tinyModel';
 
@@ -51,5 +52,36 @@ describe('a chat model on the llama backend', { skip: tinyModelSkip() }, () => {
     await Promise.all(masked.map((text) => chat.score(text, new Uint8Array(0))));
     const after = chat.stats();
     assert.ok(after.evaluatedTokens - before.evaluatedTokens < after.noReuseTokens - before.noReuseTokens);
+  });
+
+  it("sends a chat prompt's turns through the template as turns, never flattened; without a template it refuses", async () => {
+    writeGgufWithChatTemplate(readFileSync(TINY_MODEL_PATH), chatModel, TEMPLATE);
+    const turns = [
+      { role: 'system', content: 'Lily had a ball.' },
+      { role: 'user', content: 'She played with it.' },
+    ];
+    const base = { value: 'logprob', target: ' Lily', maxAnswerTokens: 8, concurrency: 1, threads: 0, prompt: chatWire(turns) } as const;
+    const chat = await createLlamaValueSource({ ...base, model: chatModel, raw: false, chat: true });
+    const plain = await createLlamaValueSource({ ...base, model: chatModel, raw: false, prompt: 'Lily had a ball.\nShe played with it.' });
+    assert.match(chat.valueFunction.reason, /around the chat's messages/u);
+    assert.notEqual(chat.keyParts.parameters['template'], plain.keyParts.parameters['template']);
+    const asTurns = await chat.score(chatWire(turns), new Uint8Array(0));
+    // The same words as one user message, through the same template: another prompt, another value.
+    const flattened = await chat.score(chatWire([{ role: 'user', content: 'Lily had a ball.\nShe played with it.' }]), new Uint8Array(0));
+    const systemEmpty = await chat.score(
+      chatWire([{ role: 'system', content: '' }, turns[1] as (typeof turns)[number]]),
+      new Uint8Array(0),
+    );
+    assert.ok(Number.isFinite(asTurns) && Number.isFinite(flattened) && Number.isFinite(systemEmpty));
+    assert.notEqual(asTurns, flattened);
+    assert.notEqual(asTurns, systemEmpty);
+    // The plain source reads the same words as one user turn: the flattened value, exactly.
+    assert.equal(await plain.score('Lily had a ball.\nShe played with it.', new Uint8Array(0)), flattened);
+
+    await assert.rejects(
+      createLlamaValueSource({ ...base, model: TINY_MODEL_PATH, raw: false, chat: true }),
+      /no chat template in its GGUF metadata/u,
+    );
+    await assert.rejects(createLlamaValueSource({ ...base, model: chatModel, raw: true, chat: true }), /which --raw turns off/u);
   });
 });

@@ -152,6 +152,34 @@ describe('spex/explain and friends over stdio', () => {
     );
   });
 
+  it('explains a chat message list as messages, and verifies a what-if through the same list', async () => {
+    const text =
+      '[\n  {"role": "system", "content": "Alpha opens. Beta follows."},\n  {"role": "user", "content": "Gamma joins. Delta waits."}\n]';
+    const before = fake.requests.length;
+    const { id, explanation } = await server.connection.sendRequest(ExplainTextRequest, { text });
+    assert.deepEqual(explanation.chat, { syntax: 'json', roles: ['system', 'user'] });
+    assert.deepEqual(
+      explanation.features.map((feature) => text.slice(feature.start, feature.end)),
+      ['Alpha opens.', 'Beta follows.', 'Gamma joins.', 'Delta waits.'],
+    );
+    assert.ok(Math.abs((termsByWord(explanation).get('beta+gamma') ?? 0) - 2) < 1e-6, 'the synergy across the two turns');
+    const mask = [1, 1, 0, 1];
+    const verified = await server.connection.sendRequest(VerifyMaskRequest, { explanationId: id, mask });
+    assert.ok(Math.abs(verified.value - fake.value('Alpha opens. Beta follows. Delta waits.')) < 1e-9);
+    const sent = fake.requests.slice(before);
+    assert.ok(sent.length > 0 && sent.every((request) => request.path !== '/v1/completions'));
+    for (const request of sent.filter((entry) => entry.path === '/v1/chat/completions')) {
+      const roles = (request.body as { messages: { role: string }[] }).messages.map((message) => message.role);
+      assert.deepEqual(roles.slice(0, 2), ['system', 'user']);
+    }
+    const asText = await server.connection.sendRequest(ExplainTextRequest, { text, options: { promptFormat: 'text' } });
+    assert.equal(asText.explanation.chat, undefined);
+    await assert.rejects(
+      server.connection.sendRequest(ExplainTextRequest, { text: '[{"role": "user", "content": "Alpha"}, {"role": 3}]' }),
+      /Message list, line 1, column 49: expected a string/u,
+    );
+  });
+
   it('verifies a what-if mask with the model and compares it to the surrogate', async () => {
     const { id, explanation } = await server.connection.sendRequest(ExplainTextRequest, { text: SHORT });
     const mask = explanation.features.map((feature) => (/Delta/u.test(feature.text) ? 0 : 1));

@@ -50,12 +50,12 @@ describe('chat prompts as message lists', () => {
 
   it('makes spans of the contents, whole or split, as ranges of the JSON; masking them keeps a valid message list', () => {
     const messages = parseMessageList(LIST);
-    const whole = messageSpans(LIST, messages, 'message');
+    const whole = messageSpans(LIST, messages, 'message').features;
     assert.deepEqual(
       whole.map((span) => span.text),
       ['You are terse.\\nAnswer in one line.', 'Caf\\u00e9 \\"Mira\\" opened when?', 'In 1931.'],
     );
-    const words = messageSpans(LIST, messages, 'word');
+    const words = messageSpans(LIST, messages, 'word').features;
     assert.deepEqual(
       words.slice(7, 11).map((span) => span.text),
       ['Caf\\u00e9', '\\"Mira\\"', 'opened', 'when?'],

@@ -36,8 +36,8 @@ describe('the choices a run starts with', () => {
   });
 
   it('offer every granularity, a separator pattern in use, and the budget in use among the presets', () => {
-    assert.deepEqual(granularityChoices('word'), ['token', 'word', 'sentence', 'line', 'paragraph']);
-    assert.deepEqual(granularityChoices('separator:^##'), ['token', 'word', 'sentence', 'line', 'paragraph', 'separator:^##']);
+    assert.deepEqual(granularityChoices('word'), ['token', 'word', 'sentence', 'line', 'paragraph', 'message']);
+    assert.deepEqual(granularityChoices('separator:^##'), ['token', 'word', 'sentence', 'line', 'paragraph', 'message', 'separator:^##']);
     assert.deepEqual(budgetChoices(1000), [250, 500, 1000, 2000, 4000]);
     assert.deepEqual(budgetChoices(300), [250, 300, 500, 1000, 2000, 4000]);
   });

@@ -4,7 +4,7 @@ import type { Granularity } from '../../protocol/features';
 import { segmentText, SegmentationError } from '../../server/ablation/segment';
 import { assertSegmentationInvariants } from './segmentationInvariants';
 
-const GRANULARITIES: readonly Granularity[] = ['token', 'word', 'sentence', 'line', 'paragraph'];
+const GRANULARITIES: readonly Granularity[] = ['token', 'word', 'sentence', 'line', 'paragraph', 'message'];
 
 const texts = (text: string, granularity: Granularity, pin?: string[]): string[] => {
   const segmentation = segmentText(text, { granularity, ...(pin ? { pin } : {}), locale: 'en' });

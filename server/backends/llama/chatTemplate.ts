@@ -5,7 +5,9 @@
  * its metadata), or any model under --raw, gets the text as it is after the BOS token.
  */
 import { createHash } from 'node:crypto';
-import type { LlamaModel, Token } from 'node-llama-cpp';
+import type { ChatHistoryItem, LlamaModel, Token } from 'node-llama-cpp';
+import type { ChatTurn } from '../../../protocol/explanation';
+import { chatTurnsOf, chatWire } from '../../ablation/promptDocument';
 import { firstLine, LlamaBackendError, type LlamaModule } from './loader';
 
 export interface PromptFormat {
@@ -24,10 +26,20 @@ export function modelChatTemplate(model: LlamaModel): string | undefined {
   return typeof template === 'string' && template.trim().length > 0 ? template : undefined;
 }
 
-/** The model's chat template unless `raw` is asked for or there is none. */
-export function promptFormatFor(module: LlamaModule, model: LlamaModel, raw: boolean): PromptFormat {
+/**
+ * The model's chat template unless `raw` is asked for or there is none. A chat prompt (`chat`: every
+ * text is a message list in the wire form) needs the template: without one there is no faithful way
+ * to show the model its turns, and flattening them would explain another prompt.
+ */
+export function promptFormatFor(module: LlamaModule, model: LlamaModel, raw: boolean, chat = false): PromptFormat {
   const template = raw ? undefined : modelChatTemplate(model);
-  return template === undefined ? rawFormat(model, raw) : chatFormat(module, model, template);
+  if (chat && template === undefined)
+    throw new LlamaBackendError(
+      raw
+        ? "A chat message list is sent through the model's chat template, which --raw turns off. Drop --raw, or explain the text as plain text with --prompt-format text."
+        : 'The model has no chat template in its GGUF metadata, so a chat message list cannot be shown to it as messages. Use a chat model, or explain the text as plain text with --prompt-format text.',
+    );
+  return template === undefined ? rawFormat(model, raw) : chatFormat(module, model, template, chat);
 }
 
 /** The raw prompt: BOS (where the model expects one) and the text's tokens. */
@@ -50,8 +62,11 @@ export function rawFormat(model: LlamaModel, forced = false): PromptFormat {
   };
 }
 
-/** The chat template applied to one user turn, with the assistant's turn opened for the answer. */
-export function chatFormat(module: LlamaModule, model: LlamaModel, template: string): PromptFormat {
+/**
+ * The chat template applied to one user turn (or, for a chat prompt, to its turns), with the
+ * assistant's turn opened for the answer.
+ */
+export function chatFormat(module: LlamaModule, model: LlamaModel, template: string, chat = false): PromptFormat {
   let wrapper: InstanceType<LlamaModule['JinjaTemplateChatWrapper']>;
   try {
     wrapper = new module.JinjaTemplateChatWrapper({ template, tokenizer: model.tokenizer });
@@ -60,19 +75,15 @@ export function chatFormat(module: LlamaModule, model: LlamaModel, template: str
       `node-llama-cpp cannot use the model's chat template (${firstLine(error)}); explain the raw prompt with --raw.`,
     );
   }
-  const tokens = (userText: string): Token[] => {
-    const state = wrapper.generateContextState({
-      chatHistory: [
-        { type: 'user', text: userText },
-        { type: 'model', response: [] },
-      ],
-    });
+  const tokens = (text: string): Token[] => {
+    const turns = chat ? chatTurnsOf(text).map(historyItem) : [{ type: 'user' as const, text }];
+    const state = wrapper.generateContextState({ chatHistory: [...turns, { type: 'model', response: [] }] });
     return state.contextText.tokenize(model.tokenizer);
   };
   let rendered: string;
   try {
     // What the template renders around an empty message (a date, a default system prompt) is part of its identity.
-    rendered = tokens('').join(',');
+    rendered = tokens(chat ? chatWire([{ role: 'user', content: '' }]) : '').join(',');
   } catch (error) {
     throw new LlamaBackendError(
       `node-llama-cpp cannot render the model's chat template (${firstLine(error)}); explain the raw prompt with --raw.`,
@@ -80,10 +91,19 @@ export function chatFormat(module: LlamaModule, model: LlamaModel, template: str
   }
   return {
     kind: 'chat',
-    description: "the model's own chat template (from its GGUF metadata) around the user text",
-    digest: digestOf(['chat', template, rendered]),
+    description: chat
+      ? "the model's own chat template (from its GGUF metadata) around the chat's messages"
+      : "the model's own chat template (from its GGUF metadata) around the user text",
+    digest: digestOf(['chat', template, rendered, ...(chat ? ['messages'] : [])]),
     tokens,
   };
+}
+
+/** A turn as node-llama-cpp's chat history has it: a developer's is the system's, a tool's reaches the model as the user's. */
+function historyItem(turn: ChatTurn): ChatHistoryItem {
+  if (turn.role === 'system' || turn.role === 'developer') return { type: 'system', text: turn.content };
+  if (turn.role === 'assistant') return { type: 'model', response: [turn.content] };
+  return { type: 'user', text: turn.content };
 }
 
 function digestOf(parts: readonly string[]): string {

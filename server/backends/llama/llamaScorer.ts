@@ -24,6 +24,8 @@ export interface LlamaSourceOptions {
   readonly model: string | undefined;
   /** Never apply the chat template. */
   readonly raw: boolean;
+  /** Every prompt is a chat prompt's turns in the wire form, rendered by the model's chat template. */
+  readonly chat?: boolean;
   readonly value: ValueFunctionChoice;
   /** The answer to explain (the label for `label`); generated from the full prompt when absent. */
   readonly target?: string;
@@ -108,7 +110,7 @@ export async function createLlamaValueSource(options: LlamaSourceOptions): Promi
   const formatOf = (loaded: LoadedModel): PromptFormat => {
     let format = formats.get(loaded.model);
     if (!format) {
-      format = promptFormatFor(loaded.module, loaded.model, options.raw);
+      format = promptFormatFor(loaded.module, loaded.model, options.raw, options.chat ?? false);
       formats.set(loaded.model, format);
     }
     return format;

@@ -14,7 +14,7 @@ const TEXT =
   'A ferry ran before. It closed in 1931.\n\nSanta Lucia has a market.\n';
 
 describe('drilling down into the strongest spans', () => {
-  const coarse = segmentText(TEXT, { granularity: 'paragraph', pin: ['Question:.*'] });
+  const coarse = { text: TEXT, ...segmentText(TEXT, { granularity: 'paragraph', pin: ['Question:.*'] }) };
 
   it('splits the chosen spans into the finer unit, keeps the rest whole, and names every span’s parent', () => {
     const refined = refineSpans(coarse, [0], 'sentence');

@@ -97,6 +97,18 @@ async function main(): Promise<void> {
         path.join(WORKSPACE, 'inputs.jsonl'),
         `${['Who designed it?', 'When did it open?', 'What crosses the river?'].map((question) => JSON.stringify({ question })).join('\n')}\n`,
       );
+      // A chat message list: each message's content is a paragraph, so each is one span under the settings.
+      writeFileSync(
+        path.join(WORKSPACE, 'chat.json'),
+        `${JSON.stringify(
+          [
+            { role: 'system', content: 'Alpha rules apply to every answer.' },
+            { role: 'user', content: 'Beta is set for the bridge. Gamma joins the beta.' },
+          ],
+          null,
+          2,
+        )}\n`,
+      );
       // The second version for the comparison: the context without its fifth document.
       writeFileSync(
         path.join(WORKSPACE, 'rag-context-b.md'),
@@ -341,6 +353,40 @@ async function main(): Promise<void> {
       const text = ((await report.textContent()) ?? '').replace(/\s+/gu, ' ');
       if (!/Inputs: 3 explained/u.test(text)) throw new Error(`the aggregate does not count the three inputs: ${text.slice(0, 400)}`);
       await runCommand(p(), 'View: Revert and Close Editor');
+    });
+    await step('a chat message list is explained as messages: the turns reach the model with their roles', async () => {
+      const model = fake as FakeModelServer;
+      const before = model.requests.length;
+      await editorOf('chat.json');
+      // The list opens in the group beside the panel: its own editor, not the first one on the page.
+      const chat = p().locator('.editor-instance .monaco-editor', { hasText: 'Alpha rules apply' }).first();
+      await selectAll(p(), chat);
+      // From the palette this time (the menu at the window's right edge is drawn over the line it opened from).
+      await runCommand(p(), 'SPEX: Explain Interactions');
+      await p()
+        .locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'model scores' })
+        .first()
+        .waitFor({ timeout: 15_000 });
+      await p().keyboard.press('Enter');
+      const lens = await waitFor(
+        'the SPEX lens above the message list',
+        async () => {
+          const text = (await chat.locator('.codelens-decoration').allTextContents()).join(' ');
+          return /SPEX · /u.test(text) ? text : undefined;
+        },
+        60_000,
+      );
+      const sent = model.requests.slice(before).filter((request) => request.path === '/v1/chat/completions');
+      const roles = sent.map((request) =>
+        (request.body as { messages: { role: string }[] }).messages.map((message) => message.role).join(','),
+      );
+      if (sent.length === 0 || !roles.every((list) => list.startsWith('system,user')))
+        throw new Error(
+          `the list did not reach the model as messages (${sent.length} chat requests: ${roles.slice(0, 3).join(' | ')}); lens: ${lens}`,
+        );
+      if (model.requests.slice(before).some((request) => request.path === '/v1/completions'))
+        throw new Error('a message list went to the completions API');
+      await p().screenshot({ path: path.join(ARTIFACTS, 'chat-editor.png') });
     });
     await step('"Cancel" stops a long run and keeps what it learned', async () => {
       editor = await editorOf('long.md');

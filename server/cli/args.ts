@@ -4,6 +4,7 @@ import type { Granularity } from '../../protocol/features';
 import { isGranularity } from '../../protocol/features';
 import { parseMasking, type Masking } from '../ablation/mask';
 import { PROMPT_FORMATS, type PromptFormat } from '../ablation/promptDocument';
+import { DEFAULT_INPUTS_AT_ONCE } from '../batch/runBatch';
 import { DEFAULT_OLLAMA_HOST } from '../backends/ollamaEndpoint';
 import { INDEX_NAMES } from '../recovery/indexNames';
 import { endpointUrlProblem } from '../lsp/endpointUrl';
@@ -37,7 +38,7 @@ export interface ExplainCommand extends ExplainConfig {
   /** spex compare: the second version, and another model to explain it with (--model-b). */
   readonly compare?: { readonly inputB: string; readonly modelB?: string };
   /** spex batch: the JSON Lines file of inputs, and what a broken line does (--on-broken). */
-  readonly batch?: { readonly inputs: string; readonly onBroken: 'skip' | 'stop' };
+  readonly batch?: { readonly inputs: string; readonly onBroken: 'skip' | 'stop'; readonly inputsAtOnce: number };
 }
 
 export interface SegmentCommand {
@@ -154,6 +155,7 @@ span its mean total effect, spread and how often it is in a top interaction, the
 the inputs where the template behaves differently. --format markdown | html | json | csv (default: markdown).
   --inputs FILE         the inputs, one JSON object per line
   --on-broken B         skip | stop: what a broken inputs line does                 (default: skip)
+  --inputs-at-once N    inputs explained at once; their calls share --concurrency    (default: 2)
 
 ${EXPLAIN_OPTIONS}
 
@@ -191,6 +193,7 @@ const OPTIONS = {
   'model-b': { type: 'string' },
   inputs: { type: 'string' },
   'on-broken': { type: 'string', default: 'skip' },
+  'inputs-at-once': { type: 'string', default: String(DEFAULT_INPUTS_AT_ONCE) },
   mask: { type: 'string', default: 'remove' },
   algorithm: { type: 'string', default: 'auto' },
   budget: { type: 'string', default: '1000' },
@@ -357,7 +360,13 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
       ? { compare: { inputB: inputB as string, ...(values['model-b'] === undefined ? {} : { modelB: values['model-b'] }) } }
       : {}),
     ...(verb === 'batch'
-      ? { batch: { inputs: values.inputs as string, onBroken: oneOf('--on-broken', values['on-broken'], ['skip', 'stop'] as const) } }
+      ? {
+          batch: {
+            inputs: values.inputs as string,
+            onBroken: oneOf('--on-broken', values['on-broken'], ['skip', 'stop'] as const),
+            inputsAtOnce: integer('--inputs-at-once', values['inputs-at-once'], 1, 64),
+          },
+        }
       : {}),
   };
 }

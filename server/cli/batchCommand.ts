@@ -5,6 +5,8 @@ import { CallCache } from '../cache/callCache';
 import { defaultCacheDirectory } from '../cache/cacheDirectory';
 import { explainText } from '../engine/explain';
 import { createValueSource, sourceOptionsFor } from '../engine/valueSource';
+import { CallSlots } from '../engine/callSlots';
+import { withSharedSlots } from '../engine/sharedSlots';
 import { formatBatchCsv, formatBatchHtml, formatBatchMarkdown } from '../report/batchMarkdown';
 import type { ExplainCommand } from './args';
 import { explainRequestFor } from './explainRequest';
@@ -14,6 +16,8 @@ export type { BatchResult } from '../../protocol/batch';
 export interface BatchOptions {
   readonly inputs: string;
   readonly onBroken: 'skip' | 'stop';
+  /** Inputs explained at once; their calls to one endpoint share --concurrency. */
+  readonly inputsAtOnce: number;
 }
 
 /**
@@ -33,6 +37,11 @@ export async function batchCommand(
     : await CallCache.open(command.cache ?? defaultCacheDirectory(), {
         onWarning: (message) => process.stderr.write(`spex: ${message}\n`),
       });
+  // The inputs explained at once share the endpoints' calls: together they keep to --concurrency per endpoint.
+  const slots =
+    command.backend === 'ollama' || command.backend === 'openai'
+      ? new CallSlots(command.concurrency * Math.max(1, command.endpoints.length))
+      : undefined;
   try {
     const result = await runBatch({
       template: await readFile(command.input, 'utf8'),
@@ -41,13 +50,15 @@ export async function batchCommand(
       onBroken: batch.onBroken,
       signal,
       onSkipped: (line, reason) => process.stderr.write(`spex: inputs line ${line} skipped: ${reason}\n`),
-      explain: async (rendered, input, position, count) => {
+      inputsAtOnce: batch.inputsAtOnce,
+      explain: async (rendered, input, position, count, inputSignal) => {
         // A template is text: its rendered prompt is explained as text, whatever it looks like.
         const document = { text: rendered.text };
-        const source = await createValueSource(sourceOptionsFor(command, document, signal, apiKey));
+        const own = await createValueSource(sourceOptionsFor(command, document, inputSignal, apiKey));
+        const source = slots ? withSharedSlots(own, slots) : own;
         try {
           const explanation = await explainText({
-            ...explainRequestFor(command, document, source, cache, signal),
+            ...explainRequestFor(command, document, source, cache, inputSignal),
             segmented: { features: rendered.features, pinned: rendered.pinned },
           });
           if (!command.quiet)

@@ -180,10 +180,11 @@ export class ExplainService {
         granularity: config.granularity,
         onBroken: onBroken ?? 'skip',
         signal: callbacks.signal,
-        explain: async (rendered, _input, position, count) => {
+        explain: async (rendered, _input, position, count, signal) => {
           callbacks.onInput?.(position, count);
           const { explanation } = await this.explain(rendered.text, options, {
             ...callbacks,
+            signal,
             segmented: { features: rendered.features, pinned: rendered.pinned },
             keep: false,
           });

@@ -129,6 +129,22 @@ describe('webview panel: an explanation', () => {
     assert.equal(await page.locator('#banner').isHidden(), true);
   });
 
+  it('says when the text is a chat prompt: the messages in the summary, their roles among the facts', async () => {
+    await showView(page, {
+      type: 'showExplanation',
+      explanation: { ...explanation, chat: { syntax: 'yaml', roles: ['system', 'user', 'user'] } },
+      partial: false,
+      verifiable: true,
+    });
+    assert.match((await page.locator('#summary').textContent()) ?? '', / features in 3 messages · /u);
+    const prompt = page.locator('#facts .fact', { hasText: 'Prompt' });
+    assert.equal(await prompt.locator('dd').textContent(), 'chat: system, user, user');
+    assert.match(
+      (await prompt.locator('dd').getAttribute('title')) ?? '',
+      /written as a YAML message list, sent to the model as messages/u,
+    );
+  });
+
   it('shows how the budget was spent: masks of the budget, calls saved, why sampling stopped, each round on a hover', async () => {
     await showView(page, {
       type: 'showExplanation',

@@ -2,6 +2,7 @@ import { answerAsShown } from '../../protocol/answerText';
 import { describeRefinement } from '../../protocol/refinement';
 import { describeDevice } from '../../protocol/device';
 import {
+  describeChatPrompt,
   describeNoiseRepeats,
   describeSurrogate,
   sampledMasks,
@@ -48,7 +49,8 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
   const { calls, timing } = explanation;
   const verdict = verdictOf(explanation);
   parts.summary.textContent =
-    `${run.partial ? 'Partial · ' : ''}${verdict.short} · ${plural(explanation.features.length, 'feature')} · ` +
+    `${run.partial ? 'Partial · ' : ''}${verdict.short} · ${plural(explanation.features.length, 'feature')}` +
+    `${explanation.chat ? ` in ${plural(explanation.chat.roles.length, 'message')}` : ''} · ` +
     // An exact verdict already says every mask was scored: naming the exact algorithm too would say it twice.
     `${verdict.level === 'exact' ? '' : `${explanation.algorithm.name} · `}${explanation.valueFunction.name} · ` +
     `${calls.model} model calls, ${calls.cached} cached`;
@@ -65,6 +67,7 @@ export function renderExplanationHeader(parts: HeaderParts, explanation: Explana
         : `“${answerAsShown(explanation.target, explanation.targetCut)}”`,
     ),
     fact('Model', explanation.model),
+    ...(explanation.chat ? [fact('Prompt', `chat: ${explanation.chat.roles.join(', ')}`, describeChatPrompt(explanation.chat))] : []),
     ...(explanation.device ? [fact('Device', describeDevice(explanation.device))] : []),
     fact('Value', explanation.valueFunction.name, explanation.valueFunction.reason),
     fact('Algorithm', explanation.algorithm.name, explanation.algorithm.reason),

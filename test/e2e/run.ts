@@ -368,11 +368,16 @@ async function main(): Promise<void> {
         .first()
         .waitFor({ timeout: 15_000 });
       await p().keyboard.press('Enter');
-      const lens = await waitFor(
-        'the SPEX lens above the message list',
+      // The panel may come to the front over the list (it opens in whichever group is free): it says when the run ended.
+      const summary = await waitFor(
+        'the panel showing the chat explanation',
         async () => {
-          const text = (await chat.locator('.codelens-decoration').allTextContents()).join(' ');
-          return /SPEX · /u.test(text) ? text : undefined;
+          const text =
+            (await webview(p())
+              .locator('#summary')
+              .textContent()
+              .catch(() => '')) ?? '';
+          return /in 2 messages/u.test(text) ? text : undefined;
         },
         60_000,
       );
@@ -382,7 +387,7 @@ async function main(): Promise<void> {
       );
       if (sent.length === 0 || !roles.every((list) => list.startsWith('system,user')))
         throw new Error(
-          `the list did not reach the model as messages (${sent.length} chat requests: ${roles.slice(0, 3).join(' | ')}); lens: ${lens}`,
+          `the list did not reach the model as messages (${sent.length} chat requests: ${roles.slice(0, 3).join(' | ')}); panel: ${summary}`,
         );
       if (model.requests.slice(before).some((request) => request.path === '/v1/completions'))
         throw new Error('a message list went to the completions API');

@@ -2,8 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { CompareTextsRequest, ListModelsRequest } from '../protocol/server';
-import { formatComparisonMarkdown } from '../server/report/comparisonMarkdown';
-import { runAsMarkdown } from './serverRequest';
+import { runLongRequest } from './serverRequest';
 import type { RunDependencies } from './explainRun';
 
 /** Where the second version comes from. */
@@ -106,12 +105,14 @@ async function chooseVersionB(editor: vscode.TextEditor, dependencies: RunDepend
 
 /**
  * "Compare Interactions with…": this text (the selection, or the file) against a second version,
- * both explained with the same settings, the comparison opened as Markdown beside the editor.
+ * both explained with the same settings, the comparison shown side by side in the comparison panel
+ * (which exports it, or opens it as Markdown).
  */
 export async function compareInteractions(editor: vscode.TextEditor, dependencies: RunDependencies): Promise<void> {
   const versions = await chooseVersionB(editor, dependencies);
   if (!versions) return;
-  const result = await runAsMarkdown(
+  const labelA = `${vscode.workspace.asRelativePath(editor.document.uri)}${editor.selection.isEmpty ? '' : ' (selection)'}`;
+  const result = await runLongRequest(
     dependencies,
     `SPEX: comparing with ${versions.label}`,
     (client, workDoneToken, token) =>
@@ -120,7 +121,10 @@ export async function compareInteractions(editor: vscode.TextEditor, dependencie
         { a: versions.a, b: versions.b, ...(versions.modelB ? { modelB: versions.modelB } : {}), workDoneToken },
         token,
       ),
-    (compared) => formatComparisonMarkdown(compared.comparison),
+    (compared) => {
+      dependencies.comparisons.show(compared.comparison, labelA, versions.modelB ? `${labelA} with ${versions.modelB}` : versions.label);
+      return Promise.resolve();
+    },
   );
   if (result) dependencies.output.info(`Compared with ${versions.label}: ${result.comparison.spans.length} spans lined up.`);
 }

@@ -23,6 +23,7 @@ import { askRunChoices } from './runQuickPick';
 import { consentKey, endpointsOf, isRemoteEndpoint, needsCostPreview, previewMessage } from './runPolicy';
 import type { ExplanationDecorations } from './explanationDecorations';
 import type { ExplanationPanel } from './panel/explanationPanel';
+import type { ComparisonPanel } from './panel/comparisonPanel';
 import type { ServerClient } from './serverClient';
 import { isLocalBackend, readSettings, type Settings } from './settings';
 import type { RunStatus } from './statusBar';
@@ -38,6 +39,7 @@ export interface LastExplanation {
 export interface RunDependencies {
   readonly server: ServerClient;
   readonly panel: ExplanationPanel;
+  readonly comparisons: ComparisonPanel;
   readonly decorations: ExplanationDecorations;
   readonly output: vscode.LogOutputChannel;
   readonly status: RunStatus;

@@ -14,6 +14,7 @@ import { explainRange, RunTracker, type LastExplanation, type RunDependencies } 
 import { ExplanationDecorations } from './explanationDecorations';
 import { exportExplanation } from './exportExplanation';
 import { ExplanationPanel, PANEL_VIEW_TYPE } from './panel/explanationPanel';
+import { ComparisonPanel } from './panel/comparisonPanel';
 import { ServerClient } from './serverClient';
 import { readSettings } from './settings';
 import { choicesOf } from './runChoices';
@@ -133,9 +134,11 @@ export function activate(context: vscode.ExtensionContext): void {
       initial: { ...choicesOf(current), granularity: explanation.granularity },
     });
   };
+  const comparisons = new ComparisonPanel(context.extensionUri, () => vscode.workspace.workspaceFolders?.[0]?.uri);
   const dependencies: RunDependencies = {
     server,
     panel,
+    comparisons,
     decorations,
     output,
     status,
@@ -154,6 +157,7 @@ export function activate(context: vscode.ExtensionContext): void {
     decorations,
     status,
     panel,
+    comparisons,
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, panel),
     vscode.commands.registerTextEditorCommand(COMMAND_IDS.explainSelection, (editor) => {
       const selection = editor.selection;

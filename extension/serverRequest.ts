@@ -16,11 +16,27 @@ import { showFailure } from './showFailure';
  * by the server's work-done progress, and shows its result as a Markdown document beside the editor.
  * A cancel says so; a failure is one sentence with buttons, the whole message in the output channel.
  */
-export async function runAsMarkdown<T>(
+export function runAsMarkdown<T>(
   dependencies: RunDependencies,
   title: string,
   request: (client: LanguageClient, workDoneToken: string, token: CancellationToken) => Promise<T>,
   markdown: (result: T) => string,
+): Promise<T | undefined> {
+  return runLongRequest(dependencies, title, request, (result) => openMarkdownBeside(markdown(result)));
+}
+
+/** A Markdown document, unsaved, beside the editor. */
+export async function openMarkdownBeside(content: string): Promise<void> {
+  const report = await vscode.workspace.openTextDocument({ language: 'markdown', content });
+  await vscode.window.showTextDocument(report, { viewColumn: vscode.ViewColumn.Beside, preview: false });
+}
+
+/** One long server request under a cancellable progress notification, its result handed to `show`. */
+export async function runLongRequest<T>(
+  dependencies: RunDependencies,
+  title: string,
+  request: (client: LanguageClient, workDoneToken: string, token: CancellationToken) => Promise<T>,
+  show: (result: T) => Promise<void>,
 ): Promise<T | undefined> {
   const source = dependencies.runs.begin();
   try {
@@ -44,8 +60,7 @@ export async function runAsMarkdown<T>(
         }
       },
     );
-    const report = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown(result) });
-    await vscode.window.showTextDocument(report, { viewColumn: vscode.ViewColumn.Beside, preview: false });
+    await show(result);
     return result;
   } catch (error) {
     if (source.token.isCancellationRequested) void vscode.window.showInformationMessage(`${title.replace(/…$/u, '')}: cancelled.`);

@@ -8,6 +8,8 @@ export interface WebviewHtmlInput {
   /** A fresh nonce per render; see createNonce. */
   readonly nonce: string;
   readonly title: string;
+  /** Which panel: an explanation (default) or a comparison of two versions; one script serves both. */
+  readonly view?: 'explanation' | 'comparison';
 }
 
 /** 128 random bits from the operating system's generator, base64: never Math.random. */
@@ -37,9 +39,17 @@ export function webviewHtml(input: WebviewHtmlInput): string {
 <link rel="stylesheet" href="${escapeAttribute(input.styleUri)}">
 <title>${escapeText(input.title)}</title>
 </head>
-<body>
-<header id="header">
-<h1>${escapeText(input.title)}</h1>
+<body data-view="${input.view ?? 'explanation'}">
+${input.view === 'comparison' ? comparisonBody(input.title) : explanationBody(input.title)}
+<script nonce="${escapeAttribute(input.nonce)}" src="${escapeAttribute(input.scriptUri)}"></script>
+</body>
+</html>`;
+}
+
+/** The explanation panel's skeleton: the script fills it in. */
+function explanationBody(title: string): string {
+  return `<header id="header">
+<h1>${escapeText(title)}</h1>
 <p id="summary" aria-live="polite"></p>
 <p id="gist" hidden></p>
 <p id="spoken" class="visually-hidden" role="status" aria-live="polite"></p>
@@ -60,10 +70,24 @@ export function webviewHtml(input: WebviewHtmlInput): string {
 </main>
 <aside id="side" aria-label="Interactions, matrix and what-if"></aside>
 </div>
-<div id="selection-bar" class="selection-bar" aria-label="Selection" hidden></div>
-<script nonce="${escapeAttribute(input.nonce)}" src="${escapeAttribute(input.scriptUri)}"></script>
-</body>
-</html>`;
+<div id="selection-bar" class="selection-bar" aria-label="Selection" hidden></div>`;
+}
+
+/** The comparison panel's skeleton: the answers first, the two versions side by side, then the tables of changes. */
+function comparisonBody(title: string): string {
+  return `<header id="header">
+<h1>${escapeText(title)}</h1>
+<p id="answers" class="answers" role="status" aria-live="polite"></p>
+<p id="summary"></p>
+<div id="toolbar" class="toolbar"></div>
+<p id="notice" class="warning" role="status" hidden></p>
+</header>
+<div id="versions" class="versions">
+<section class="version" aria-labelledby="label-a"><h2 id="label-a"></h2><p id="verdict-a" class="version-verdict"></p><div id="text-a" class="compare-text" role="group"></div></section>
+<section class="version" aria-labelledby="label-b"><h2 id="label-b"></h2><p id="verdict-b" class="version-verdict"></p><div id="text-b" class="compare-text" role="group"></div></section>
+</div>
+<section aria-labelledby="spans-heading"><h2 id="spans-heading">Spans, largest change first</h2><table id="span-changes" class="changes"></table></section>
+<section aria-labelledby="terms-heading"><h2 id="terms-heading">Interactions, largest change first</h2><table id="term-changes" class="changes"></table></section>`;
 }
 
 function escapeText(text: string): string {

@@ -325,20 +325,38 @@ async function main(): Promise<void> {
     await step('"Compare Interactions with…" another editor\'s text opens the comparison beside the editor', async () => {
       await editorOf('rag-context-b.md');
       editor = await editorOf('rag-context.md');
+      // No selection (an earlier step selected a span): the whole file is version A.
+      await editor.locator('.view-line').last().click();
       await runCommand(p(), 'SPEX: Compare Interactions with…');
       // The row's label starts with an icon: filter to it and take it with Enter.
       await p().locator('.quick-input-widget .quick-input-box input').fill("Another editor's text");
       await p().keyboard.press('Enter');
       await pickExact(p(), 'rag-context-b.md');
+      // The comparison panel: the answers first, the two versions side by side, the dropped document marked.
+      const comparison = p().frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+      await comparison.locator('#answers', { hasText: 'Both versions give the same answer' }).waitFor({ timeout: 90_000 });
+      const removed = await comparison.locator('#text-a .feature[data-status="removed"]').allTextContents();
+      if (removed.length !== 1 || !removed[0]?.startsWith('[5]'))
+        throw new Error(`the dropped fifth document is not marked removed: ${removed.join(' | ')}`);
+      if ((await comparison.locator('#text-b .feature').count()) !== 5) throw new Error('version B does not show its five documents');
+      await p().screenshot({ path: path.join(ARTIFACTS, 'comparison.png') });
+      // "Open as Markdown" gives the same comparison as a document.
+      await comparison.locator('#open-markdown').click();
       const report = p().locator('.editor-instance .view-lines', { hasText: 'SPEX comparison' }).first();
-      await report.waitFor({ timeout: 90_000 });
+      await report.waitFor({ timeout: 30_000 });
       // The editor draws spaces as no-break spaces.
       const text = ((await report.textContent()) ?? '').replace(/\s+/gu, ' ');
       // Whether the answers differ comes first, then each version's verdict (the tables are further down the document).
       if (!/Both versions give the same answer/u.test(text) || !/- B: exact/u.test(text))
         throw new Error(`the comparison does not open as it should: ${text.slice(0, 400)}`);
-      // The comparison is an unsaved document, focused: closed again, the layout is as the next steps expect.
+      // The document is unsaved and focused: closed again, then the comparison panel too, the layout is as the next steps expect.
+      await p().locator('.tab', { hasText: 'Untitled' }).first().click();
       await runCommand(p(), 'View: Revert and Close Editor');
+      await p().locator('.tab', { hasText: 'Untitled' }).first().waitFor({ state: 'detached', timeout: 15_000 });
+      // A middle click closes the panel's tab (a focused webview would keep the palette's key to itself).
+      const comparisonTab = p().locator('.tab', { hasText: 'SPEX: Comparison' }).first();
+      await comparisonTab.click({ button: 'middle' });
+      await comparisonTab.waitFor({ state: 'detached', timeout: 15_000 });
     });
     await step('"Explain Template over Data Set…" explains a template over a JSON Lines file and opens the aggregate', async () => {
       await editorOf('template.md');

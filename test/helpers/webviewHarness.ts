@@ -19,7 +19,9 @@ export async function serveWebview(): Promise<{ url: string; close(): Promise<vo
       response.writeHead(status, { 'content-type': type });
       response.end(body);
     };
-    if (request.url === '/') {
+    // "/" is the explanation panel, "/comparison" the comparison panel: the same page builder, script and policy.
+    if (request.url === '/' || request.url === '/comparison') {
+      const comparison = request.url === '/comparison';
       send(
         200,
         'text/html; charset=utf-8',
@@ -28,7 +30,8 @@ export async function serveWebview(): Promise<{ url: string; close(): Promise<vo
           scriptUri: `${origin}/dist/webview.js`,
           styleUri: `${origin}/dist/webview.css`,
           nonce: createNonce(),
-          title: 'SPEX: Interactions',
+          title: comparison ? 'SPEX: Comparison' : 'SPEX: Interactions',
+          ...(comparison ? { view: 'comparison' as const } : {}),
         }),
       );
       return;

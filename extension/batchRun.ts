@@ -1,13 +1,12 @@
 import * as vscode from 'vscode';
 import { BatchTemplateRequest } from '../protocol/server';
-import { formatBatchMarkdown } from '../server/report/batchMarkdown';
 import type { RunDependencies } from './explainRun';
-import { runAsMarkdown } from './serverRequest';
+import { runLongRequest } from './serverRequest';
 
 /**
  * "Explain Template over Data Set…": the active editor holds a template with {{placeholders}}; the
  * person picks a JSON Lines file of inputs; every input is explained with the settings (the template's
- * own spans as features) and the aggregate opens as Markdown beside the editor.
+ * own spans as features) and the aggregate opens in the batch panel beside the editor.
  */
 export async function explainTemplate(editor: vscode.TextEditor, dependencies: RunDependencies): Promise<void> {
   const template = editor.document.getText();
@@ -24,11 +23,20 @@ export async function explainTemplate(editor: vscode.TextEditor, dependencies: R
   const file = picked?.[0];
   if (!file) return;
   const inputs = new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
-  const result = await runAsMarkdown(
+  const inputsName = vscode.workspace.asRelativePath(file);
+  const result = await runLongRequest(
     dependencies,
-    `SPEX: the template over ${vscode.workspace.asRelativePath(file)}`,
+    `SPEX: the template over ${inputsName}`,
     (client, workDoneToken, token) => client.sendRequest(BatchTemplateRequest, { template, inputs, workDoneToken }, token),
-    formatBatchMarkdown,
+    (batch) => {
+      dependencies.batches.show({
+        type: 'showBatch',
+        batch,
+        template: vscode.workspace.asRelativePath(editor.document.uri),
+        inputs: inputsName,
+      });
+      return Promise.resolve();
+    },
   );
   if (result) {
     dependencies.output.info(`Explained the template over ${result.inputs.length} inputs (${result.skipped.length} lines skipped).`);

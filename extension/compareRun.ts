@@ -122,7 +122,12 @@ export async function compareInteractions(editor: vscode.TextEditor, dependencie
         token,
       ),
     (compared) => {
-      dependencies.comparisons.show(compared.comparison, labelA, versions.modelB ? `${labelA} with ${versions.modelB}` : versions.label);
+      dependencies.comparisons.show({
+        type: 'showComparison',
+        comparison: compared.comparison,
+        labelA,
+        labelB: versions.modelB ? `${labelA} with ${versions.modelB}` : versions.label,
+      });
       return Promise.resolve();
     },
   );

@@ -23,7 +23,7 @@ import { askRunChoices } from './runQuickPick';
 import { consentKey, endpointsOf, isRemoteEndpoint, needsCostPreview, previewMessage } from './runPolicy';
 import type { ExplanationDecorations } from './explanationDecorations';
 import type { ExplanationPanel } from './panel/explanationPanel';
-import type { ComparisonPanel } from './panel/comparisonPanel';
+import type { ReportPanel } from './panel/reportPanel';
 import type { ServerClient } from './serverClient';
 import { isLocalBackend, readSettings, type Settings } from './settings';
 import type { RunStatus } from './statusBar';
@@ -39,7 +39,9 @@ export interface LastExplanation {
 export interface RunDependencies {
   readonly server: ServerClient;
   readonly panel: ExplanationPanel;
-  readonly comparisons: ComparisonPanel;
+  /** The comparison panel and the batch panel (see reportPanel.ts). */
+  readonly comparisons: ReportPanel;
+  readonly batches: ReportPanel;
   readonly decorations: ExplanationDecorations;
   readonly output: vscode.LogOutputChannel;
   readonly status: RunStatus;

@@ -14,7 +14,7 @@ import { explainRange, RunTracker, type LastExplanation, type RunDependencies } 
 import { ExplanationDecorations } from './explanationDecorations';
 import { exportExplanation } from './exportExplanation';
 import { ExplanationPanel, PANEL_VIEW_TYPE } from './panel/explanationPanel';
-import { ComparisonPanel } from './panel/comparisonPanel';
+import { ReportPanel } from './panel/reportPanel';
 import { ServerClient } from './serverClient';
 import { readSettings } from './settings';
 import { choicesOf } from './runChoices';
@@ -134,11 +134,17 @@ export function activate(context: vscode.ExtensionContext): void {
       initial: { ...choicesOf(current), granularity: explanation.granularity },
     });
   };
-  const comparisons = new ComparisonPanel(context.extensionUri, () => vscode.workspace.workspaceFolders?.[0]?.uri);
+  const workspaceFolder = (): vscode.Uri | undefined => vscode.workspace.workspaceFolders?.[0]?.uri;
+  const comparisons = new ReportPanel(context.extensionUri, 'comparison', workspaceFolder);
+  // An input opened from the batch panel is shown like any explanation, but cannot be verified: its run was not kept.
+  const batches = new ReportPanel(context.extensionUri, 'batch', workspaceFolder, (explanation) =>
+    panel.showExplanation(explanation, false, { verifiable: false }),
+  );
   const dependencies: RunDependencies = {
     server,
     panel,
     comparisons,
+    batches,
     decorations,
     output,
     status,
@@ -158,6 +164,7 @@ export function activate(context: vscode.ExtensionContext): void {
     status,
     panel,
     comparisons,
+    batches,
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, panel),
     vscode.commands.registerTextEditorCommand(COMMAND_IDS.explainSelection, (editor) => {
       const selection = editor.selection;

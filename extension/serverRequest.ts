@@ -11,27 +11,17 @@ import {
 import type { RunDependencies } from './explainRun';
 import { showFailure } from './showFailure';
 
-/**
- * Runs one long server request (a comparison, a batch) under a cancellable progress notification fed
- * by the server's work-done progress, and shows its result as a Markdown document beside the editor.
- * A cancel says so; a failure is one sentence with buttons, the whole message in the output channel.
- */
-export function runAsMarkdown<T>(
-  dependencies: RunDependencies,
-  title: string,
-  request: (client: LanguageClient, workDoneToken: string, token: CancellationToken) => Promise<T>,
-  markdown: (result: T) => string,
-): Promise<T | undefined> {
-  return runLongRequest(dependencies, title, request, (result) => openMarkdownBeside(markdown(result)));
-}
-
 /** A Markdown document, unsaved, beside the editor. */
 export async function openMarkdownBeside(content: string): Promise<void> {
   const report = await vscode.workspace.openTextDocument({ language: 'markdown', content });
   await vscode.window.showTextDocument(report, { viewColumn: vscode.ViewColumn.Beside, preview: false });
 }
 
-/** One long server request under a cancellable progress notification, its result handed to `show`. */
+/**
+ * Runs one long server request (a comparison, a batch) under a cancellable progress notification fed
+ * by the server's work-done progress, and hands its result to `show` (a report panel). A cancel says
+ * so; a failure is one sentence with buttons, the whole message in the output channel.
+ */
 export async function runLongRequest<T>(
   dependencies: RunDependencies,
   title: string,

@@ -9,10 +9,13 @@ import './elements';
 import { App } from './app';
 import { byId } from './dom';
 import { vscodeHost } from './host';
-import { ComparisonApp } from './compare/comparisonApp';
-import { vscodeComparisonHost } from './compare/comparisonHost';
+import { BatchApp } from './reports/batchApp';
+import { ComparisonApp } from './reports/comparisonApp';
+import { vscodeReportHost, type ReportHost } from './reportHost';
 
-if (document.body.dataset.view === 'comparison') startComparison();
+const view = document.body.dataset.view;
+if (view === 'comparison') startReport(comparisonApp);
+else if (view === 'batch') startReport(batchApp);
 else startExplanation();
 
 /** The explanation panel. */
@@ -45,10 +48,18 @@ function startExplanation(): void {
   host.post({ type: 'ready' });
 }
 
+/** A report panel: builds its app, then listens, restores and says ready, as the explanation panel does. */
+function startReport(build: (host: ReportHost) => { receive(message: unknown): void; restore(state: unknown): void }): void {
+  const host = vscodeReportHost();
+  const app = build(host);
+  window.addEventListener('message', (event: MessageEvent<unknown>) => app.receive(event.data));
+  app.restore(host.getState());
+  host.post({ type: 'ready' });
+}
+
 /** The comparison panel: two versions side by side. */
-function startComparison(): void {
-  const host = vscodeComparisonHost();
-  const app = new ComparisonApp(
+function comparisonApp(host: ReportHost): ComparisonApp {
+  return new ComparisonApp(
     {
       answers: byId('answers'),
       summary: byId('summary'),
@@ -65,7 +76,19 @@ function startComparison(): void {
     },
     host,
   );
-  window.addEventListener('message', (event: MessageEvent<unknown>) => app.receive(event.data));
-  app.restore(host.getState());
-  host.post({ type: 'ready' });
+}
+
+/** The batch panel: a template's spans across its inputs. */
+function batchApp(host: ReportHost): BatchApp {
+  return new BatchApp(
+    {
+      summary: byId('summary'),
+      toolbar: byId('toolbar'),
+      notice: byId('notice'),
+      spanTable: byId<HTMLTableElement>('batch-spans'),
+      termTable: byId<HTMLTableElement>('batch-terms'),
+      outlierTable: byId<HTMLTableElement>('batch-outliers'),
+    },
+    host,
+  );
 }

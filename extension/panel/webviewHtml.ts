@@ -8,8 +8,8 @@ export interface WebviewHtmlInput {
   /** A fresh nonce per render; see createNonce. */
   readonly nonce: string;
   readonly title: string;
-  /** Which panel: an explanation (default) or a comparison of two versions; one script serves both. */
-  readonly view?: 'explanation' | 'comparison';
+  /** Which panel: an explanation (default), a comparison of two versions, or a template over its inputs; one script serves all. */
+  readonly view?: PanelView;
 }
 
 /** 128 random bits from the operating system's generator, base64: never Math.random. */
@@ -40,13 +40,22 @@ export function webviewHtml(input: WebviewHtmlInput): string {
 <title>${escapeText(input.title)}</title>
 </head>
 <body data-view="${input.view ?? 'explanation'}">
-${input.view === 'comparison' ? comparisonBody(input.title) : explanationBody(input.title)}
+${BODIES[input.view ?? 'explanation'](input.title)}
 <script nonce="${escapeAttribute(input.nonce)}" src="${escapeAttribute(input.scriptUri)}"></script>
 </body>
 </html>`;
 }
 
-/** The explanation panel's skeleton: the script fills it in. */
+export type PanelView = 'explanation' | 'comparison' | 'batch';
+
+/** Each panel's skeleton: the script fills it in. */
+const BODIES: Readonly<Record<PanelView, (title: string) => string>> = {
+  explanation: explanationBody,
+  comparison: comparisonBody,
+  batch: batchBody,
+};
+
+/** The explanation panel's skeleton. */
 function explanationBody(title: string): string {
   return `<header id="header">
 <h1>${escapeText(title)}</h1>
@@ -88,6 +97,19 @@ function comparisonBody(title: string): string {
 </div>
 <section aria-labelledby="spans-heading"><h2 id="spans-heading">Spans, largest change first</h2><table id="span-changes" class="changes"></table></section>
 <section aria-labelledby="terms-heading"><h2 id="terms-heading">Interactions, largest change first</h2><table id="term-changes" class="changes"></table></section>`;
+}
+
+/** The batch panel's skeleton: the spans across the inputs first, then what recurs and what stands out. */
+function batchBody(title: string): string {
+  return `<header id="header">
+<h1>${escapeText(title)}</h1>
+<p id="summary"></p>
+<div id="toolbar" class="toolbar"></div>
+<p id="notice" class="warning" role="status" hidden></p>
+</header>
+<section aria-labelledby="spans-heading"><h2 id="spans-heading">The template's spans across the inputs</h2><table id="batch-spans" class="changes"></table></section>
+<section aria-labelledby="terms-heading"><h2 id="terms-heading">Interactions that recur</h2><table id="batch-terms" class="changes"></table></section>
+<section aria-labelledby="outliers-heading"><h2 id="outliers-heading">Inputs under which the template behaves differently</h2><table id="batch-outliers" class="changes"></table></section>`;
 }
 
 function escapeText(text: string): string {

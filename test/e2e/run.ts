@@ -323,6 +323,12 @@ async function main(): Promise<void> {
       );
     });
     await step('"Compare Interactions with…" another editor\'s text opens the comparison beside the editor', async () => {
+      // The word-level re-run of the step before may still be scoring: its result would cover the comparison panel.
+      await waitFor(
+        'the re-run to finish',
+        async () => (/SPEX \d+\/≤/u.test((await p().locator('.statusbar').textContent()) ?? '') ? undefined : true),
+        120_000,
+      );
       await editorOf('rag-context-b.md');
       editor = await editorOf('rag-context.md');
       // No selection (an earlier step selected a span): the whole file is version A.
@@ -366,11 +372,36 @@ async function main(): Promise<void> {
       await input.waitFor({ timeout: 15_000 });
       await input.fill(path.join(WORKSPACE, 'inputs.jsonl'));
       await p().keyboard.press('Enter');
-      const report = p().locator('.editor-instance .view-lines', { hasText: 'a template across its inputs' }).first();
-      await report.waitFor({ timeout: 90_000 });
-      const text = ((await report.textContent()) ?? '').replace(/\s+/gu, ' ');
-      if (!/Inputs: 3 explained/u.test(text)) throw new Error(`the aggregate does not count the three inputs: ${text.slice(0, 400)}`);
-      await runCommand(p(), 'View: Revert and Close Editor');
+      // The batch panel: the template's spans across the three inputs, one strip cell per input.
+      const batch = p().frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+      const summary = batch.locator('#summary', { hasText: '3 inputs explained' });
+      await summary.waitFor({ timeout: 90_000 });
+      const cells = await batch.locator('#batch-spans tbody tr').first().locator('.strip-cell').count();
+      if (cells !== 3) throw new Error(`the first span's strip has ${cells} cells, not one per input`);
+      await p().screenshot({ path: path.join(ARTIFACTS, 'batch.png') });
+      // A cell opens that input's explanation in the explanation panel.
+      await batch.locator('#batch-spans tbody tr').first().locator('.strip-cell').nth(1).click();
+      await waitFor(
+        "the second input's explanation in the explanation panel",
+        async () => {
+          const frames = await p().locator('iframe.webview.ready').count();
+          for (let index = 0; index < frames; index += 1) {
+            const text = await p()
+              .frameLocator('iframe.webview.ready')
+              .nth(index)
+              .frameLocator('iframe#active-frame')
+              .locator('#text')
+              .textContent({ timeout: 1000 })
+              .catch(() => null);
+            if (text?.includes('When did it open?')) return true;
+          }
+          return undefined;
+        },
+        15_000,
+      );
+      const batchTab = p().locator('.tab', { hasText: 'SPEX: Template over Inputs' }).first();
+      await batchTab.click({ button: 'middle' });
+      await batchTab.waitFor({ state: 'detached', timeout: 15_000 });
     });
     await step('a chat message list is explained as messages: the turns reach the model with their roles', async () => {
       const model = fake as FakeModelServer;

@@ -19,9 +19,9 @@ export async function serveWebview(): Promise<{ url: string; close(): Promise<vo
       response.writeHead(status, { 'content-type': type });
       response.end(body);
     };
-    // "/" is the explanation panel, "/comparison" the comparison panel: the same page builder, script and policy.
-    if (request.url === '/' || request.url === '/comparison') {
-      const comparison = request.url === '/comparison';
+    // "/" is the explanation panel, "/comparison" and "/batch" the report panels: the same page builder, script and policy.
+    const view = ({ '/': 'explanation', '/comparison': 'comparison', '/batch': 'batch' } as const)[request.url ?? ''];
+    if (view) {
       send(
         200,
         'text/html; charset=utf-8',
@@ -30,8 +30,8 @@ export async function serveWebview(): Promise<{ url: string; close(): Promise<vo
           scriptUri: `${origin}/dist/webview.js`,
           styleUri: `${origin}/dist/webview.css`,
           nonce: createNonce(),
-          title: comparison ? 'SPEX: Comparison' : 'SPEX: Interactions',
-          ...(comparison ? { view: 'comparison' as const } : {}),
+          title: { explanation: 'SPEX: Interactions', comparison: 'SPEX: Comparison', batch: 'SPEX: Template over Inputs' }[view],
+          view,
         }),
       );
       return;

@@ -53,6 +53,22 @@ describe('webviewHtml', () => {
     assert.doesNotMatch(html, /\sstyle=/u);
   });
 
+  it('builds the report panels on the same page: their own skeletons, the same policy and script', () => {
+    const explanation = webviewHtml(input);
+    const policyOf = (html: string): string | undefined => /http-equiv="Content-Security-Policy" content="([^"]*)"/u.exec(html)?.[1];
+    for (const [view, ids] of [
+      ['comparison', ['answers', 'summary', 'toolbar', 'notice', 'label-a', 'text-a', 'label-b', 'text-b', 'span-changes', 'term-changes']],
+      ['batch', ['summary', 'toolbar', 'notice', 'batch-spans', 'batch-terms', 'batch-outliers']],
+    ] as const) {
+      const html = webviewHtml({ ...input, view });
+      assert.match(html, new RegExp(`<body data-view="${view}">`, 'u'));
+      for (const id of ids) assert.match(html, new RegExp(`id="${id}"`, 'u'), `${view}: #${id}`);
+      assert.doesNotMatch(html, /id="text-stage"/u, `${view}: no explanation skeleton`);
+      assert.equal(policyOf(html)?.replace(/nonce-[^']*/u, ''), policyOf(explanation)?.replace(/nonce-[^']*/u, ''));
+      assert.equal((html.match(/<script/gu) ?? []).length, 1);
+    }
+  });
+
   it('escapes the title', () => {
     assert.match(webviewHtml(input), /SPEX &lt;Interactions&gt;/u);
   });

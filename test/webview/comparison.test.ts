@@ -6,7 +6,7 @@ import type { Interaction } from '../../protocol/explanation';
 import { mobiusToFourier } from '../../server/recovery/conversions';
 import { indicesOf } from '../../server/recovery/interactionKey';
 import { spectrumFromTerms } from '../../server/recovery/spectrum';
-import type { ShowComparisonMessage } from '../../protocol/comparisonView';
+import type { ShowComparisonMessage } from '../../protocol/reportView';
 import { compareExplanations } from '../../server/compare/compareExplanations';
 import { sampleExplanation } from '../fixtures/sampleExplanation';
 import { cspViolations, openPanel, postedOfType, showView, useBrowserAndSite } from '../helpers/webviewHarness';
@@ -145,9 +145,9 @@ describe('webview panel: two versions side by side', () => {
     assert.deepEqual(term.slice(3), ['2.00', '1.00', '−1.00']);
     await view.locator('#export-html').click();
     await view.locator('#open-markdown').click();
-    await waitFor('the export asked for', async () => ((await postedOfType(view, 'exportComparison')).length > 0 ? true : undefined), 5000);
-    assert.deepEqual(await postedOfType(view, 'exportComparison'), [{ type: 'exportComparison', format: 'html' }]);
-    assert.equal((await postedOfType(view, 'openComparisonMarkdown')).length, 1);
+    await waitFor('the export asked for', async () => ((await postedOfType(view, 'exportReport')).length > 0 ? true : undefined), 5000);
+    assert.deepEqual(await postedOfType(view, 'exportReport'), [{ type: 'exportReport', format: 'html' }]);
+    assert.equal((await postedOfType(view, 'openReportMarkdown')).length, 1);
   });
 
   it('fits a 520 px split with the versions side by side, and stacks them narrower; a reload restores the view', async () => {

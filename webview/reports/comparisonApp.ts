@@ -7,19 +7,15 @@
  */
 import { answerAsShown } from '../../protocol/answerText';
 import type { Comparison, SpanComparison, SpanStatus } from '../../protocol/comparison';
-import {
-  COMPARISON_EXPORT_FORMATS,
-  isShowComparisonMessage,
-  type ComparisonExportFormat,
-  type ShowComparisonMessage,
-} from '../../protocol/comparisonView';
+import { isShowComparisonMessage, type ShowComparisonMessage } from '../../protocol/reportView';
 import type { Explanation } from '../../protocol/explanation';
 import { spanEffects } from '../../protocol/spanEffects';
 import { spanTag } from '../../protocol/spanNumbers';
 import { verdictOf } from '../../protocol/verdict';
 import { h } from '../dom';
 import { plain, shorten, signed } from '../format';
-import type { ComparisonHost } from './comparisonHost';
+import type { ReportHost } from '../reportHost';
+import { renderReportToolbar } from './reportToolbar';
 import { tintOf } from '../view/colourScale';
 
 /** A change at least this share of the largest effect in either version is called out on the text. */
@@ -47,8 +43,6 @@ const STATUS_WORDS: Readonly<Record<SpanStatus, string>> = {
   added: 'added in B',
 };
 
-const FORMAT_LABELS: Readonly<Record<ComparisonExportFormat, string>> = { json: 'JSON', markdown: 'Markdown', html: 'HTML' };
-
 type Side = 'a' | 'b';
 
 export class ComparisonApp {
@@ -59,24 +53,9 @@ export class ComparisonApp {
 
   constructor(
     private readonly parts: ComparisonParts,
-    private readonly host: ComparisonHost,
+    private readonly host: ReportHost,
   ) {
-    const buttons = COMPARISON_EXPORT_FORMATS.map((format) => {
-      const button = document.createElement('vscode-button');
-      button.id = `export-${format}`;
-      button.secondary = true;
-      button.textContent = FORMAT_LABELS[format];
-      button.title = `Save the comparison, with both explanations, as ${FORMAT_LABELS[format]}`;
-      button.addEventListener('click', () => host.post({ type: 'exportComparison', format }));
-      return button;
-    });
-    const markdown = document.createElement('vscode-button');
-    markdown.id = 'open-markdown';
-    markdown.secondary = true;
-    markdown.textContent = 'Open as Markdown';
-    markdown.title = 'Open the comparison as a Markdown document beside the editor';
-    markdown.addEventListener('click', () => host.post({ type: 'openComparisonMarkdown' }));
-    parts.toolbar.replaceChildren(h('span', { className: 'toolbar-label', text: 'Export' }), ...buttons, markdown);
+    renderReportToolbar(parts.toolbar, 'showComparison', 'comparison, with both explanations,', host);
     for (const side of ['a', 'b'] as const) {
       const container = side === 'a' ? parts.textA : parts.textB;
       const point = (event: Event): void => this.point(side, indexOf(event.target));

@@ -106,7 +106,7 @@ describe('webview panel: a template across its inputs', () => {
     assert.equal(await view.locator('#batch-spans tbody tr').count(), 4);
     const kind = row(view, 1);
     assert.match((await kind.locator('td').first().textContent()) ?? '', /^\[2\] Be kind to the reader\./u);
-    assert.deepEqual(await kind.locator('td.number').allTextContents(), ['0.300', '±0.200', '0.200 … 0.600', '0 of 4']);
+    assert.deepEqual(await kind.locator('td.number').allTextContents(), ['0.300 ± 0.200', '0.200 … 0.600', '0 of 4']);
     const cells = kind.locator('.strip-cell');
     assert.equal(await cells.count(), 5);
     const strengths = await cells.evaluateAll((buttons) =>
@@ -140,10 +140,14 @@ describe('webview panel: a template across its inputs', () => {
     assert.deepEqual(await postedOfType(view, 'exportReport'), [{ type: 'exportReport', format: 'csv' }]);
   });
 
-  it('fits a 520 px split without scrolling sideways, and comes back after a reload', async () => {
+  it('fits a 520 px split (and a 340 px one) without scrolling sideways, and comes back after a reload', async () => {
+    const overflowAt = async (view: Page): Promise<number> =>
+      view.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const narrow = await open(340);
+    assert.ok((await overflowAt(narrow)) <= 0, `340 px: ${await overflowAt(narrow)} px of horizontal scroll`);
+    await narrow.close();
     const view = await open(520);
-    const overflow = await view.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(overflow <= 0, `${overflow} px of horizontal scroll`);
+    assert.ok((await overflowAt(view)) <= 0, `520 px: ${await overflowAt(view)} px of horizontal scroll`);
     await view.reload();
     await waitFor(
       'the restored batch',

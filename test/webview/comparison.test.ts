@@ -135,14 +135,33 @@ describe('webview panel: two versions side by side', () => {
 
   it('lists spans and interactions with both values, the largest change first, and exports both', async () => {
     const view = await open();
-    const firstSpan = await view.locator('#span-changes tbody tr').first().locator('td').allTextContents();
+    const rowText = (row: Locator): Promise<string[]> =>
+      row.locator('td .status, td .text-a, td .text-b, td .spans, td.number').allTextContents();
     // Delta's −0.8 went with it (no change to compute: its effect in A ranks it), then Beta's −0.52.
-    assert.deepEqual(firstSpan, ['removed in B', '[4] Delta waits.', '—', '−0.800', '—', '—']);
-    const secondSpan = await view.locator('#span-changes tbody tr').nth(1).locator('td').allTextContents();
-    assert.deepEqual(secondSpan, ['unchanged', '[2] Beta <b>follows</b>.', '[2] Beta <b>follows</b>.', '1.02', '0.500', '−0.520']);
-    const term = await view.locator('#term-changes tbody tr').first().locator('td').allTextContents();
-    assert.deepEqual(term.slice(0, 3), ['synergy', '[2] + [3]', '[2] + [3]']);
-    assert.deepEqual(term.slice(3), ['2.00', '1.00', '−1.00']);
+    assert.deepEqual(await rowText(view.locator('#span-changes tbody tr').first()), [
+      'removed in B',
+      '[4] Delta waits.',
+      '−0.800',
+      '—',
+      '—',
+    ]);
+    assert.deepEqual(await rowText(view.locator('#span-changes tbody tr').nth(1)), [
+      'unchanged',
+      '[2] Beta <b>follows</b>.',
+      '1.02',
+      '0.500',
+      '−0.520',
+    ]);
+    assert.deepEqual(await rowText(view.locator('#span-changes tbody tr', { hasText: 'Gamma' })), [
+      'edited',
+      '[3] Gamma joins.',
+      '→ [3] Gamma joins now.',
+      '0.600',
+      '0.500',
+      '−0.100',
+    ]);
+    assert.deepEqual(await rowText(view.locator('#span-changes tbody tr').nth(2)), ['added in B', '[4] Epsilon ends.', '—', '0.300', '—']);
+    assert.deepEqual(await rowText(view.locator('#term-changes tbody tr').first()), ['synergy', '[2] + [3]', '2.00', '1.00', '−1.00']);
     await view.locator('#export-html').click();
     await view.locator('#open-markdown').click();
     await waitFor('the export asked for', async () => ((await postedOfType(view, 'exportReport')).length > 0 ? true : undefined), 5000);
@@ -150,10 +169,11 @@ describe('webview panel: two versions side by side', () => {
     assert.equal((await postedOfType(view, 'openReportMarkdown')).length, 1);
   });
 
-  it('fits a 520 px split with the versions side by side, and stacks them narrower; a reload restores the view', async () => {
+  it('fits a 520 px split with the versions side by side, and stacks them narrower, down to 340 px; a reload restores the view', async () => {
     for (const [width, sideBySide] of [
       [520, true],
       [400, false],
+      [340, false],
     ] as const) {
       const view = await open(width);
       const overflow = await view.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -125,8 +125,7 @@ function spanRows(batch: BatchResult): HTMLElement[] {
       { attributes: { 'data-span': String(span.index) } },
       // The strip sits under the span's text: the text keeps the widest column, even at a narrow split.
       h('td', { className: 'span-text' }, h('div', {}, h('span', { className: 'span-tag', text: `${spanTag(span.index)} ` }), name), strip),
-      cell(plain(span.mean), 'number'),
-      cell(`±${plain(span.spread)}`, 'number'),
+      cell(`${plain(span.mean)} ± ${plain(span.spread)}`, 'number range'),
       cell(`${plain(span.min)} … ${plain(span.max)}`, 'number range'),
       cell(
         `${span.inTopInteractions} of ${batch.inputs.length - left.size}`,
@@ -135,7 +134,7 @@ function spanRows(batch: BatchResult): HTMLElement[] {
       ),
     );
   });
-  return [header(['Span, and its effect under each input', 'Mean', 'Spread', 'Range', 'In top']), h('tbody', {}, ...rows)];
+  return [header(['Span, and its effect under each input', 'Mean ± spread', 'Range', 'In top']), h('tbody', {}, ...rows)];
 }
 
 function termRows(batch: BatchResult): HTMLElement[] {

@@ -240,68 +240,72 @@ function byChange<T extends { readonly change: number | null; readonly valueA: n
   return size(b) - size(a);
 }
 
+function header(names: readonly string[]): HTMLElement {
+  return h('thead', {}, h('tr', {}, ...names.map((name) => h('th', { text: name, attributes: { scope: 'col' } }))));
+}
+
+/**
+ * One column for what the span is (its status, its text in A and, where it differs, in B) and three
+ * for the numbers: the text keeps the widest column even in a narrow split.
+ */
 function spanRows(comparison: Comparison): HTMLElement[] {
-  const head = h(
-    'thead',
-    {},
-    h(
+  const rows = [...comparison.spans].sort(byChange).map((entry) => {
+    const textA = entry.a === undefined ? undefined : `${spanTag(entry.a)} ${shorten(entry.textA ?? '', 60)}`;
+    const textB = entry.b === undefined ? undefined : `${spanTag(entry.b)} ${shorten(entry.textB ?? '', 60)}`;
+    const sameText = entry.status === 'unchanged' && textA !== undefined;
+    return h(
       'tr',
-      {},
-      ...['Status', 'A', 'B', 'Effect in A', 'Effect in B', 'Change'].map((name) => h('th', { text: name, attributes: { scope: 'col' } })),
-    ),
-  );
-  const rows = [...comparison.spans]
-    .sort(byChange)
-    .map((entry) =>
+      { attributes: { 'data-status': entry.status } },
       h(
-        'tr',
-        { attributes: { 'data-status': entry.status } },
-        cell(STATUS_WORDS[entry.status], 'status'),
-        cell(entry.a === undefined ? '—' : `${spanTag(entry.a)} ${shorten(entry.textA ?? '', 50)}`, 'span-text', entry.textA),
-        cell(entry.b === undefined ? '—' : `${spanTag(entry.b)} ${shorten(entry.textB ?? '', 50)}`, 'span-text', entry.textB),
-        cell(value(entry.valueA), 'number'),
-        cell(value(entry.valueB), 'number'),
-        cell(entry.change === null ? '—' : signed(entry.change), 'number'),
+        'td',
+        { className: 'span-text' },
+        h('div', { className: 'status', text: STATUS_WORDS[entry.status] }),
+        ...(textA === undefined ? [] : [h('div', { className: 'text-a', text: textA, ...(entry.textA ? { title: entry.textA } : {}) })]),
+        ...(textB === undefined || sameText
+          ? []
+          : [
+              h('div', {
+                className: 'text-b',
+                text: `${textA === undefined ? '' : '→ '}${textB}`,
+                ...(entry.textB ? { title: entry.textB } : {}),
+              }),
+            ]),
       ),
+      cell(value(entry.valueA), 'number'),
+      cell(value(entry.valueB), 'number'),
+      cell(entry.change === null ? '—' : signed(entry.change), 'number'),
     );
-  return [head, h('tbody', {}, ...rows)];
+  });
+  return [header(['Span', 'Effect in A', 'Effect in B', 'Change']), h('tbody', {}, ...rows)];
 }
 
 function termRows(comparison: Comparison): HTMLElement[] {
-  const head = h(
-    'thead',
-    {},
-    h(
+  const names = (features: readonly number[] | undefined): string => (features ? features.map(spanTag).join(' + ') : '—');
+  const rows = [...comparison.interactions].sort(byChange).map((term) => {
+    const a = names(term.featuresA);
+    const b = names(term.featuresB);
+    return h(
       'tr',
       {},
-      ...['Kind', 'Spans in A', 'Spans in B', 'Value in A', 'Value in B', 'Change'].map((name) =>
-        h('th', { text: name, attributes: { scope: 'col' } }),
-      ),
-    ),
-  );
-  const names = (features: readonly number[] | undefined): string => (features ? features.map(spanTag).join(' + ') : '—');
-  const rows = [...comparison.interactions]
-    .sort(byChange)
-    .map((term) =>
       h(
-        'tr',
-        {},
-        cell(term.kind, 'status'),
-        cell(names(term.featuresA)),
-        cell(names(term.featuresB)),
-        cell(value(term.valueA), 'number'),
-        cell(value(term.valueB), 'number'),
-        cell(term.change === null ? '—' : signed(term.change), 'number'),
+        'td',
+        { className: 'span-text' },
+        h('div', { className: 'status', text: term.kind }),
+        h('div', { className: 'spans', text: a === b ? a : `${a} → ${b}` }),
       ),
+      cell(value(term.valueA), 'number'),
+      cell(value(term.valueB), 'number'),
+      cell(term.change === null ? '—' : signed(term.change), 'number'),
     );
+  });
   return [
-    head,
+    header(['Interaction', 'Value in A', 'Value in B', 'Change']),
     h(
       'tbody',
       {},
       ...(rows.length > 0
         ? rows
-        : [h('tr', {}, h('td', { text: 'No interactions of two or more spans in either version.', attributes: { colspan: '6' } }))]),
+        : [h('tr', {}, h('td', { text: 'No interactions of two or more spans in either version.', attributes: { colspan: '4' } }))]),
     ),
   ];
 }

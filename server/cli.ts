@@ -18,7 +18,11 @@ import { BackendError } from './backends/scorer';
 import { unreachableHelp } from './backends/unreachableHelp';
 import { CacheError, CallCache } from './cache/callCache';
 import { defaultCacheDirectory } from './cache/cacheDirectory';
-import { helpText, parseCommandLine, UsageError, wantsDebug, type ExplainCommand } from './cli/args';
+import { helpText, parseCommandLine, UsageError, wantsDebug, type ExplainCommand, type McpCommand } from './cli/args';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { ExplainService } from './lsp/explainService';
+import { createMcpServer } from './mcp/mcpServer';
+import { settingsFromCommand } from './mcp/settingsFromCommand';
 import { ExplainError, explainText, previewCost, type ExplainProgress } from './engine/explain';
 import { drillDown } from './engine/drillDownRun';
 import { DrillDownError } from './engine/drillDown';
@@ -65,6 +69,8 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(segmentation, null, 2)}\n`);
       return EXIT_OK;
     }
+    case 'mcp':
+      return serveMcp(command);
     case 'explain':
       if (command.batch) return batch(command, command.batch);
       return command.compare ? compare(command, command.compare) : explain(command);
@@ -119,6 +125,32 @@ function compare(command: ExplainCommand, versions: NonNullable<ExplainCommand['
   return runToStdout(command, [command.input, versions.inputB], 'Interrupted.', (signal, apiKey) =>
     compareCommand({ ...command, compare: versions }, signal, apiKey),
   );
+}
+
+/**
+ * `spex mcp`: the MCP server over standard input and output until the client closes them. Standard
+ * output carries MCP messages only; a word for the person goes to standard error.
+ */
+async function serveMcp(command: McpCommand): Promise<number> {
+  const { defaults } = command;
+  const service = new ExplainService({ cacheDirectory: defaults.cache ?? defaultCacheDirectory() }, (message) =>
+    process.stderr.write(`spex mcp: ${message}\n`),
+  );
+  service.updateSettings(settingsFromCommand(defaults));
+  const apiKey = apiKeyFrom(defaults);
+  if (apiKey !== undefined) service.setApiKey(apiKey);
+  const server = createMcpServer(service, { maxBudget: command.maxBudget, defaultBudget: defaults.budget });
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => {
+    transport.onclose = resolve;
+    process.stdin.once('end', resolve);
+  });
+  await server.connect(transport);
+  if (!defaults.quiet) process.stderr.write(`spex mcp: serving MCP on standard input and output (${defaults.backend} backend)\n`);
+  await closed;
+  await server.close().catch(() => undefined);
+  await service.dispose();
+  return EXIT_OK;
 }
 
 async function explain(command: ExplainCommand): Promise<number> {

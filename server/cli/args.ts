@@ -52,8 +52,16 @@ export interface SegmentCommand {
 /** Which help text to show: the overview (`spex --help`) or one command's (`spex explain --help`). */
 export type HelpTopic = 'overview' | 'explain' | 'segment' | 'compare' | 'batch';
 
+/** `spex mcp`: an MCP server over stdio; the explain options given are every tool call's defaults. */
+export interface McpCommand {
+  readonly kind: 'mcp';
+  readonly defaults: ExplainCommand;
+  /** The most masks one tool call may ask for. */
+  readonly maxBudget: number;
+}
+
 export type CliCommand =
-  ExplainCommand | SegmentCommand | { readonly kind: 'help'; readonly topic: HelpTopic } | { readonly kind: 'version' };
+  ExplainCommand | SegmentCommand | McpCommand | { readonly kind: 'help'; readonly topic: HelpTopic } | { readonly kind: 'version' };
 
 /** A mistake in the command line: reported in one line with exit code 2. */
 export class UsageError extends Error {
@@ -65,6 +73,9 @@ const COMMANDS = `Usage:
   spex compare A B [options]               explain two versions of a prompt and what changed between them
   spex batch TEMPLATE --inputs FILE        explain a {{placeholder}} template over a JSON Lines data set
   spex segment [FILE|-] [--granularity G]  print the features FILE splits into, as JSON
+  spex mcp [options]                      serve MCP over stdio for agents: explain_interactions, estimate_cost,
+                                          what_if; the options of spex explain are every call's defaults,
+                                          --max-budget N the most masks one call may ask for (default 4000)
   spex --version | --help
 Without FILE, or with -, the text is read from standard input.`;
 
@@ -193,6 +204,7 @@ const OPTIONS = {
   'model-b': { type: 'string' },
   inputs: { type: 'string' },
   'on-broken': { type: 'string', default: 'skip' },
+  'max-budget': { type: 'string', default: '4000' },
   'inputs-at-once': { type: 'string', default: String(DEFAULT_INPUTS_AT_ONCE) },
   mask: { type: 'string', default: 'remove' },
   algorithm: { type: 'string', default: 'auto' },
@@ -233,7 +245,14 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     throw new UsageError(describeParseError(error));
   }
   const { values, positionals } = parsed;
-  const [verb, input = '-', ...rest] = positionals;
+  const [verb, ...afterVerb] = positionals;
+  if (verb === 'mcp') {
+    if (afterVerb.length > 0) throw new UsageError(`spex mcp takes no files (tool calls bring the prompts); got ${afterVerb.join(' ')}.`);
+    const defaults = parseCommandLine(withoutOption(argv, '--max-budget').map((argument) => (argument === 'mcp' ? 'explain' : argument)));
+    if (defaults.kind !== 'explain') throw new UsageError('spex mcp takes the options of spex explain as its defaults.');
+    return { kind: 'mcp', defaults, maxBudget: integer('--max-budget', values['max-budget'], 1, 10_000_000) };
+  }
+  const [input = '-', ...rest] = afterVerb;
   if (values.help)
     return { kind: 'help', topic: verb === 'explain' || verb === 'segment' || verb === 'compare' || verb === 'batch' ? verb : 'overview' };
   if (values.version) return { kind: 'version' };
@@ -369,6 +388,17 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
         }
       : {}),
   };
+}
+
+/** The arguments without one option and its value (`--name V` or `--name=V`). */
+function withoutOption(argv: readonly string[], name: string): string[] {
+  const kept: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const argument = argv[index] as string;
+    if (argument === name) index += 1;
+    else if (!argument.startsWith(`${name}=`)) kept.push(argument);
+  }
+  return kept;
 }
 
 /** --value-range MIN:MAX. */

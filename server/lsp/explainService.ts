@@ -379,6 +379,16 @@ export class ExplainService {
     return this.cache;
   }
 
+  /** A kept explanation (the last twenty), for readers outside the JSON-RPC server (the MCP server's resources). */
+  keptExplanation(id: string): Explanation | undefined {
+    return this.sessions.get(id)?.explanation;
+  }
+
+  /** The ids of the kept explanations, oldest first. */
+  keptIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
   private keep(id: string, session: Session): void {
     this.sessions.set(id, session);
     while (this.sessions.size > KEPT_SESSIONS) {

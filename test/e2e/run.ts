@@ -370,8 +370,8 @@ async function main(): Promise<void> {
       // code-server's file dialog is a quick input that takes a path.
       const input = p().locator('.quick-input-widget .quick-input-box input');
       await input.waitFor({ timeout: 15_000 });
-      await input.fill(path.join(WORKSPACE, 'inputs.jsonl'));
-      await p().keyboard.press('Enter');
+      // The dialog lists the workspace folder; a click on the file takes it (typing a path races the dialog's own fill).
+      await p().locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'inputs.jsonl' }).first().click();
       // The batch panel: the template's spans across the three inputs, one strip cell per input.
       const batch = p().frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
       const summary = batch.locator('#summary', { hasText: '3 inputs explained' });

@@ -1,0 +1,303 @@
+import { readFile } from 'node:fs/promises';
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { z } from 'zod';
+import type { ExplainOptions } from '../../protocol/server';
+import { explanationSurrogate } from '../recovery/surrogate';
+import { formatMarkdown } from '../report/markdown';
+import { toResponseError } from '../lsp/errors';
+import type { ExplainService } from '../lsp/explainService';
+import { SPEX_VERSION } from '../version';
+import { summarizeExplanation, summaryMarkdown, type ExplanationSummary } from './explanationSummary';
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+export interface McpOptions {
+  /** The most masks one tool call may ask for; above it the call is refused with the estimate. */
+  readonly maxBudget: number;
+  /** The budget a call that names none gets (the server's settings, or the CLI's default). */
+  readonly defaultBudget: number;
+}
+
+/** What the prompt to explain is: its text, or a file and an optional range of its lines. */
+const PROMPT_SHAPE = {
+  text: z.string().optional().describe('The prompt to explain. Give this or file.'),
+  file: z.string().optional().describe('A file holding the prompt (instead of text).'),
+  startLine: z.number().int().min(1).optional().describe('With file: the first line to explain (1-based).'),
+  endLine: z.number().int().min(1).optional().describe('With file: the last line to explain (inclusive).'),
+};
+
+/** The run's choices; anything left out comes from the server's configuration (never an API key). */
+const RUN_SHAPE = {
+  granularity: z.string().optional().describe('token | word | sentence | line | paragraph | message | separator:REGEX'),
+  pin: z.array(z.string()).optional().describe('Regular expressions whose matches are never removed (the question, fixed instructions).'),
+  promptFormat: z.enum(['auto', 'text', 'messages']).optional().describe('Whether a chat message list is sent as messages.'),
+  backend: z.enum(['ollama', 'openai', 'exec', 'llama']).optional(),
+  model: z.string().optional(),
+  endpoint: z.string().optional().describe('The model endpoint URL (no credentials).'),
+  value: z.enum(['auto', 'logprob', 'label', 'similarity']).optional(),
+  target: z.string().optional().describe('The answer (or label) to explain; generated from the full prompt when absent.'),
+  budget: z.number().int().min(1).optional().describe('The most masks (model scores) the run may use.'),
+  index: z.enum(['fourier', 'mobius', 'shapley', 'banzhaf', 'sii', 'bii', 'fsii', 'fbii', 'stii']).optional(),
+  order: z.number().int().min(1).max(8).optional().describe('The largest interaction reported (2 = pairs).'),
+};
+
+const SUMMARY_SHAPE = {
+  id: z.string(),
+  verdict: z.object({ level: z.string(), label: z.string(), evidence: z.string(), r2: z.number().nullable() }),
+  answer: z.string().nullable(),
+  gist: z.string(),
+  spanCount: z.number().int(),
+  spans: z.array(z.object({ index: z.number().int(), tag: z.string(), text: z.string(), effect: z.number() })),
+  interactions: z.array(
+    z.object({ spans: z.array(z.number().int()), tags: z.string(), texts: z.array(z.string()), value: z.number(), kind: z.string() }),
+  ),
+  index: z.string(),
+  calls: z.object({ model: z.number().int(), cached: z.number().int() }),
+  partial: z.boolean(),
+};
+
+const ESTIMATE_SHAPE = {
+  spans: z.number().int(),
+  plannedMasks: z.number().int(),
+  plannedCalls: z.number().int(),
+  estimatedSeconds: z.number(),
+  valueFunction: z.string(),
+  remote: z.boolean(),
+};
+
+const WHAT_IF_SHAPE = {
+  predicted: z.number().describe("The explanation's surrogate prediction of the value with those spans removed."),
+  full: z.number().describe('The value with every span kept.'),
+  value: z.number().optional().describe("With verify: the model's real value."),
+  answer: z.string().optional().describe("With verify: the model's answer to the prompt without those spans."),
+  answerChanged: z.boolean().optional(),
+};
+
+/**
+ * The SPEX MCP server: the same explanations as the editor and the CLI (an ExplainService: settings,
+ * call cache, kept explanations), offered to agents as tools with schemas for their input and output,
+ * and each explanation as a resource. Failures are tool errors with the message a person would get.
+ */
+export function createMcpServer(service: ExplainService, options: McpOptions): McpServer {
+  const server = new McpServer({ name: 'spex', version: SPEX_VERSION }, { capabilities: { logging: {} } });
+
+  server.registerTool(
+    'explain_interactions',
+    {
+      title: 'Explain interactions',
+      description:
+        'Finds which spans of a prompt drive the model’s answer, alone and together: ablates spans, scores the model on each mask, and fits a sparse interaction model. ' +
+        'Returns the verdict (trust the findings only when it fits), the answer explained, the spans with the largest total effect and the strongest interactions ' +
+        '(synergy: spans that matter only together; redundancy: spans that stand in for each other), with their text, and an id for what_if. ' +
+        'Costs up to `budget` model calls (see estimate_cost).',
+      inputSchema: {
+        ...PROMPT_SHAPE,
+        ...RUN_SHAPE,
+        top: z.number().int().min(1).max(50).optional().describe('How many spans and interactions to return (default 8).'),
+      },
+      outputSchema: SUMMARY_SHAPE,
+      annotations: { readOnlyHint: false, openWorldHint: true, idempotentHint: true },
+    },
+    async (args, extra) =>
+      guarded(async () => {
+        const text = await promptText(args);
+        const explainOptions = optionsOf(args);
+        const budget = args.budget ?? options.defaultBudget;
+        if (budget > options.maxBudget) return refusedForBudget(service, text, explainOptions, budget, options.maxBudget, extra);
+        const progressToken = extra._meta?.progressToken;
+        const result = await service.explain(text, explainOptions, {
+          signal: extra.signal,
+          onProgress: (progress) => {
+            if (progressToken === undefined) return;
+            void extra
+              .sendNotification({
+                method: 'notifications/progress',
+                params: {
+                  progressToken,
+                  progress: progress.done,
+                  total: progress.planned,
+                  message: `${progress.done} of at most ${progress.planned} masks scored (${progress.cached} from the cache)`,
+                },
+              })
+              .catch(() => undefined);
+          },
+        });
+        const summary = summarizeExplanation(result.id, result.explanation, args.top ?? 8, result.cancelled);
+        return structured(summary, summaryMarkdown(summary));
+      }),
+  );
+
+  server.registerTool(
+    'estimate_cost',
+    {
+      title: 'Estimate the cost of an explanation',
+      description:
+        'How many spans, masks and model calls explain_interactions would take for this prompt and these choices, and about how long: scores a few of the run’s first masks (kept in the cache, so the run pays for them once).',
+      inputSchema: { ...PROMPT_SHAPE, ...RUN_SHAPE },
+      outputSchema: ESTIMATE_SHAPE,
+      annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true },
+    },
+    async (args, extra) =>
+      guarded(async () => {
+        const estimate = await service.estimate(await promptText(args), optionsOf(args), extra.signal);
+        const shaped = {
+          spans: estimate.features,
+          plannedMasks: estimate.plannedMasks,
+          plannedCalls: estimate.plannedCalls,
+          estimatedSeconds: Math.round(estimate.estimatedMs / 100) / 10,
+          valueFunction: estimate.valueFunction.name,
+          remote: estimate.remote,
+        };
+        return structured(
+          shaped,
+          `${shaped.spans} spans; at most ${shaped.plannedMasks} masks, about ${shaped.plannedCalls} model calls, about ${shaped.estimatedSeconds} s${shaped.remote ? ' (a remote endpoint)' : ''}.`,
+        );
+      }),
+  );
+
+  server.registerTool(
+    'what_if',
+    {
+      title: 'What if these spans were removed?',
+      description:
+        'For an explanation id from explain_interactions and the 0-based indices of spans to remove: the value its surrogate predicts at once, and with verify the model’s real value and answer (one or two model calls).',
+      inputSchema: {
+        explanationId: z.string(),
+        remove: z.array(z.number().int().min(0)).describe('0-based span indices (the spans[].index of explain_interactions).'),
+        verify: z.boolean().optional().describe('Also ask the model (costs a call or two).'),
+      },
+      outputSchema: WHAT_IF_SHAPE,
+      annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true },
+    },
+    async (args, extra) =>
+      guarded(async () => {
+        const explanation = service.keptExplanation(args.explanationId);
+        if (!explanation)
+          throw new ToolError(`No explanation "${args.explanationId}" is kept (the last twenty are); run explain_interactions again.`);
+        const count = explanation.features.length;
+        const outside = args.remove.filter((index) => index >= count);
+        if (outside.length > 0)
+          throw new ToolError(
+            `The explanation has spans 0 to ${count - 1}; ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} not among them.`,
+          );
+        const mask = Array.from({ length: count }, (_, index) => (args.remove.includes(index) ? 0 : 1));
+        const surrogate = explanationSurrogate(explanation);
+        const predicted = surrogate?.evaluate(Uint8Array.from(mask)) ?? 0;
+        const result: z.infer<z.ZodObject<typeof WHAT_IF_SHAPE>> = { predicted, full: explanation.fullValue };
+        if (args.verify) {
+          const verified = await service.verify(args.explanationId, mask, extra.signal);
+          Object.assign(result, {
+            value: verified.value,
+            ...(verified.answer ? { answer: verified.answer.text, answerChanged: verified.answer.changed } : {}),
+          });
+        }
+        const removed = args.remove.map((index) => `[${index + 1}]`).join(', ') || 'nothing';
+        return structured(
+          result,
+          `Without ${removed}: predicted ${predicted.toFixed(3)} (with every span: ${explanation.fullValue.toFixed(3)})` +
+            (result.value === undefined ? '.' : `; the model gives ${result.value.toFixed(3)}`) +
+            (result.answer === undefined
+              ? ''
+              : `, answering “${result.answer}”${result.answerChanged ? ' (the answer changes)' : ' (the same answer)'}.`),
+        );
+      }),
+  );
+
+  server.registerResource(
+    'explanation',
+    new ResourceTemplate('spex://explanation/{id}', {
+      list: () => ({
+        resources: service.keptIds().map((id) => ({ uri: `spex://explanation/${id}`, name: id, mimeType: 'application/json' })),
+      }),
+    }),
+    { title: 'A kept explanation', description: 'An explanation from explain_interactions, as JSON and as Markdown.' },
+    (uri, variables) => {
+      const id = String(variables['id']);
+      const explanation = service.keptExplanation(id);
+      if (!explanation) throw new Error(`No explanation "${id}" is kept (the last twenty are).`);
+      return {
+        contents: [
+          { uri: uri.href, mimeType: 'application/json', text: JSON.stringify(explanation, null, 2) },
+          { uri: uri.href, mimeType: 'text/markdown', text: formatMarkdown(explanation) },
+        ],
+      };
+    },
+  );
+  return server;
+}
+
+/** A mistake in the arguments, told as the tool's error. */
+class ToolError extends Error {
+  override readonly name = 'ToolError';
+}
+
+function structured(content: object, text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], structuredContent: { ...content } };
+}
+
+/** Any failure as a tool error (isError) with the message a person would get from the CLI or the editor. */
+async function guarded(run: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  try {
+    return await run();
+  } catch (error) {
+    const message = error instanceof ToolError ? error.message : toResponseError(error, false).message;
+    return { content: [{ type: 'text', text: message }], isError: true };
+  }
+}
+
+async function promptText(args: {
+  text?: string | undefined;
+  file?: string | undefined;
+  startLine?: number | undefined;
+  endLine?: number | undefined;
+}): Promise<string> {
+  if ((args.text === undefined) === (args.file === undefined)) throw new ToolError('Give the prompt as text or as file, one of the two.');
+  if (args.text !== undefined) return args.text;
+  let content: string;
+  try {
+    content = await readFile(args.file as string, 'utf8');
+  } catch (error) {
+    throw new ToolError(`Cannot read ${args.file as string}: ${(error as Error).message}`);
+  }
+  if (args.startLine === undefined && args.endLine === undefined) return content;
+  const lines = content.split(/(?<=\n)/u);
+  const start = (args.startLine ?? 1) - 1;
+  const end = args.endLine ?? lines.length;
+  if (start >= lines.length || end < start + 1)
+    throw new ToolError(`${args.file as string} has ${lines.length} lines; lines ${start + 1}–${end} are not among them.`);
+  return lines.slice(start, end).join('');
+}
+
+/** The run's choices as the server's explain options (unset ones come from the configuration). */
+function optionsOf(args: Partial<Record<keyof typeof RUN_SHAPE, unknown>>): ExplainOptions {
+  const options: Record<string, unknown> = {};
+  for (const key of Object.keys(RUN_SHAPE))
+    if (args[key as keyof typeof RUN_SHAPE] !== undefined) options[key] = args[key as keyof typeof RUN_SHAPE];
+  return options;
+}
+
+async function refusedForBudget(
+  service: ExplainService,
+  text: string,
+  options: ExplainOptions,
+  budget: number,
+  maxBudget: number,
+  extra: Extra,
+): Promise<CallToolResult> {
+  const estimate = await service.estimate(text, options, extra.signal);
+  return {
+    content: [
+      {
+        type: 'text',
+        text:
+          `Refused: a budget of ${budget} masks is above this server's ceiling of ${maxBudget} (spex mcp --max-budget). ` +
+          `This prompt has ${estimate.features} spans; at ${maxBudget} masks the run would make about ${Math.min(estimate.plannedCalls, maxBudget)} model calls. Ask again with a budget of ${maxBudget} or less.`,
+      },
+    ],
+    isError: true,
+  };
+}
+
+export type { ExplanationSummary };

@@ -15,6 +15,7 @@ import { ExplanationDecorations } from './explanationDecorations';
 import { exportExplanation } from './exportExplanation';
 import { ExplanationPanel, PANEL_VIEW_TYPE } from './panel/explanationPanel';
 import { ReportPanel } from './panel/reportPanel';
+import { registerMcpServer } from './mcpRegistration';
 import { ServerClient } from './serverClient';
 import { readSettings } from './settings';
 import { choicesOf } from './runChoices';
@@ -42,6 +43,17 @@ export function activate(context: vscode.ExtensionContext): void {
     onExplanationChanged: (params) => runs.partial(params.workDoneToken, params.explanation),
   });
   const client = server;
+  const apiKeyChanged = new vscode.EventEmitter<void>();
+  context.subscriptions.push(
+    apiKeyChanged,
+    registerMcpServer({
+      extensionUri: context.extensionUri,
+      cacheDirectory: vscode.Uri.joinPath(context.globalStorageUri, 'cache').fsPath,
+      apiKey: () => context.secrets.get(API_KEY_SECRET),
+      onApiKeyChanged: apiKeyChanged.event,
+      log: (message) => output.info(message),
+    }),
+  );
   const decorations = new ExplanationDecorations();
   const status = new RunStatus();
   let last: LastExplanation | undefined;
@@ -252,7 +264,9 @@ export function activate(context: vscode.ExtensionContext): void {
       void vscode.window.showInformationMessage(`SPEX: removed ${removed} stored model calls.`);
     }),
     context.secrets.onDidChange((event) => {
-      if (event.key === API_KEY_SECRET) void client.sendApiKey();
+      if (event.key !== API_KEY_SECRET) return;
+      void client.sendApiKey();
+      apiKeyChanged.fire();
     }),
   );
 }

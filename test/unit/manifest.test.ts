@@ -15,6 +15,7 @@ interface Manifest {
     commands: { command: string; title: string }[];
     menus: Record<string, { command: string; when?: string }[]>;
     configuration: { properties: Record<string, { default: unknown; markdownDescription?: string; description?: string }> };
+    mcpServerDefinitionProviders?: { id: string; label: string }[];
   };
 }
 
@@ -52,8 +53,10 @@ describe('package.json manifest', () => {
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
     assert.match(manifest.capabilities.untrustedWorkspaces.description ?? '', /sent to the model/u);
     assert.equal(manifest.engines.vscode, `^${manifest.devDependencies['@types/vscode']}`);
-    // Commands activate the extension by themselves; only restoring the panel after a reload needs an event.
-    assert.deepEqual(manifest.activationEvents, ['onWebviewPanel:spex.explanation']);
+    // Commands activate the extension by themselves; restoring the panel after a reload needs an event, and so does
+    // an agent harness asking for the MCP server before any command ran.
+    assert.deepEqual(manifest.activationEvents, ['onWebviewPanel:spex.explanation', 'onMcpCollection:spex.mcpServer']);
+    assert.deepEqual(manifest.contributes.mcpServerDefinitionProviders, [{ id: 'spex.mcpServer', label: 'SPEX' }]);
   });
 });
 

@@ -12,10 +12,11 @@ import { vscodeHost } from './host';
 import { BatchApp } from './reports/batchApp';
 import { ComparisonApp } from './reports/comparisonApp';
 import { vscodeReportHost, type ReportHost } from './reportHost';
+import { isShowBatchMessage, isShowComparisonMessage } from '../protocol/reportView';
 
 const view = document.body.dataset.view;
-if (view === 'comparison') startReport(comparisonApp);
-else if (view === 'batch') startReport(batchApp);
+if (view === 'comparison') startReport(comparisonApp, isShowComparisonMessage);
+else if (view === 'batch') startReport(batchApp, isShowBatchMessage);
 else startExplanation();
 
 /** The explanation panel. */
@@ -48,12 +49,23 @@ function startExplanation(): void {
   host.post({ type: 'ready' });
 }
 
-/** A report panel: builds its app, then listens, restores and says ready, as the explanation panel does. */
-function startReport(build: (host: ReportHost) => { receive(message: unknown): void; restore(state: unknown): void }): void {
+/**
+ * A report panel: builds its app, then listens, restores and says ready, as the explanation panel does.
+ * Only a report that passes its guard is drawn and saved (for the page rebuilt after it was hidden).
+ */
+function startReport<Shown>(
+  build: (host: ReportHost) => { render(message: Shown): void },
+  accepts: (value: unknown) => value is Shown,
+): void {
   const host = vscodeReportHost();
   const app = build(host);
-  window.addEventListener('message', (event: MessageEvent<unknown>) => app.receive(event.data));
-  app.restore(host.getState());
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (!accepts(event.data)) return;
+    host.setState(event.data);
+    app.render(event.data);
+  });
+  const saved = host.getState();
+  if (accepts(saved)) app.render(saved);
   host.post({ type: 'ready' });
 }
 

@@ -7,7 +7,7 @@
  * explanation in the explanation panel. Recurring interactions and outlying inputs follow.
  */
 import type { BatchResult } from '../../protocol/batch';
-import { isShowBatchMessage, type ShowBatchMessage } from '../../protocol/reportView';
+import type { ShowBatchMessage } from '../../protocol/reportView';
 import { spanEffects } from '../../protocol/spanEffects';
 import { spanTag } from '../../protocol/spanNumbers';
 import { h } from '../dom';
@@ -28,7 +28,7 @@ export interface BatchParts {
 export class BatchApp {
   constructor(
     private readonly parts: BatchParts,
-    private readonly host: ReportHost,
+    host: ReportHost,
   ) {
     renderReportToolbar(parts.toolbar, 'showBatch', 'aggregate, with every input’s explanation,', host);
     // One listener for every cell and outlier row: each carries the input it opens.
@@ -40,17 +40,8 @@ export class BatchApp {
     parts.outlierTable.addEventListener('click', open);
   }
 
-  receive(message: unknown): void {
-    if (!isShowBatchMessage(message)) return;
-    this.host.setState(message);
-    this.render(message);
-  }
-
-  restore(state: unknown): void {
-    if (isShowBatchMessage(state)) this.render(state);
-  }
-
-  private render(message: ShowBatchMessage): void {
+  /** Draws a report (the page's start-up checks and saves what it is given, see main.ts). */
+  render(message: ShowBatchMessage): void {
     const started = performance.now();
     const { batch } = message;
     const { parts } = this;

@@ -7,7 +7,7 @@
  */
 import { answerAsShown } from '../../protocol/answerText';
 import type { Comparison, SpanComparison, SpanStatus } from '../../protocol/comparison';
-import { isShowComparisonMessage, type ShowComparisonMessage } from '../../protocol/reportView';
+import type { ShowComparisonMessage } from '../../protocol/reportView';
 import type { Explanation } from '../../protocol/explanation';
 import { spanEffects } from '../../protocol/spanEffects';
 import { spanTag } from '../../protocol/spanNumbers';
@@ -53,7 +53,7 @@ export class ComparisonApp {
 
   constructor(
     private readonly parts: ComparisonParts,
-    private readonly host: ReportHost,
+    host: ReportHost,
   ) {
     renderReportToolbar(parts.toolbar, 'showComparison', 'comparison, with both explanations,', host);
     for (const side of ['a', 'b'] as const) {
@@ -65,17 +65,8 @@ export class ComparisonApp {
     }
   }
 
-  receive(message: unknown): void {
-    if (!isShowComparisonMessage(message)) return;
-    this.host.setState(message);
-    this.render(message);
-  }
-
-  restore(state: unknown): void {
-    if (isShowComparisonMessage(state)) this.render(state);
-  }
-
-  private render(message: ShowComparisonMessage): void {
+  /** Draws a report (the page's start-up checks and saves what it is given, see main.ts). */
+  render(message: ShowComparisonMessage): void {
     const started = performance.now();
     const { comparison } = message;
     const { parts } = this;

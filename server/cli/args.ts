@@ -73,8 +73,8 @@ const COMMANDS = `Usage:
   spex compare A B [options]               explain two versions of a prompt and what changed between them
   spex batch TEMPLATE --inputs FILE        explain a {{placeholder}} template over a JSON Lines data set
   spex segment [FILE|-] [--granularity G]  print the features FILE splits into, as JSON
-  spex mcp [options]                      serve MCP over stdio for agents: explain_interactions, estimate_cost,
-                                          what_if; the options of spex explain are every call's defaults,
+  spex mcp [options]                      serve MCP over stdio for agents: explain_interactions, estimate_cost, refine,
+                                          compare_prompts, what_if; the options of spex explain are every call's defaults,
                                           --max-budget N the most masks one call may ask for (default 4000)
   spex --version | --help
 Without FILE, or with -, the text is read from standard input.`;

@@ -3,7 +3,11 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { z } from 'zod';
+import type { Comparison } from '../../protocol/comparison';
+import { describeRefinement } from '../../protocol/refinement';
 import type { ExplainOptions } from '../../protocol/server';
+import type { ExplainProgress } from '../engine/explain';
+import { splittingGranularity, strongestSpans } from '../engine/drillDown';
 import { explanationSurrogate } from '../recovery/surrogate';
 import { formatMarkdown } from '../report/markdown';
 import { toResponseError } from '../lsp/errors';
@@ -67,6 +71,36 @@ const ESTIMATE_SHAPE = {
   remote: z.boolean(),
 };
 
+const COMPARISON_SHAPE = {
+  idA: z.string(),
+  idB: z.string(),
+  answersDiffer: z.boolean(),
+  answerA: z.string().nullable(),
+  answerB: z.string().nullable(),
+  alignedShare: z.number(),
+  tooDifferent: z.boolean(),
+  spans: z.array(
+    z.object({
+      status: z.string(),
+      textA: z.string().nullable(),
+      textB: z.string().nullable(),
+      valueA: z.number().nullable(),
+      valueB: z.number().nullable(),
+      change: z.number().nullable(),
+    }),
+  ),
+  interactions: z.array(
+    z.object({
+      kind: z.string(),
+      spansA: z.array(z.number().int()).nullable(),
+      spansB: z.array(z.number().int()).nullable(),
+      valueA: z.number().nullable(),
+      valueB: z.number().nullable(),
+      change: z.number().nullable(),
+    }),
+  ),
+};
+
 const WHAT_IF_SHAPE = {
   predicted: z.number().describe("The explanation's surrogate prediction of the value with those spans removed."),
   full: z.number().describe('The value with every span kept.'),
@@ -82,6 +116,25 @@ const WHAT_IF_SHAPE = {
  */
 export function createMcpServer(service: ExplainService, options: McpOptions): McpServer {
   const server = new McpServer({ name: 'spex', version: SPEX_VERSION }, { capabilities: { logging: {} } });
+  /** Each explanation's text and choices, so that refine explains the same prompt the same way, only finer. */
+  const runs = new Map<string, { readonly text: string; readonly options: ExplainOptions }>();
+  const progressOf = (extra: Extra) => {
+    const progressToken = extra._meta?.progressToken;
+    return (progress: ExplainProgress): void => {
+      if (progressToken === undefined) return;
+      void extra
+        .sendNotification({
+          method: 'notifications/progress',
+          params: {
+            progressToken,
+            progress: progress.done,
+            total: progress.planned,
+            message: `${progress.done} of at most ${progress.planned} masks scored (${progress.cached} from the cache)`,
+          },
+        })
+        .catch(() => undefined);
+    };
+  };
 
   server.registerTool(
     'explain_interactions',
@@ -106,24 +159,8 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
         const explainOptions = optionsOf(args);
         const budget = args.budget ?? options.defaultBudget;
         if (budget > options.maxBudget) return refusedForBudget(service, text, explainOptions, budget, options.maxBudget, extra);
-        const progressToken = extra._meta?.progressToken;
-        const result = await service.explain(text, explainOptions, {
-          signal: extra.signal,
-          onProgress: (progress) => {
-            if (progressToken === undefined) return;
-            void extra
-              .sendNotification({
-                method: 'notifications/progress',
-                params: {
-                  progressToken,
-                  progress: progress.done,
-                  total: progress.planned,
-                  message: `${progress.done} of at most ${progress.planned} masks scored (${progress.cached} from the cache)`,
-                },
-              })
-              .catch(() => undefined);
-          },
-        });
+        const result = await service.explain(text, explainOptions, { signal: extra.signal, onProgress: progressOf(extra) });
+        runs.set(result.id, { text, options: explainOptions });
         const summary = summarizeExplanation(result.id, result.explanation, args.top ?? 8, result.cancelled);
         return structured(summary, summaryMarkdown(summary));
       }),
@@ -202,6 +239,81 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
               ? ''
               : `, answering “${result.answer}”${result.answerChanged ? ' (the answer changes)' : ' (the same answer)'}.`),
         );
+      }),
+  );
+
+  server.registerTool(
+    'refine',
+    {
+      title: 'Drill into spans',
+      description:
+        'Splits spans of an explanation into a finer unit (paragraph → sentence → word) and explains again, reusing every model call of the coarser run: the words inside the passage that matters. ' +
+        'By default the strongest span, at the first finer unit that splits it.',
+      inputSchema: {
+        explanationId: z.string(),
+        spans: z
+          .array(z.number().int().min(0))
+          .optional()
+          .describe('0-based spans to split (default: the one with the largest total effect).'),
+        granularity: z.string().optional().describe('The finer unit (default: the first that splits them).'),
+        top: z.number().int().min(1).max(50).optional(),
+      },
+      outputSchema: SUMMARY_SHAPE,
+      annotations: { readOnlyHint: false, openWorldHint: true, idempotentHint: true },
+    },
+    async (args, extra) =>
+      guarded(async () => {
+        const run = runs.get(args.explanationId);
+        const explanation = service.keptExplanation(args.explanationId);
+        if (!run || !explanation)
+          throw new ToolError(
+            `No explanation "${args.explanationId}" from this server is kept (the last twenty are); run explain_interactions again.`,
+          );
+        const split = args.spans ?? strongestSpans(explanation, 1);
+        const first = explanation.features[split[0] ?? -1];
+        const granularity = args.granularity ?? (first ? splittingGranularity(first.text, explanation.granularity) : undefined);
+        if (granularity === undefined) throw new ToolError('Nothing to drill into: the spans cannot be split any finer.');
+        const result = await service.explain(run.text, run.options, {
+          signal: extra.signal,
+          onProgress: progressOf(extra),
+          refine: { explanationId: args.explanationId, split, granularity },
+        });
+        runs.set(result.id, run);
+        const summary = summarizeExplanation(result.id, result.explanation, args.top ?? 8, result.cancelled);
+        const refinement = result.explanation.refinement ? `${describeRefinement(result.explanation)}\n\n` : '';
+        return structured(summary, `${refinement}${summaryMarkdown(summary)}`);
+      }),
+  );
+
+  server.registerTool(
+    'compare_prompts',
+    {
+      title: 'Compare two versions of a prompt',
+      description:
+        'Explains two versions of a prompt with the same choices (B with modelB where given), lines their spans up by text, and says first whether the answers differ, then which spans and interactions changed, largest change first.',
+      inputSchema: {
+        a: z.string().describe('The first version (the one you started from).'),
+        b: z.string().describe('The second version.'),
+        modelB: z.string().optional().describe('Explain B with this model instead (the same text under two models).'),
+        ...RUN_SHAPE,
+        top: z.number().int().min(1).max(50).optional(),
+      },
+      outputSchema: COMPARISON_SHAPE,
+      annotations: { readOnlyHint: false, openWorldHint: true, idempotentHint: true },
+    },
+    async (args, extra) =>
+      guarded(async () => {
+        const compareOptions = optionsOf(args);
+        const budget = args.budget ?? options.defaultBudget;
+        if (budget * 2 > options.maxBudget) return refusedForBudget(service, args.a, compareOptions, budget * 2, options.maxBudget, extra);
+        const result = await service.compare(args.a, args.b, compareOptions, args.modelB, {
+          signal: extra.signal,
+          onProgress: progressOf(extra),
+        });
+        runs.set(result.idA, { text: args.a, options: compareOptions });
+        runs.set(result.idB, { text: args.b, options: args.modelB ? { ...compareOptions, model: args.modelB } : compareOptions });
+        const shaped = comparisonSummary(result.comparison, result.idA, result.idB, args.top ?? 8);
+        return structured(shaped, comparisonText(shaped));
       }),
   );
 
@@ -298,6 +410,58 @@ async function refusedForBudget(
     ],
     isError: true,
   };
+}
+
+/** What an agent is told about a comparison: whether the answers differ first, then the largest changes. */
+function comparisonSummary(comparison: Comparison, idA: string, idB: string, top: number): z.infer<z.ZodObject<typeof COMPARISON_SHAPE>> {
+  const size = (entry: { change: number | null; valueA: number | null; valueB: number | null }): number =>
+    Math.abs(entry.change ?? Math.max(Math.abs(entry.valueA ?? 0), Math.abs(entry.valueB ?? 0)));
+  return {
+    idA,
+    idB,
+    answersDiffer: comparison.answers.differ,
+    answerA: comparison.answers.a,
+    answerB: comparison.answers.b,
+    alignedShare: comparison.alignedShare,
+    tooDifferent: comparison.tooDifferent,
+    spans: [...comparison.spans]
+      .sort((x, y) => size(y) - size(x))
+      .slice(0, top)
+      .map((span) => ({
+        status: span.status,
+        textA: span.textA ?? null,
+        textB: span.textB ?? null,
+        valueA: span.valueA,
+        valueB: span.valueB,
+        change: span.change,
+      })),
+    interactions: comparison.interactions.slice(0, top).map((term) => ({
+      kind: term.kind,
+      spansA: term.featuresA ? [...term.featuresA] : null,
+      spansB: term.featuresB ? [...term.featuresB] : null,
+      valueA: term.valueA,
+      valueB: term.valueB,
+      change: term.change,
+    })),
+  };
+}
+
+function comparisonText(summary: z.infer<z.ZodObject<typeof COMPARISON_SHAPE>>): string {
+  const lines = [
+    summary.answersDiffer
+      ? `**The answers differ.** A: “${summary.answerA ?? ''}” · B: “${summary.answerB ?? ''}”`
+      : `Both versions give the same answer: “${summary.answerA ?? ''}”.`,
+  ];
+  if (summary.tooDifferent)
+    lines.push('', `The versions share too few spans (${Math.round(summary.alignedShare * 100)} %) to compare span by span.`);
+  lines.push('', 'Spans, largest change first:');
+  for (const span of summary.spans)
+    lines.push(
+      `- ${span.status}: “${span.textA ?? span.textB ?? ''}”${span.status === 'edited' ? ` → “${span.textB ?? ''}”` : ''} ` +
+        `A ${span.valueA?.toFixed(3) ?? '—'}, B ${span.valueB?.toFixed(3) ?? '—'}${span.change === null ? '' : `, change ${span.change.toFixed(3)}`}`,
+    );
+  lines.push('', `Explanation ids: A ${summary.idA}, B ${summary.idB} (for what_if and refine).`);
+  return lines.join('\n');
 }
 
 export type { ExplanationSummary };

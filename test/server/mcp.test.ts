@@ -50,7 +50,7 @@ describe('spex mcp: explanations for agents over MCP', () => {
   it('lists its tools with input and output schemas and annotations', async () => {
     const { tools } = await client.listTools();
     const byName = new Map(tools.map((tool) => [tool.name, tool]));
-    assert.deepEqual([...byName.keys()].sort(), ['estimate_cost', 'explain_interactions', 'what_if']);
+    assert.deepEqual([...byName.keys()].sort(), ['compare_prompts', 'estimate_cost', 'explain_interactions', 'refine', 'what_if']);
     for (const tool of tools) {
       assert.equal(tool.inputSchema.type, 'object', tool.name);
       assert.equal(tool.outputSchema?.type, 'object', tool.name);
@@ -106,6 +106,30 @@ describe('spex mcp: explanations for agents over MCP', () => {
     const answer = whatIf.structuredContent as { predicted: number; value: number; full: number };
     assert.ok(Math.abs(answer.predicted - answer.value) < 1e-9, `exact fit: ${JSON.stringify(answer)}`);
     assert.ok(answer.value < answer.full);
+
+    // Drill into the strongest document: its sentences, the coarse run's masks reused from the cache.
+    const refined = (await client.callTool({ name: 'refine', arguments: { explanationId: summary.id } })) as CallToolResult;
+    assert.notEqual(refined.isError, true, textOf(refined));
+    const finer = refined.structuredContent as unknown as ExplanationSummary;
+    assert.ok(finer.spanCount > summary.spanCount, `${finer.spanCount} spans after the drill-down`);
+    assert.match(textOf(refined), /coarser masks reused from the cache/u);
+  });
+
+  it('compares two versions of the prompt: the dropped document is removed, the others line up', async () => {
+    const { readFileSync } = await import('node:fs');
+    const a = readFileSync(RAG, 'utf8');
+    const b = a.replace(/\n\[5\][^\n]*\n/u, '\n');
+    const result = (await client.callTool({
+      name: 'compare_prompts',
+      arguments: { a, b, pin: ['Question:[^\\n]*'], top: 10 },
+    })) as CallToolResult;
+    assert.notEqual(result.isError, true, textOf(result));
+    const comparison = result.structuredContent as { answersDiffer: boolean; spans: { status: string; textA: string | null }[] };
+    assert.equal(comparison.answersDiffer, false);
+    const removed = comparison.spans.filter((span) => span.status === 'removed');
+    assert.equal(removed.length, 1);
+    assert.match(removed[0]?.textA ?? '', /^\[5\] Another bridge/u);
+    assert.equal(comparison.spans.filter((span) => span.status === 'unchanged').length, 5);
   });
 
   it('estimates before spending, and refuses a budget above the ceiling with the estimate', async () => {
@@ -137,7 +161,7 @@ describe('spex mcp: explanations for agents over MCP', () => {
     assert.equal(unknown.isError, true);
     assert.match(textOf(unknown), /No explanation "nope" is kept/u);
     const still = await client.listTools();
-    assert.equal(still.tools.length, 3);
+    assert.equal(still.tools.length, 5);
   });
 });
 
@@ -175,7 +199,7 @@ describe('spex mcp: a cancelled call', () => {
         15_000,
       );
       assert.ok(settled < 200, `${settled} requests after the cancel`);
-      assert.equal((await client.listTools()).tools.length, 3);
+      assert.equal((await client.listTools()).tools.length, 5);
     } finally {
       await client.close();
       await fake.close();

@@ -43,3 +43,15 @@ export interface Comparison {
   readonly a: Explanation;
   readonly b: Explanation;
 }
+
+/**
+ * How much a span or an interaction changed from A to B, for ordering: the change where it exists in
+ * both, else its size in the one version it is in (a removed or added span ranks by what it carried).
+ */
+export function changeSize(entry: {
+  readonly change: number | null;
+  readonly valueA: number | null;
+  readonly valueB: number | null;
+}): number {
+  return entry.change === null ? Math.max(Math.abs(entry.valueA ?? 0), Math.abs(entry.valueB ?? 0)) : Math.abs(entry.change);
+}

@@ -6,7 +6,7 @@ import { interactionIndex } from '../recovery/indices';
 import { keyOfSorted } from '../recovery/interactionKey';
 import { spectrumFromTerms } from '../recovery/spectrum';
 import { alignSpans, MIN_ALIGNED_SHARE } from './alignSpans';
-import type { Comparison, InteractionComparison, SpanComparison } from '../../protocol/comparison';
+import { changeSize, type Comparison, type InteractionComparison, type SpanComparison } from '../../protocol/comparison';
 
 export type { Comparison, InteractionComparison, SpanComparison } from '../../protocol/comparison';
 
@@ -79,9 +79,7 @@ export function compareExplanations(a: Explanation, b: Explanation): Comparison 
       .map((term) => [...term.features]);
   for (const features of strongest(a)) add(features, mapped(features, toB));
   for (const features of strongest(b)) add(mapped(features, toA), features);
-  const weight = (term: InteractionComparison): number =>
-    term.change === null ? Math.max(Math.abs(term.valueA ?? 0), Math.abs(term.valueB ?? 0)) : Math.abs(term.change);
-  interactions.sort((x, y) => weight(y) - weight(x));
+  interactions.sort((x, y) => changeSize(y) - changeSize(x));
   return {
     version: 1,
     answers: { a: a.target, b: b.target, differ: !sameAnswer(a.target, b.target) },

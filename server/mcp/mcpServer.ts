@@ -3,7 +3,7 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { z } from 'zod';
-import type { Comparison } from '../../protocol/comparison';
+import { changeSize, type Comparison } from '../../protocol/comparison';
 import { describeRefinement } from '../../protocol/refinement';
 import type { ExplainOptions } from '../../protocol/server';
 import type { ExplainProgress } from '../engine/explain';
@@ -414,8 +414,6 @@ async function refusedForBudget(
 
 /** What an agent is told about a comparison: whether the answers differ first, then the largest changes. */
 function comparisonSummary(comparison: Comparison, idA: string, idB: string, top: number): z.infer<z.ZodObject<typeof COMPARISON_SHAPE>> {
-  const size = (entry: { change: number | null; valueA: number | null; valueB: number | null }): number =>
-    Math.abs(entry.change ?? Math.max(Math.abs(entry.valueA ?? 0), Math.abs(entry.valueB ?? 0)));
   return {
     idA,
     idB,
@@ -425,7 +423,7 @@ function comparisonSummary(comparison: Comparison, idA: string, idB: string, top
     alignedShare: comparison.alignedShare,
     tooDifferent: comparison.tooDifferent,
     spans: [...comparison.spans]
-      .sort((x, y) => size(y) - size(x))
+      .sort((x, y) => changeSize(y) - changeSize(x))
       .slice(0, top)
       .map((span) => ({
         status: span.status,

@@ -2,13 +2,9 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import type { BatchResult } from '../../protocol/batch';
-import type { Interaction } from '../../protocol/explanation';
 import type { ShowBatchMessage } from '../../protocol/reportView';
 import { runBatch } from '../../server/batch/runBatch';
-import { mobiusToFourier } from '../../server/recovery/conversions';
-import { indicesOf } from '../../server/recovery/interactionKey';
-import { spectrumFromTerms } from '../../server/recovery/spectrum';
-import { sampleExplanation } from '../fixtures/sampleExplanation';
+import { fourierFromMobius, sampleExplanation } from '../fixtures/sampleExplanation';
 import { cspViolations, openPanel, postedOfType, showView, useBrowserAndSite } from '../helpers/webviewHarness';
 import { waitFor } from '../helpers/waitFor';
 
@@ -22,10 +18,6 @@ const INPUTS = [
   '{"question": "Why so kind?"}',
   '{"question": "Where is it?"}',
 ].join('\n');
-
-function fourierOf(mobius: { features: number[]; value: number }[]): Interaction[] {
-  return [...mobiusToFourier(spectrumFromTerms(mobius))].map(([key, value]) => ({ features: indicesOf(key), value }));
-}
 
 /** The batch as `spex/batch` returns it, from planted explanations of the filled template. */
 async function plantedBatch(): Promise<BatchResult> {
@@ -50,7 +42,7 @@ async function plantedBatch(): Promise<BatchResult> {
           target: ' Okafor.',
           interactions: mobius,
           featureValues: [1, 0.2 * kind, 0, 0],
-          fourier: fourierOf(mobius),
+          fourier: fourierFromMobius(mobius),
           // The fifth input's fit does not capture the model: it is left out of every figure.
           faithfulness: { r2: position === 4 ? -0.3 : 0.98, heldOut: 40 },
           index: 'mobius',

@@ -2,20 +2,11 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import type { Comparison } from '../../protocol/comparison';
-import type { Interaction } from '../../protocol/explanation';
-import { mobiusToFourier } from '../../server/recovery/conversions';
-import { indicesOf } from '../../server/recovery/interactionKey';
-import { spectrumFromTerms } from '../../server/recovery/spectrum';
 import type { ShowComparisonMessage } from '../../protocol/reportView';
 import { compareExplanations } from '../../server/compare/compareExplanations';
-import { sampleExplanation } from '../fixtures/sampleExplanation';
+import { fourierFromMobius, sampleExplanation } from '../fixtures/sampleExplanation';
 import { cspViolations, openPanel, postedOfType, showView, useBrowserAndSite } from '../helpers/webviewHarness';
 import { waitFor } from '../helpers/waitFor';
-
-/** An explanation's Fourier expansion from its Möbius terms, as the engine reports it. */
-function fourierOf(mobius: { features: number[]; value: number }[]): Interaction[] {
-  return [...mobiusToFourier(spectrumFromTerms(mobius))].map(([key, value]) => ({ features: indicesOf(key), value }));
-}
 
 /**
  * B drops "Delta waits.", rewords Gamma and adds Epsilon; its Beta + Gamma synergy is half of A's
@@ -30,7 +21,7 @@ function plantedComparison(): Comparison {
     { features: [2, 3], value: -0.8 },
     { features: [3], value: -0.4 },
   ];
-  const a = sampleExplanation({ fourier: fourierOf(mobiusA) });
+  const a = sampleExplanation({ fourier: fourierFromMobius(mobiusA) });
   const textB = 'Alpha opens. Beta <b>follows</b>. Gamma joins now. Epsilon ends.';
   const sentences = ['Alpha opens.', 'Beta <b>follows</b>.', 'Gamma joins now.', 'Epsilon ends.'];
   let cursor = 0;
@@ -50,7 +41,7 @@ function plantedComparison(): Comparison {
     target: ' The bridge opened in 1932.',
     interactions: mobiusB,
     featureValues: [1.5, 0, 0, 0.3],
-    fourier: fourierOf(mobiusB),
+    fourier: fourierFromMobius(mobiusB),
   });
   return compareExplanations(a, b);
 }

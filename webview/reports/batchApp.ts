@@ -11,6 +11,7 @@ import type { ShowBatchMessage } from '../../protocol/reportView';
 import { spanEffects } from '../../protocol/spanEffects';
 import { spanTag } from '../../protocol/spanNumbers';
 import { h } from '../dom';
+import { cell, header } from './table';
 import { plain, plural, shorten, signed } from '../format';
 import type { ReportHost } from '../reportHost';
 import { tintOf } from '../view/colourScale';
@@ -69,14 +70,6 @@ export class BatchApp {
     parts.outlierTable.replaceChildren(...outlierRows(batch));
     performance.measure('spex:render', { start: started });
   }
-}
-
-function header(names: readonly string[]): HTMLElement {
-  return h('thead', {}, h('tr', {}, ...names.map((name) => h('th', { text: name, attributes: { scope: 'col' } }))));
-}
-
-function cell(text: string, className?: string, title?: string): HTMLTableCellElement {
-  return h('td', { text, ...(className ? { className } : {}), ...(title ? { title } : {}) });
 }
 
 /** The template's text of span `index` (the same in every input: the template's own spans). */

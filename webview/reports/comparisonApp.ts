@@ -6,13 +6,14 @@
  * answers differ is said first. The tables below list every span and interaction with both values.
  */
 import { answerAsShown } from '../../protocol/answerText';
-import type { Comparison, SpanComparison, SpanStatus } from '../../protocol/comparison';
+import { changeSize, type Comparison, type SpanComparison, type SpanStatus } from '../../protocol/comparison';
 import type { ShowComparisonMessage } from '../../protocol/reportView';
 import type { Explanation } from '../../protocol/explanation';
 import { spanEffects } from '../../protocol/spanEffects';
 import { spanTag } from '../../protocol/spanNumbers';
 import { verdictOf } from '../../protocol/verdict';
 import { h } from '../dom';
+import { cell, header } from './table';
 import { plain, shorten, signed } from '../format';
 import type { ReportHost } from '../reportHost';
 import { renderReportToolbar } from './reportToolbar';
@@ -215,24 +216,13 @@ function describeSpan(side: Side, index: number, text: string, effect: number, e
   return `${spanTag(index)}${text ? ` ${text}` : ''}: total effect ${plain(effect)} in ${side.toUpperCase()}${change}; ${STATUS_WORDS[status]}${where}`;
 }
 
-function cell(text: string, className?: string, title?: string): HTMLTableCellElement {
-  return h('td', { text, ...(className ? { className } : {}), ...(title ? { title } : {}) });
-}
-
 function value(number: number | null): string {
   return number === null ? '—' : plain(number);
 }
 
-function byChange<T extends { readonly change: number | null; readonly valueA: number | null; readonly valueB: number | null }>(
-  a: T,
-  b: T,
-): number {
-  const size = (entry: T): number => Math.abs(entry.change ?? entry.valueA ?? entry.valueB ?? 0);
-  return size(b) - size(a);
-}
-
-function header(names: readonly string[]): HTMLElement {
-  return h('thead', {}, h('tr', {}, ...names.map((name) => h('th', { text: name, attributes: { scope: 'col' } }))));
+/** The largest change first (see changeSize). */
+function byChange(a: Parameters<typeof changeSize>[0], b: Parameters<typeof changeSize>[0]): number {
+  return changeSize(b) - changeSize(a);
 }
 
 /**

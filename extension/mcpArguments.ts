@@ -8,7 +8,12 @@ export const MCP_API_KEY_VARIABLE = 'SPEX_API_KEY';
  * shares the editor's call cache. No secret is ever an argument: the key, where there is one, goes
  * into the process's environment and the server is told only the variable's name.
  */
-export function mcpArguments(settings: Settings, cacheDirectory: string, hasApiKey: boolean): string[] {
+export function mcpArguments(
+  settings: Settings,
+  cacheDirectory: string,
+  hasApiKey: boolean,
+  allowedOrigins: readonly string[] = [],
+): string[] {
   const args = ['mcp', '--quiet', '--cache', cacheDirectory, '--backend', settings.backend];
   const endpoints = typeof settings.endpoint === 'string' ? [settings.endpoint] : settings.endpoint;
   if (settings.backend === 'ollama' || settings.backend === 'openai') for (const url of endpoints) if (url) args.push('--endpoint', url);
@@ -41,6 +46,8 @@ export function mcpArguments(settings: Settings, cacheDirectory: string, hasApiK
   );
   for (const pattern of settings.pin) args.push('--pin', pattern);
   if (settings.valueRange) args.push('--value-range', settings.valueRange);
+  // The endpoints the user agreed to from the editor; the server refuses to send prompts anywhere else off this machine.
+  for (const origin of allowedOrigins) args.push('--allow-remote', origin);
   if (hasApiKey) args.push('--api-key-env', MCP_API_KEY_VARIABLE);
   return args;
 }

@@ -27,6 +27,12 @@ export function consentKey(endpoint: string): string {
   return `spex.remoteConsent.${origin}`;
 }
 
+/** The origins the user agreed to send prompts to, from the memento's keys (what consentKey wrote). */
+export function consentedOrigins(keys: readonly string[], agreed: (key: string) => boolean): string[] {
+  const prefix = consentKey('');
+  return keys.filter((key) => key.startsWith(prefix) && key.length > prefix.length && agreed(key)).map((key) => key.slice(prefix.length));
+}
+
 /** Large runs and remote endpoints get a cost preview and a question before any mask is scored. */
 export function needsCostPreview(settings: Pick<Settings, 'budget' | 'confirmThreshold' | 'backend' | 'endpoint'>): boolean {
   const remote = !isLocalBackend(settings.backend) && endpointsOf(settings).some(isRemoteEndpoint);

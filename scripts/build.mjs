@@ -67,7 +67,8 @@ const builds = [
     platform: 'browser',
     format: 'iife',
     target: 'chrome120',
-    entryPoints: { webview: 'webview/main.ts' },
+    // The editor's panels, and the same explanation panel as an MCP App view for agents' chats (inlined into one page by server/mcp/viewHtml.ts).
+    entryPoints: { webview: 'webview/main.ts', mcpView: 'webview/mcp/mcpView.ts' },
     outdir: 'dist',
   },
 ];

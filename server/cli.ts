@@ -21,7 +21,9 @@ import { defaultCacheDirectory } from './cache/cacheDirectory';
 import { helpText, parseCommandLine, UsageError, wantsDebug, type ExplainCommand, type McpCommand } from './cli/args';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ExplainService } from './lsp/explainService';
-import { createMcpServer } from './mcp/mcpServer';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { createMcpServer, type McpOptions } from './mcp/mcpServer';
+import { McpHttpError, startMcpHttpServer } from './mcp/httpServer';
 import { settingsFromCommand } from './mcp/settingsFromCommand';
 import { ExplainError, explainText, previewCost, type ExplainProgress } from './engine/explain';
 import { drillDown } from './engine/drillDownRun';
@@ -129,7 +131,8 @@ function compare(command: ExplainCommand, versions: NonNullable<ExplainCommand['
 
 /**
  * `spex mcp`: the MCP server over standard input and output until the client closes them. Standard
- * output carries MCP messages only; a word for the person goes to standard error.
+ * output carries MCP messages only; a word for the person goes to standard error. With --http PORT,
+ * over Streamable HTTP on 127.0.0.1 instead, until SIGINT or SIGTERM.
  */
 async function serveMcp(command: McpCommand): Promise<number> {
   const { defaults } = command;
@@ -139,7 +142,13 @@ async function serveMcp(command: McpCommand): Promise<number> {
   service.updateSettings(settingsFromCommand(defaults));
   const apiKey = apiKeyFrom(defaults);
   if (apiKey !== undefined) service.setApiKey(apiKey);
-  const server = createMcpServer(service, { maxBudget: command.maxBudget, defaultBudget: defaults.budget });
+  const options: McpOptions = {
+    maxBudget: command.maxBudget,
+    defaultBudget: defaults.budget,
+    allowRemote: command.allowRemote,
+  };
+  if (command.http !== undefined) return serveMcpOverHttp(service, () => createMcpServer(service, options), command.http, defaults.backend);
+  const server = createMcpServer(service, options);
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     transport.onclose = resolve;
@@ -149,6 +158,32 @@ async function serveMcp(command: McpCommand): Promise<number> {
   if (!defaults.quiet) process.stderr.write(`spex mcp: serving MCP on standard input and output (${defaults.backend} backend)\n`);
   await closed;
   await server.close().catch(() => undefined);
+  await service.dispose();
+  return EXIT_OK;
+}
+
+/**
+ * `spex mcp --http PORT`: every client session gets a server of its own over the one ExplainService
+ * (settings, call cache, kept explanations). The URL line is written even with --quiet: with port 0 it
+ * is the only way a caller learns the port. SIGINT or SIGTERM closes every session and the port.
+ */
+async function serveMcpOverHttp(service: ExplainService, newServer: () => McpServer, port: number, backend: string): Promise<number> {
+  // A port that cannot be opened is told in one line (exit 1), with the service's scorers and cache closed first.
+  const http = await startMcpHttpServer(newServer, port).catch(async (error: unknown) => {
+    await service.dispose();
+    throw error;
+  });
+  process.stderr.write(`spex mcp: serving MCP at ${http.url} (${backend} backend)\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await http.close();
   await service.dispose();
   return EXIT_OK;
 }
@@ -343,7 +378,8 @@ function describe(error: unknown): { message: string; code: number } {
     error instanceof CacheError ||
     error instanceof TemplateError ||
     error instanceof DrillDownError ||
-    error instanceof InputsError
+    error instanceof InputsError ||
+    error instanceof McpHttpError
   ) {
     return { message: error.message, code: EXIT_FAILURE };
   }

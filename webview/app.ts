@@ -49,6 +49,18 @@ export interface PanelDom extends HeaderParts {
   readonly textPane: HTMLElement;
 }
 
+/**
+ * What the page's host can do besides showing explanations and verifying masks. The editor's panel
+ * does everything; the MCP App view (shown in an agent's chat) cannot save files or ask for a run's
+ * choices, so it shows no buttons for them.
+ */
+export interface HostOffers {
+  readonly exports: boolean;
+  readonly rerun: boolean;
+}
+
+export const PANEL_OFFERS: HostOffers = { exports: true, rerun: true };
+
 interface ExplanationView {
   readonly kind: 'explanation';
   readonly message: ShowExplanationMessage;
@@ -92,6 +104,7 @@ export class App {
   constructor(
     private readonly dom: PanelDom,
     private readonly host: Host,
+    offers: HostOffers = PANEL_OFFERS,
   ) {
     this.layer = new TextLayer(dom.text, {
       activate: (index) => this.activateSpan(index),
@@ -113,9 +126,13 @@ export class App {
       setIndex: (index) => this.setIndex(index),
       setOrder: (order) => this.setOrder(order),
       setArcs: (count) => this.update({ arcs: count }, () => this.renderArcs()),
-      exportAs: (format) => this.host.post({ type: 'export', format }),
-      copyMarkdown: () => this.host.post({ type: 'copyMarkdown' }),
-      rerun: () => this.host.post({ type: 'rerun' }),
+      ...(offers.exports
+        ? {
+            exportAs: (format) => this.host.post({ type: 'export', format }),
+            copyMarkdown: () => this.host.post({ type: 'copyMarkdown' }),
+          }
+        : {}),
+      ...(offers.rerun ? { rerun: () => this.host.post({ type: 'rerun' }) } : {}),
     });
     this.side = createSidePane(dom.side, (tab) => this.setTab(tab));
     this.filters = new Filters(this.side.filters, { change: (filter) => this.setFilter(filter) });

@@ -50,7 +50,7 @@ export interface SegmentCommand {
 }
 
 /** Which help text to show: the overview (`spex --help`) or one command's (`spex explain --help`). */
-export type HelpTopic = 'overview' | 'explain' | 'segment' | 'compare' | 'batch';
+export type HelpTopic = 'overview' | 'explain' | 'segment' | 'compare' | 'batch' | 'mcp';
 
 /** `spex mcp`: an MCP server over stdio; the explain options given are every tool call's defaults. */
 export interface McpCommand {
@@ -58,6 +58,10 @@ export interface McpCommand {
   readonly defaults: ExplainCommand;
   /** The most masks one tool call may ask for. */
   readonly maxBudget: number;
+  /** The origins of remote endpoints the user agreed to send prompts to ('*': any); calls to others are refused. */
+  readonly allowRemote: readonly string[];
+  /** --http PORT: serve Streamable HTTP on 127.0.0.1 at this port (0: any free port) instead of stdio. */
+  readonly http?: number;
 }
 
 export type CliCommand =
@@ -73,9 +77,7 @@ const COMMANDS = `Usage:
   spex compare A B [options]               explain two versions of a prompt and what changed between them
   spex batch TEMPLATE --inputs FILE        explain a {{placeholder}} template over a JSON Lines data set
   spex segment [FILE|-] [--granularity G]  print the features FILE splits into, as JSON
-  spex mcp [options]                      serve MCP over stdio for agents: explain_interactions, estimate_cost, refine,
-                                          compare_prompts, what_if; the options of spex explain are every call's defaults,
-                                          --max-budget N the most masks one call may ask for (default 4000)
+  spex mcp [options]                       serve MCP to agents (stdio, or --http PORT): see spex mcp --help
   spex --version | --help
 Without FILE, or with -, the text is read from standard input.`;
 
@@ -171,6 +173,19 @@ the inputs where the template behaves differently. --format markdown | html | js
 ${EXPLAIN_OPTIONS}
 
 ${EXIT_CODES}`,
+  mcp: `Usage: spex mcp [options]
+Serves the Model Context Protocol to agents: the tools explain_interactions, estimate_cost, what_if, refine and
+compare_prompts, each explanation as a resource spex://explanation/{id}, and the explanation drawn in the chat
+(ui://spex/explanation.html, MCP Apps). The options of spex explain below are every tool call's defaults.
+  --max-budget N        the most masks one tool call may ask for; above it, refused  (default: 4000)
+  --allow-remote ORIGIN an endpoint off this machine prompts may be sent to (repeat; * for any); calls to
+                        others are refused before anything is sent
+  --http PORT           serve Streamable HTTP at http://127.0.0.1:PORT/mcp instead of standard input and
+                        output (0: any free port; the URL is printed to standard error)
+
+${EXPLAIN_OPTIONS}
+
+${EXIT_CODES}`,
   segment: `Usage: spex segment [FILE|-] [options]
 Prints the features FILE (or standard input) splits into, with their UTF-16 offsets, as JSON.
 
@@ -205,6 +220,8 @@ const OPTIONS = {
   inputs: { type: 'string' },
   'on-broken': { type: 'string', default: 'skip' },
   'max-budget': { type: 'string', default: '4000' },
+  'allow-remote': { type: 'string', multiple: true, default: [] },
+  http: { type: 'string' },
   'inputs-at-once': { type: 'string', default: String(DEFAULT_INPUTS_AT_ONCE) },
   mask: { type: 'string', default: 'remove' },
   algorithm: { type: 'string', default: 'auto' },
@@ -247,16 +264,26 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   const { values, positionals } = parsed;
   const [verb, ...afterVerb] = positionals;
   if (verb === 'mcp') {
+    if (values.help) return { kind: 'help', topic: 'mcp' };
     if (afterVerb.length > 0) throw new UsageError(`spex mcp takes no files (tool calls bring the prompts); got ${afterVerb.join(' ')}.`);
-    const defaults = parseCommandLine(withoutOption(argv, '--max-budget').map((argument) => (argument === 'mcp' ? 'explain' : argument)));
+    const ownOptions = ['--max-budget', '--allow-remote', '--http'];
+    const explainArgv = ownOptions.reduce((kept, name) => withoutOption(kept, name), [...argv]);
+    const defaults = parseCommandLine(explainArgv.map((argument) => (argument === 'mcp' ? 'explain' : argument)));
     if (defaults.kind !== 'explain') throw new UsageError('spex mcp takes the options of spex explain as its defaults.');
-    return { kind: 'mcp', defaults, maxBudget: integer('--max-budget', values['max-budget'], 1, 10_000_000) };
+    return {
+      kind: 'mcp',
+      defaults,
+      maxBudget: integer('--max-budget', values['max-budget'], 1, 10_000_000),
+      allowRemote: values['allow-remote'].map(allowedOrigin),
+      ...(values.http === undefined ? {} : { http: integer('--http', values.http, 0, 65_535) }),
+    };
   }
   const [input = '-', ...rest] = afterVerb;
   if (values.help)
     return { kind: 'help', topic: verb === 'explain' || verb === 'segment' || verb === 'compare' || verb === 'batch' ? verb : 'overview' };
   if (values.version) return { kind: 'version' };
   if (verb === undefined) return { kind: 'help', topic: 'overview' };
+  if (values.http !== undefined) throw new UsageError('--http goes with spex mcp (spex mcp --http PORT).');
   // compare takes two inputs; every other command one.
   const [inputB, ...extra] = verb === 'compare' ? rest : [undefined, ...rest];
   if (extra.length > 0)
@@ -399,6 +426,18 @@ function withoutOption(argv: readonly string[], name: string): string[] {
     else if (!argument.startsWith(`${name}=`)) kept.push(argument);
   }
   return kept;
+}
+
+/** --allow-remote ORIGIN: an endpoint's origin (a URL is cut to its origin), or * for any. */
+function allowedOrigin(text: string): string {
+  if (text === '*') return text;
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.origin;
+  } catch {
+    // Told below.
+  }
+  throw new UsageError(`--allow-remote takes an endpoint's origin (e.g. https://api.openai.com) or *; got ${shown(text)}.`);
 }
 
 /** --value-range MIN:MAX. */

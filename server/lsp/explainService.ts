@@ -379,6 +379,17 @@ export class ExplainService {
     return this.cache;
   }
 
+  /**
+   * The endpoints outside this machine that a run with these options would send the prompt to (none
+   * for the exec scorer and the llama backend), without contacting any of them: the MCP server's
+   * consent check runs before the first call.
+   */
+  remoteEndpoints(options: unknown): string[] {
+    const config = resolveExplainConfig(options, this.settings);
+    if (!isRemote(config)) return [];
+    return config.endpoints.filter((endpoint) => isRemote({ backend: config.backend, endpoints: [endpoint] }));
+  }
+
   /** A kept explanation (the last twenty), for readers outside the JSON-RPC server (the MCP server's resources). */
   keptExplanation(id: string): Explanation | undefined {
     return this.sessions.get(id)?.explanation;

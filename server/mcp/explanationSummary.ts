@@ -1,3 +1,4 @@
+import { explanationResourceUri } from '../../protocol/mcpView';
 import { answerAsShown } from '../../protocol/answerText';
 import { effectKind } from '../../protocol/effects';
 import type { Explanation } from '../../protocol/explanation';
@@ -69,8 +70,12 @@ export function summarizeExplanation(id: string, explanation: Explanation, top: 
   };
 }
 
-/** The summary in a few lines of Markdown, for hosts that show text rather than structured content. */
-export function summaryMarkdown(summary: ExplanationSummary): string {
+/**
+ * The summary in a few lines of Markdown, for hosts that show text rather than structured content.
+ * `idNote` names the id for the MCP tools that take it (what_if, refine); the editor's language-model
+ * tool, which has none of them, leaves it out.
+ */
+export function summaryMarkdown(summary: ExplanationSummary, idNote = true): string {
   const lines = [
     `**${summary.verdict.label}** (${summary.verdict.evidence})${summary.partial ? ' — partial: the run was cancelled' : ''}`,
     '',
@@ -88,6 +93,6 @@ export function summaryMarkdown(summary: ExplanationSummary): string {
         `- ${term.tags} ${term.kind} ${term.value > 0 ? '+' : ''}${term.value.toFixed(3)}: ${term.texts.map((text) => `“${text}”`).join(' + ')}`,
       );
   }
-  lines.push('', `Explanation id: ${summary.id} (for what_if; resource spex://explanation/${summary.id}).`);
+  if (idNote) lines.push('', `Explanation id: ${summary.id} (for what_if and refine; resource ${explanationResourceUri(summary.id)}).`);
   return lines.join('\n');
 }

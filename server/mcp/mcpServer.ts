@@ -14,6 +14,9 @@ import { toResponseError } from '../lsp/errors';
 import type { ExplainService } from '../lsp/explainService';
 import { SPEX_VERSION } from '../version';
 import { summarizeExplanation, summaryMarkdown, type ExplanationSummary } from './explanationSummary';
+import { EXPLANATION_META_KEY, EXPLANATION_VIEW_URI, explanationResourceUri } from '../../protocol/mcpView';
+import { mcpViewHtml } from './viewHtml';
+import type { Explanation } from '../../protocol/explanation';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -22,6 +25,8 @@ export interface McpOptions {
   readonly maxBudget: number;
   /** The budget a call that names none gets (the server's settings, or the CLI's default). */
   readonly defaultBudget: number;
+  /** Origins of endpoints off this machine the user agreed to send prompts to ('*': any); see refuseUnconsentedRemote. */
+  readonly allowRemote: readonly string[];
 }
 
 /** What the prompt to explain is: its text, or a file and an optional range of its lines. */
@@ -106,6 +111,9 @@ const WHAT_IF_SHAPE = {
   full: z.number().describe('The value with every span kept.'),
   value: z.number().optional().describe("With verify: the model's real value."),
   answer: z.string().optional().describe("With verify: the model's answer to the prompt without those spans."),
+  answerCut: z.boolean().optional().describe('The answer stopped at the token limit.'),
+  originalAnswer: z.string().optional().describe('The answer to the full prompt, generated the same way.'),
+  originalAnswerCut: z.boolean().optional(),
   answerChanged: z.boolean().optional(),
 };
 
@@ -152,17 +160,19 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
       },
       outputSchema: SUMMARY_SHAPE,
       annotations: { readOnlyHint: false, openWorldHint: true, idempotentHint: true },
+      _meta: VIEW_TOOL_META,
     },
     async (args, extra) =>
       guarded(async () => {
         const text = await promptText(args);
         const explainOptions = optionsOf(args);
+        refuseUnconsentedRemote(service, explainOptions, options.allowRemote);
         const budget = args.budget ?? options.defaultBudget;
         if (budget > options.maxBudget) return refusedForBudget(service, text, explainOptions, budget, options.maxBudget, extra);
         const result = await service.explain(text, explainOptions, { signal: extra.signal, onProgress: progressOf(extra) });
         runs.set(result.id, { text, options: explainOptions });
         const summary = summarizeExplanation(result.id, result.explanation, args.top ?? 8, result.cancelled);
-        return structured(summary, summaryMarkdown(summary));
+        return withView(structured(summary, summaryMarkdown(summary)), result.explanation);
       }),
   );
 
@@ -178,6 +188,7 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
     },
     async (args, extra) =>
       guarded(async () => {
+        refuseUnconsentedRemote(service, optionsOf(args), options.allowRemote);
         const estimate = await service.estimate(await promptText(args), optionsOf(args), extra.signal);
         const shaped = {
           spans: estimate.features,
@@ -227,7 +238,15 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
           const verified = await service.verify(args.explanationId, mask, extra.signal);
           Object.assign(result, {
             value: verified.value,
-            ...(verified.answer ? { answer: verified.answer.text, answerChanged: verified.answer.changed } : {}),
+            ...(verified.answer
+              ? {
+                  answer: verified.answer.text,
+                  answerCut: verified.answer.cut,
+                  originalAnswer: verified.answer.original,
+                  originalAnswerCut: verified.answer.originalCut,
+                  answerChanged: verified.answer.changed,
+                }
+              : {}),
           });
         }
         const removed = args.remove.map((index) => `[${index + 1}]`).join(', ') || 'nothing';
@@ -260,6 +279,7 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
       },
       outputSchema: SUMMARY_SHAPE,
       annotations: { readOnlyHint: false, openWorldHint: true, idempotentHint: true },
+      _meta: VIEW_TOOL_META,
     },
     async (args, extra) =>
       guarded(async () => {
@@ -281,7 +301,7 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
         runs.set(result.id, run);
         const summary = summarizeExplanation(result.id, result.explanation, args.top ?? 8, result.cancelled);
         const refinement = result.explanation.refinement ? `${describeRefinement(result.explanation)}\n\n` : '';
-        return structured(summary, `${refinement}${summaryMarkdown(summary)}`);
+        return withView(structured(summary, `${refinement}${summaryMarkdown(summary)}`), result.explanation);
       }),
   );
 
@@ -304,6 +324,7 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
     async (args, extra) =>
       guarded(async () => {
         const compareOptions = optionsOf(args);
+        refuseUnconsentedRemote(service, compareOptions, options.allowRemote);
         const budget = args.budget ?? options.defaultBudget;
         if (budget * 2 > options.maxBudget) return refusedForBudget(service, args.a, compareOptions, budget * 2, options.maxBudget, extra);
         const result = await service.compare(args.a, args.b, compareOptions, args.modelB, {
@@ -317,11 +338,36 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
       }),
   );
 
+  /**
+   * Hosts that draw MCP Apps get the whole explanation in the result's _meta, which they hand to the
+   * view and not to the model; other clients get the summary alone (the view, where one is drawn
+   * anyway, reads the explanation's resource instead).
+   */
+  const withView = (result: CallToolResult, explanation: Explanation): CallToolResult => {
+    const extensions = (server.server.getClientCapabilities() as { extensions?: Record<string, unknown> } | undefined)?.extensions;
+    return extensions?.[MCP_APPS_EXTENSION] === undefined ? result : { ...result, _meta: { [EXPLANATION_META_KEY]: explanation } };
+  };
+
+  server.registerResource(
+    'explanation-view',
+    EXPLANATION_VIEW_URI,
+    {
+      title: 'SPEX explanation view',
+      description:
+        'The explanation drawn on its text, as in the editor’s panel: spans tinted by effect, the strongest interactions drawn, what-if toggles (MCP Apps).',
+      mimeType: MCP_APP_MIME_TYPE,
+      _meta: VIEW_RESOURCE_META,
+    },
+    async (uri) => ({
+      contents: [{ uri: uri.href, mimeType: MCP_APP_MIME_TYPE, text: await mcpViewHtml(), _meta: VIEW_RESOURCE_META }],
+    }),
+  );
+
   server.registerResource(
     'explanation',
     new ResourceTemplate('spex://explanation/{id}', {
       list: () => ({
-        resources: service.keptIds().map((id) => ({ uri: `spex://explanation/${id}`, name: id, mimeType: 'application/json' })),
+        resources: service.keptIds().map((id) => ({ uri: explanationResourceUri(id), name: id, mimeType: 'application/json' })),
       }),
     }),
     { title: 'A kept explanation', description: 'An explanation from explain_interactions, as JSON and as Markdown.' },
@@ -339,6 +385,16 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
   );
   return server;
 }
+
+/** MCP Apps (the io.modelcontextprotocol/ui extension): what a client that draws views declares, and the view's type. */
+const MCP_APPS_EXTENSION = 'io.modelcontextprotocol/ui';
+const MCP_APP_MIME_TYPE = 'text/html;profile=mcp-app';
+
+/** The tools that return an explanation name the view that draws it (both spellings hosts read). */
+const VIEW_TOOL_META = { ui: { resourceUri: EXPLANATION_VIEW_URI }, 'ui/resourceUri': EXPLANATION_VIEW_URI };
+
+/** The view fetches nothing and connects nowhere: every request goes through the host to this server's tools. */
+const VIEW_RESOURCE_META = { ui: { csp: { connectDomains: [], resourceDomains: [] }, prefersBorder: true } };
 
 /** A mistake in the arguments, told as the tool's error. */
 class ToolError extends Error {
@@ -380,6 +436,31 @@ async function promptText(args: {
   if (start >= lines.length || end < start + 1)
     throw new ToolError(`${args.file as string} has ${lines.length} lines; lines ${start + 1}–${end} are not among them.`);
   return lines.slice(start, end).join('');
+}
+
+/**
+ * Prompts leave this machine only for endpoints the user agreed to (spex mcp --allow-remote; in VS Code,
+ * the origins they allowed from the editor): an agent cannot send a prompt somewhere new on its own.
+ * Checked before any call, the cost estimate's sample included, so a refused call sends nothing.
+ */
+function refuseUnconsentedRemote(service: ExplainService, options: ExplainOptions, allowed: readonly string[]): void {
+  if (allowed.includes('*')) return;
+  const refused = service.remoteEndpoints(options).filter((endpoint) => !allowed.includes(originOf(endpoint)));
+  if (refused.length === 0) return;
+  const origins = [...new Set(refused.map(originOf))];
+  throw new ToolError(
+    `Refused: this call would send the prompt to ${origins.join(' and ')}, an endpoint off this machine, and the user has not agreed to that. ` +
+      `Nothing was sent. Ask the user: in VS Code, explaining once from the editor with this endpoint asks them (the answer reaches this server when it restarts); ` +
+      `elsewhere they start the server with ${origins.map((origin) => `--allow-remote ${origin}`).join(' ')}.`,
+  );
+}
+
+function originOf(endpoint: string): string {
+  try {
+    return new URL(endpoint).origin;
+  } catch {
+    return endpoint;
+  }
 }
 
 /** The run's choices as the server's explain options (unset ones come from the configuration). */

@@ -9,6 +9,7 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter } fro
 import { ExplainTextRequest, GetVersionRequest } from '../../protocol/server';
 import { freshCheckout } from '../helpers/freshCheckout';
 import { repoPath } from '../helpers/paths';
+import { waitFor } from '../helpers/waitFor';
 import { zipEntries, type ZipEntry } from '../helpers/zipEntries';
 
 /** vsce renames a few well-known files inside the package. */
@@ -54,7 +55,16 @@ describe('the packaged .vsix', () => {
         .toString('utf8') ?? '{}',
     ) as { main?: string };
     assert.equal(manifest.main, './dist/extension.js');
-    for (const bundle of ['extension.js', 'server.js', 'recoveryWorker.js', 'cli.js', 'webview.js', 'webview.css']) {
+    for (const bundle of [
+      'extension.js',
+      'server.js',
+      'recoveryWorker.js',
+      'cli.js',
+      'webview.js',
+      'webview.css',
+      'mcpView.js',
+      'mcpView.css',
+    ]) {
       const entry = entries.find((candidate) => candidate.name === `extension/dist/${bundle}`);
       assert.ok(entry && entry.content().length > 0, `dist/${bundle} is in the package`);
     }
@@ -110,6 +120,41 @@ describe('the packaged .vsix', () => {
       );
     } finally {
       connection.dispose();
+      child.kill();
+    }
+  });
+  it('serves the MCP App view from the packaged CLI: the page with the packaged view inlined', async () => {
+    const folder = mkdtempSync(path.join(scratch, 'mcp-'));
+    for (const bundle of ['cli.js', 'recoveryWorker.js', 'mcpView.js', 'mcpView.css'])
+      writeFileSync(path.join(folder, bundle), entries.find((entry) => entry.name === `extension/dist/${bundle}`)?.content() ?? '');
+    const child = spawn(process.execPath, [path.join(folder, 'cli.js'), 'mcp', '--exec', 'node scorer.mjs', '--quiet'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const answers = new Map<number, unknown>();
+    let buffer = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
+        const message = JSON.parse(buffer.slice(0, newline)) as { id?: number; result?: unknown };
+        buffer = buffer.slice(newline + 1);
+        if (message.id !== undefined) answers.set(message.id, message.result);
+      }
+    });
+    const send = (message: object): boolean => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+    try {
+      send({
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      });
+      await waitFor('initialize', () => answers.get(1), 30_000);
+      send({ method: 'notifications/initialized' });
+      send({ id: 2, method: 'resources/read', params: { uri: 'ui://spex/explanation.html' } });
+      const read = (await waitFor('the view', () => answers.get(2), 30_000)) as { contents: { mimeType: string; text: string }[] };
+      const page = read.contents[0];
+      assert.equal(page?.mimeType, 'text/html;profile=mcp-app');
+      assert.match(page?.text ?? '', /<script nonce="[^"]+">[\s\S]{100000,}<\/script>/u);
+    } finally {
       child.kill();
     }
   });

@@ -160,6 +160,9 @@ describe('spex mcp: explanations for agents over MCP', () => {
     const unknown = (await client.callTool({ name: 'what_if', arguments: { explanationId: 'nope', remove: [0] } })) as CallToolResult;
     assert.equal(unknown.isError, true);
     assert.match(textOf(unknown), /No explanation "nope" is kept/u);
+    const huge = (await client.callTool({ name: 'explain_interactions', arguments: { text: 'word '.repeat(400_001) } })) as CallToolResult;
+    assert.equal(huge.isError, true);
+    assert.match(textOf(huge), /^The text has 2000005 characters; the limit is 2000000\. Select a smaller part/u);
     const still = await client.listTools();
     assert.equal(still.tools.length, 5);
   });
@@ -204,6 +207,113 @@ describe('spex mcp: a cancelled call', () => {
       await client.close();
       await fake.close();
       rmSync(CACHE_CANCEL, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('spex mcp: a client that goes away', () => {
+  it('stops the run when the client disconnects, exits on its own, and keeps the calls made for the next client', async () => {
+    const fake = await startFakeModelServer({ ...BRIDGE_PLANTED, latencyMs: 40 });
+    const cache = mkdtempSync(path.join(tmpdir(), 'spex-mcp-gone-'));
+    const start = async (): Promise<Client> => {
+      const client = new Client({ name: 'spex-test', version: '1.0.0' });
+      await client.connect(
+        new StdioClientTransport({
+          command: process.execPath,
+          args: [CLI_PATH, 'mcp', '--backend', 'openai', '--endpoint', fake.openaiBaseURL, '--concurrency', '2', '--cache', cache],
+          stderr: 'pipe',
+        }),
+      );
+      return client;
+    };
+    const text = Array.from({ length: 24 }, (_, index) => `Sentence ${index} about ${['alpha', 'beta', 'gamma'][index % 3] ?? ''}.`).join(
+      ' ',
+    );
+    try {
+      const first = await start();
+      await new Promise<void>((resolve) => {
+        first
+          .callTool({ name: 'explain_interactions', arguments: { text, budget: 2000 } }, undefined, {
+            onprogress: (update) => {
+              if (update.progress >= 10) resolve();
+            },
+          })
+          .catch(() => undefined);
+      });
+      // Closing standard input is how a stdio client goes away; the SDK's client waits 2 s for the server to exit before it kills it.
+      const closing = Date.now();
+      await first.close();
+      assert.ok(Date.now() - closing < 1_900, `the server took ${Date.now() - closing} ms to exit after its client went away`);
+      const settled = await waitFor(
+        'the model calls to stop',
+        async () => {
+          const before = fake.requests.length;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return fake.requests.length === before ? before : undefined;
+        },
+        15_000,
+      );
+      assert.ok(settled < 200, `${settled} requests after the client went away`);
+      // A new client with the same cache: the run's first masks, scored before the disconnect, are not asked of the model
+      // again; only the set-up calls (the model list, the answer) are. With an empty cache the same estimate asks for more.
+      const estimateCalls = async (): Promise<number> => {
+        const before = fake.requests.length;
+        const client = await start();
+        try {
+          const estimate = (await client.callTool({ name: 'estimate_cost', arguments: { text, budget: 2000 } })) as CallToolResult;
+          assert.notEqual(estimate.isError, true, textOf(estimate));
+          return fake.requests.length - before;
+        } finally {
+          await client.close();
+        }
+      };
+      const afterDisconnect = await estimateCalls();
+      rmSync(cache, { recursive: true, force: true });
+      const fresh = await estimateCalls();
+      assert.ok(afterDisconnect < fresh, `${afterDisconnect} calls with the kept cache, ${fresh} with an empty one`);
+    } finally {
+      await fake.close();
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('spex mcp: prompts leave this machine only where the user agreed', () => {
+  // A documentation address (TEST-NET-2): nothing answers there, so a call that got past the check would fail slowly, not be refused.
+  const REMOTE = 'http://198.51.100.7:9';
+  it('refuses a call to an endpoint off this machine, naming the flag that allows it, and sends nothing; allowed origins pass', async () => {
+    const { client } = await connect(['--allow-remote', `${REMOTE}/v1`, '--timeout', '300', '--retries', '0']);
+    try {
+      const other = 'https://api.example.com';
+      for (const name of ['explain_interactions', 'estimate_cost'] as const) {
+        const refused = (await client.callTool({
+          name,
+          arguments: { text: 'One. Two.', backend: 'openai', endpoint: `${other}/v1`, model: 'm' },
+        })) as CallToolResult;
+        assert.equal(refused.isError, true, name);
+        assert.match(
+          textOf(refused),
+          /^Refused: this call would send the prompt to https:\/\/api\.example\.com, an endpoint off this machine/u,
+        );
+        assert.match(textOf(refused), /--allow-remote https:\/\/api\.example\.com\.$/u);
+      }
+      const compared = (await client.callTool({
+        name: 'compare_prompts',
+        arguments: { a: 'One. Two.', b: 'One.', backend: 'openai', endpoint: other, model: 'm' },
+      })) as CallToolResult;
+      assert.match(textOf(compared), /^Refused/u);
+      // The origin given with --allow-remote (as a URL, cut to its origin) gets past the check and on to the endpoint.
+      const allowed = (await client.callTool({
+        name: 'estimate_cost',
+        arguments: { text: 'One. Two.', backend: 'openai', endpoint: `${REMOTE}/v1`, model: 'm' },
+      })) as CallToolResult;
+      assert.equal(allowed.isError, true);
+      assert.doesNotMatch(textOf(allowed), /Refused/u);
+      // The exec scorer runs here: never asked about.
+      const local = (await client.callTool({ name: 'estimate_cost', arguments: { file: RAG } })) as CallToolResult;
+      assert.notEqual(local.isError, true, textOf(local));
+    } finally {
+      await client.close();
     }
   });
 });

@@ -21,9 +21,11 @@ export interface ToolbarEvents {
   setIndex(index: IndexName): void;
   setOrder(order: number): void;
   setArcs(count: number): void;
-  exportAs(format: ExportFormatName): void;
-  copyMarkdown(): void;
-  rerun(): void;
+  /** Absent where the host cannot save files (the MCP App view): no export buttons then. */
+  readonly exportAs?: (format: ExportFormatName) => void;
+  readonly copyMarkdown?: () => void;
+  /** Absent where the host cannot ask for a run's choices (the MCP App view). */
+  readonly rerun?: () => void;
 }
 
 const FORMAT_LABELS: Readonly<Record<ExportFormatName, string>> = { json: 'JSON', markdown: 'Markdown', html: 'HTML', csv: 'CSV' };
@@ -77,14 +79,15 @@ export class Toolbar {
       const count = Number(this.arcsSelect.value);
       if ((ARC_COUNTS as readonly number[]).includes(count)) events.setArcs(count);
     });
-    this.exports = EXPORT_FORMAT_NAMES.map((format) => {
+    const { exportAs, copyMarkdown, rerun } = events;
+    this.exports = (exportAs ? EXPORT_FORMAT_NAMES : []).map((format) => {
       const button = document.createElement('vscode-button');
       button.id = `export-${format}`;
       button.secondary = true;
       button.textContent = FORMAT_LABELS[format];
       button.title = `Save the explanation as ${FORMAT_LABELS[format]}`;
       button.addEventListener('click', () => {
-        if (!button.disabled) events.exportAs(format);
+        if (!button.disabled) exportAs?.(format);
       });
       return button;
     });
@@ -96,17 +99,17 @@ export class Toolbar {
     copy.title = 'Copy the explanation to the clipboard as Markdown';
     copy.addEventListener('click', () => {
       if (copy.disabled) return;
-      events.copyMarkdown();
+      copyMarkdown?.();
       this.note.textContent = 'Copied as Markdown.';
     });
-    this.exports.push(copy);
+    if (copyMarkdown) this.exports.push(copy);
     this.rerun = document.createElement('vscode-button');
     this.rerun.id = 'rerun';
     this.rerun.secondary = true;
     this.rerun.textContent = 'Re-run…';
     this.rerun.title = 'Explain the same text again, choosing the granularity, budget and model first';
     this.rerun.addEventListener('click', () => {
-      if (!this.rerun.disabled) events.rerun();
+      if (!this.rerun.disabled) rerun?.();
     });
     this.note = h('span', { className: 'toolbar-note', attributes: { 'aria-live': 'polite' } });
     root.replaceChildren(
@@ -124,13 +127,17 @@ export class Toolbar {
       h(
         'div',
         { className: 'toolbar-group' },
-        h(
-          'div',
-          { className: 'exports', attributes: { role: 'group', 'aria-label': 'Export' } },
-          h('span', { text: 'Export' }),
-          ...this.exports,
-        ),
-        this.rerun,
+        ...(this.exports.length > 0
+          ? [
+              h(
+                'div',
+                { className: 'exports', attributes: { role: 'group', 'aria-label': 'Export' } },
+                h('span', { text: 'Export' }),
+                ...this.exports,
+              ),
+            ]
+          : []),
+        ...(rerun ? [this.rerun] : []),
       ),
       this.note,
     );

@@ -13,6 +13,8 @@ export const COMMAND_IDS = {
   clearCache: 'spex.clearCache',
   compareInteractions: 'spex.compareInteractions',
   explainTemplate: 'spex.explainTemplate',
+  /** Writes or shows the MCP server's configuration for Claude Code, Codex and Cursor. */
+  addToOtherAgents: 'spex.addToOtherAgents',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

@@ -96,6 +96,12 @@ export interface RunHow {
   readonly initial?: RunChoices;
   /** A drill-down from a kept explanation of this text (see RefineParams). */
   readonly refine?: RefineParams;
+  /**
+   * A run an agent started with the language-model tool: the person already agreed in the tool's
+   * confirmation, which named the endpoint and the cost, so nothing is asked again; the chat's
+   * token cancels it; a failure is thrown back to the tool (for the agent) instead of a toast.
+   */
+  readonly tool?: { readonly token: vscode.CancellationToken };
 }
 
 /**
@@ -108,17 +114,18 @@ export async function explainRange(
   range: vscode.Range,
   dependencies: RunDependencies,
   how: RunHow = {},
-): Promise<void> {
+): Promise<ExplainTextResult | undefined> {
   const document = editor.document;
   const text = document.getText(range);
   if (text.trim().length === 0) {
+    if (how.tool) throw new Error('The text to explain is empty.');
     void vscode.window.showWarningMessage('SPEX: select the text to explain first (the selection is empty).');
-    return;
+    return undefined;
   }
   const { settings: configured, problems } = readSettings((key) => vscode.workspace.getConfiguration('spex').get(key));
   for (const problem of problems) dependencies.output.warn(`Setting problem: ${problem.message}`);
   let choices = how.initial ?? choicesOf(configured);
-  if (how.ask === 'always' || (how.ask !== 'never' && configured.askBeforeRun)) {
+  if (!how.tool && (how.ask === 'always' || (how.ask !== 'never' && configured.askBeforeRun))) {
     const decision = await askRunChoices({
       title: how.ask === 'always' ? 'SPEX: Re-run the explanation' : 'SPEX: Explain Interactions',
       initial: choices,
@@ -126,23 +133,24 @@ export async function explainRange(
       listModels: async () => (await dependencies.server.get()).sendRequest(ListModelsRequest, {}),
     });
     // Escape is the person's choice not to run: nothing to say.
-    if (!decision) return;
+    if (!decision) return undefined;
     choices = decision.choices;
     if (decision.never) await vscode.workspace.getConfiguration('spex').update('askBeforeRun', false, vscode.ConfigurationTarget.Global);
   }
   const options = overridesOf(choices, configured);
   const settings = withChoices(configured, choices);
   const source = dependencies.runs.begin();
+  const toolCancelled = how.tool?.token.onCancellationRequested(() => source.cancel());
   try {
     const client = await dependencies.server.get();
-    if (!(await confirmRemote(settings, dependencies.state))) return;
+    if (!how.tool && !(await confirmRemote(settings, dependencies.state))) return undefined;
     // A drill-down's spans are not the text's at any one granularity, so its size is said in the progress instead.
-    if (!how.refine && needsCostPreview(settings)) {
+    if (!how.tool && !how.refine && needsCostPreview(settings)) {
       const estimate = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'SPEX: estimating the cost', cancellable: true },
         (_progress, token) => client.sendRequest(EstimateCostRequest, { text, options }, token),
       );
-      if (!(await confirmCost(estimate))) return;
+      if (!(await confirmCost(estimate))) return undefined;
     }
     const textOffset = document.offsetAt(range.start);
     dependencies.output.info(
@@ -206,14 +214,18 @@ export async function explainRange(
         `SPEX: cancelled; showing what the ${explanation.calls.masks} masks scored so far explain.`,
       );
     else if (!hasFindings(verdict)) void vscode.window.showWarningMessage(`SPEX: ${describeVerdict(verdict)}`);
+    return result;
   } catch (error) {
     dependencies.status.idle();
+    if (how.tool) throw error;
     if (source.token.isCancellationRequested) {
       void vscode.window.showInformationMessage('SPEX: cancelled.');
-      return;
+      return undefined;
     }
     showFailure(error instanceof Error ? error.message : String(error), dependencies.output);
+    return undefined;
   } finally {
+    toolCancelled?.dispose();
     dependencies.runs.end(source);
   }
 }

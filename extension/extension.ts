@@ -16,6 +16,12 @@ import { exportExplanation } from './exportExplanation';
 import { ExplanationPanel, PANEL_VIEW_TYPE } from './panel/explanationPanel';
 import { ReportPanel } from './panel/reportPanel';
 import { registerMcpServer } from './mcpRegistration';
+import { mcpArguments } from './mcpArguments';
+import { registerLanguageModelTools } from './languageModelTools';
+import { otherAgentLaunchLine } from './otherAgents';
+import { addToOtherAgents } from './otherAgentsCommand';
+import { homedir } from 'node:os';
+import { consentedOrigins } from './runPolicy';
 import { ServerClient } from './serverClient';
 import { readSettings } from './settings';
 import { choicesOf } from './runChoices';
@@ -30,7 +36,15 @@ const API_KEY_SECRET = 'spex.apiKey';
 
 let server: ServerClient | undefined;
 
-export function activate(context: vscode.ExtensionContext): void {
+/**
+ * What the extension offers other extensions: the MCP server it registers, as the harnesses get it
+ * (without the API key, which is added only when a harness starts it). The e2e suite's probe reads it.
+ */
+export interface SpexApi {
+  mcpServerDefinitions(): Promise<{ label: string; command: string; args: string[]; env: Record<string, string | number | null> }[]>;
+}
+
+export function activate(context: vscode.ExtensionContext): SpexApi {
   const output = vscode.window.createOutputChannel('SPEX', { log: true });
   const runs = new RunTracker();
   const { settings } = readSettings((key) => vscode.workspace.getConfiguration('spex').get(key));
@@ -44,14 +58,34 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   const client = server;
   const apiKeyChanged = new vscode.EventEmitter<void>();
+  const cacheDirectory = vscode.Uri.joinPath(context.globalStorageUri, 'cache').fsPath;
+  const agreedOrigins = (): string[] =>
+    consentedOrigins(context.globalState.keys(), (key) => context.globalState.get<boolean>(key) === true);
+  const mcp = registerMcpServer({
+    extensionUri: context.extensionUri,
+    cacheDirectory,
+    apiKey: () => context.secrets.get(API_KEY_SECRET),
+    consentedOrigins: agreedOrigins,
+    onApiKeyChanged: apiKeyChanged.event,
+    log: (message) => output.info(message),
+  });
   context.subscriptions.push(
     apiKeyChanged,
-    registerMcpServer({
-      extensionUri: context.extensionUri,
-      cacheDirectory: vscode.Uri.joinPath(context.globalStorageUri, 'cache').fsPath,
-      apiKey: () => context.secrets.get(API_KEY_SECRET),
-      onApiKeyChanged: apiKeyChanged.event,
-      log: (message) => output.info(message),
+    mcp.disposable,
+    // The same server for agents outside VS Code: its command line written into (or shown for) their configuration.
+    vscode.commands.registerCommand(COMMAND_IDS.addToOtherAgents, async () => {
+      const { settings: current } = readSettings((key) => vscode.workspace.getConfiguration('spex').get(key));
+      const hasApiKey = (await context.secrets.get(API_KEY_SECRET)) !== undefined;
+      const cli = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      await addToOtherAgents({
+        launch: otherAgentLaunchLine(process.execPath, cli, mcpArguments(current, cacheDirectory, hasApiKey, agreedOrigins())),
+        // A virtual workspace has no folder on disk for a project file: the home directory's files only.
+        workspaceFolder: folder?.scheme === 'file' ? folder.fsPath : undefined,
+        homeDirectory: homedir(),
+        codexHome: process.env['CODEX_HOME'],
+        log: (message) => output.info(message),
+      });
     }),
   );
   const decorations = new ExplanationDecorations();
@@ -178,6 +212,7 @@ export function activate(context: vscode.ExtensionContext): void {
     comparisons,
     batches,
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, panel),
+    registerLanguageModelTools(dependencies),
     vscode.commands.registerTextEditorCommand(COMMAND_IDS.explainSelection, (editor) => {
       const selection = editor.selection;
       if (selection.isEmpty) {
@@ -269,6 +304,15 @@ export function activate(context: vscode.ExtensionContext): void {
       apiKeyChanged.fire();
     }),
   );
+  return {
+    mcpServerDefinitions: async () =>
+      (await mcp.definitions()).map((server) => ({
+        label: server.label,
+        command: server.command,
+        args: [...server.args],
+        env: { ...server.env },
+      })),
+  };
 }
 
 export async function deactivate(): Promise<void> {

@@ -42,6 +42,8 @@ export interface CodeServer {
 
 export interface CodeServerOptions {
   readonly vsix: string;
+  /** Other extensions to install beside it (the agent probe), as .vsix files. */
+  readonly alsoInstall?: readonly string[];
   readonly workspace: string;
   readonly port: number;
   /** User settings (merged over a quiet baseline: no welcome page, no chat, hovers on). */
@@ -117,8 +119,10 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     ].join('\n'),
   );
   const env = environment(runDirectory);
-  const install = spawnSync(CODE_SERVER, ['--config', config, '--install-extension', options.vsix, '--force'], { env, encoding: 'utf8' });
-  if (install.status !== 0) throw new Error(`code-server could not install ${options.vsix}:\n${install.stdout}\n${install.stderr}`);
+  for (const vsix of [options.vsix, ...(options.alsoInstall ?? [])]) {
+    const install = spawnSync(CODE_SERVER, ['--config', config, '--install-extension', vsix, '--force'], { env, encoding: 'utf8' });
+    if (install.status !== 0) throw new Error(`code-server could not install ${vsix}:\n${install.stdout}\n${install.stderr}`);
+  }
   // detached: its own process group, so stopping ends the whole tree (extension hosts, file watchers).
   const child = spawn(CODE_SERVER, ['--config', config, '--ignore-last-opened', options.workspace], {
     env,

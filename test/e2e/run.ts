@@ -4,6 +4,7 @@
  * RAG context. Run with `npm run test:e2e`; `E2E_HEADED=1` shows the browser (needs a display).
  * Every step prints its name; the first failure stops the run and names its step.
  */
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -52,6 +53,39 @@ async function step(name: string, run: () => Promise<void>): Promise<void> {
     await currentPage?.screenshot({ path: path.join(ARTIFACTS, 'failure.png') }).catch(() => undefined);
     throw new Error(`E2E step failed: ${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+}
+
+/** What the agent probe (test/e2e/agentProbe) found, as it writes it. */
+interface AgentProbeReport {
+  readonly tools: string[];
+  readonly estimate: string;
+  readonly estimateError: string;
+  readonly mcp: { label: string; args: string[]; tools: string[] }[];
+  readonly mcpError: string;
+}
+
+/** A JSON file once it is there and whole (the extension may be writing it while the suite polls). */
+function completeJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Packages the test-only agent probe extension (plain JavaScript, no dependencies) as a .vsix to install beside SPEX. */
+function packageAgentProbe(): string {
+  const folder = path.join(RUN, 'agent-probe');
+  const vsix = path.join(RUN, 'spex-agent-probe.vsix');
+  rmSync(folder, { recursive: true, force: true });
+  cpSync(repoPath('test', 'e2e', 'agentProbe'), folder, { recursive: true });
+  const packed = spawnSync(
+    process.execPath,
+    [repoPath('node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--skip-license', '-o', vsix],
+    { cwd: folder, encoding: 'utf8' },
+  );
+  if (packed.status !== 0) throw new Error(`vsce could not package the agent probe:\n${packed.stdout}\n${packed.stderr}`);
+  return vsix;
 }
 
 function freePort(): Promise<number> {
@@ -116,6 +150,7 @@ async function main(): Promise<void> {
       );
       codeServer = await startCodeServer({
         vsix: VSIX,
+        alsoInstall: [packageAgentProbe()],
         workspace: WORKSPACE,
         port: await freePort(),
         runDirectory: path.join(RUN, 'code-server'),
@@ -441,6 +476,87 @@ async function main(): Promise<void> {
       if (model.requests.slice(before).some((request) => request.path === '/v1/completions'))
         throw new Error('a message list went to the completions API');
       await p().screenshot({ path: path.join(ARTIFACTS, 'chat-editor.png') });
+    });
+    await step(
+      'agents get SPEX: its language-model tools are registered and answer, its MCP server definition starts and lists its tools',
+      async () => {
+        const report = path.join(WORKSPACE, 'agent-probe.json');
+        rmSync(report, { force: true });
+        await runCommand(p(), 'SPEX Probe: Check Agent Integration');
+        const found = await waitFor('the probe’s report', () => completeJson<AgentProbeReport>(report), 90_000);
+        const problems: string[] = [];
+        if (found.tools.sort().join() !== 'spex_estimateCost,spex_explainInteractions') problems.push(`tools: ${found.tools.join(', ')}`);
+        // The estimate ran through vscode.lm.invokeTool, the editor's server and the fake model: the example's 6 paragraphs.
+        if (!/^6 spans; /u.test(found.estimate)) problems.push(`estimate: ${found.estimate || found.estimateError}`);
+        const server = found.mcp[0];
+        if (!server || server.label !== 'SPEX') problems.push(`MCP definitions: ${JSON.stringify(found.mcp)} ${found.mcpError}`);
+        else {
+          if (!server.args.includes('--granularity') || !server.args.includes('paragraph'))
+            problems.push(`MCP args: ${server.args.join(' ')}`);
+          for (const tool of ['explain_interactions', 'estimate_cost', 'what_if', 'refine', 'compare_prompts'])
+            if (!server.tools.includes(tool)) problems.push(`MCP tools: ${server.tools.join(', ')}`);
+        }
+        if (problems.length > 0) throw new Error(problems.join('; '));
+      },
+    );
+    await step(
+      'an agent calls spex_explainInteractions: VS Code asks with the cost, the panel shows the run, the agent reads the summary',
+      async () => {
+        const report = path.join(WORKSPACE, 'agent-explain.json');
+        rmSync(report, { force: true });
+        await runCommand(p(), 'SPEX Probe: Explain with the Tool');
+        // Outside a chat VS Code asks in a dialog; its question is the tool's confirmation, the cost preview.
+        const dialog = p().locator('.monaco-dialog-box');
+        const asked = await dialog
+          .waitFor({ timeout: 10_000 })
+          .then(() => true)
+          .catch(() => false);
+        let question = '';
+        if (asked) {
+          question = (await dialog.textContent()) ?? '';
+          await dialog
+            .locator('.monaco-button', { hasText: /^(Yes|Continue|Allow)$/u })
+            .first()
+            .click();
+        }
+        const found = await waitFor('the tool’s result', () => completeJson<{ text: string; error: string }>(report), 90_000);
+        if (!asked || !/SPEX will explain 6 spans/u.test(question)) throw new Error(`the confirmation: ${asked ? question : 'none shown'}`);
+        if (!/^\*\*(exact|fits well)\*\*/u.test(found.text) || !/SPEX panel/u.test(found.text))
+          throw new Error(`the tool's result: ${found.text || found.error}`);
+        const summary =
+          (await webview(p())
+            .locator('#summary')
+            .textContent()
+            .catch(() => '')) ?? '';
+        if (!/6 features/u.test(summary)) throw new Error(`the panel: ${summary}`);
+      },
+    );
+    await step('"Add to Other Agents…" writes the server into Cursor\'s project file, keeping the server already there', async () => {
+      const file = path.join(WORKSPACE, '.cursor', 'mcp.json');
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, `${JSON.stringify({ mcpServers: { other: { command: 'other-server', args: ['--flag'] } } }, null, 2)}\n`);
+      await runCommand(p(), 'SPEX: Add to Other Agents…');
+      await pickExact(p(), 'Cursor');
+      await pickExact(p(), `Write to ${file}`);
+      // The modal names the file and says the other entries stay; nothing is written before "Write".
+      const dialog = p().locator('.monaco-dialog-box');
+      await dialog.waitFor({ timeout: 15_000 });
+      const question = (await dialog.textContent()) ?? '';
+      if (!question.includes(file) || !/every other entry is kept/u.test(question)) throw new Error(`the question: ${question}`);
+      await dialog.locator('.monaco-button', { hasText: /^Write$/u }).click();
+      const written = await waitFor(
+        'the spex entry in the file',
+        () => {
+          const config = completeJson<{ mcpServers: Record<string, { command: string; args: string[] }> }>(file);
+          return config?.mcpServers['spex'] ? config : undefined;
+        },
+        15_000,
+      );
+      const spex = written.mcpServers['spex'];
+      if (written.mcpServers['other']?.command !== 'other-server')
+        throw new Error(`the other server was not kept: ${JSON.stringify(written)}`);
+      if (!spex?.args.some((arg) => arg.endsWith(path.join('dist', 'cli.js'))) || spex.args[1] !== 'mcp')
+        throw new Error(`the spex entry: ${JSON.stringify(spex)}`);
     });
     await step('"Cancel" stops a long run and keeps what it learned', async () => {
       editor = await editorOf('long.md');

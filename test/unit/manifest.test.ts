@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { COMMAND_IDS } from '../../extension/commandIds';
 import { DEFAULT_SETTINGS, readSettings } from '../../extension/settings';
+import { TOOL_NAMES } from '../../extension/toolInput';
 import { repoPath } from '../helpers/paths';
 
 interface Manifest {
@@ -54,8 +55,17 @@ describe('package.json manifest', () => {
     assert.match(manifest.capabilities.untrustedWorkspaces.description ?? '', /sent to the model/u);
     assert.equal(manifest.engines.vscode, `^${manifest.devDependencies['@types/vscode']}`);
     // Commands activate the extension by themselves; restoring the panel after a reload needs an event, and so does
-    // an agent harness asking for the MCP server before any command ran.
-    assert.deepEqual(manifest.activationEvents, ['onWebviewPanel:spex.explanation', 'onMcpCollection:spex.mcpServer']);
+    // an agent harness asking for the MCP server or calling one of the tools before any command ran.
+    assert.deepEqual(manifest.activationEvents, [
+      'onWebviewPanel:spex.explanation',
+      'onMcpCollection:spex.mcpServer',
+      ...Object.values(TOOL_NAMES).map((name) => `onLanguageModelTool:${name}`),
+    ]);
+    // The tools the extension registers are the ones it declares, each with a schema for its input.
+    const tools = (manifest.contributes as unknown as { languageModelTools: { name: string; inputSchema: { type: string } }[] })
+      .languageModelTools;
+    assert.deepEqual(tools.map((tool) => tool.name).sort(), Object.values(TOOL_NAMES).sort());
+    for (const tool of tools) assert.equal(tool.inputSchema.type, 'object', tool.name);
     assert.deepEqual(manifest.contributes.mcpServerDefinitionProviders, [{ id: 'spex.mcpServer', label: 'SPEX' }]);
   });
 });

@@ -6,6 +6,16 @@
 
 export type PanelView = 'explanation' | 'comparison' | 'batch';
 
+/** A page's opening up to the end of its policy and viewport: the policy is the first thing a panel's page sets. */
+export function pageOpening(policy: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttribute(policy)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">`;
+}
+
 /** A panel's skeleton, for pages built elsewhere (the MCP App view, server/mcp/viewHtml.ts). */
 export function panelBody(view: PanelView, title: string): string {
   return BODIES[view](title);

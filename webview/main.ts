@@ -8,6 +8,7 @@ import './styles.css';
 import './elements';
 import { App } from './app';
 import { byId } from './dom';
+import { explanationPanelDom } from './panelDom';
 import { vscodeHost } from './host';
 import { BatchApp } from './reports/batchApp';
 import { ComparisonApp } from './reports/comparisonApp';
@@ -22,28 +23,7 @@ else startExplanation();
 /** The explanation panel. */
 function startExplanation(): void {
   const host = vscodeHost();
-  const app = new App(
-    {
-      summary: byId('summary'),
-      gist: byId('gist'),
-      spoken: byId('spoken'),
-      facts: byId('facts'),
-      warning: byId('warning'),
-      banner: byId('banner'),
-      toolbar: byId('toolbar'),
-      legend: byId('legend'),
-      text: byId('text'),
-      stage: byId('text-stage'),
-      connectors: byId<SVGSVGElement>('connectors'),
-      arcs: byId<SVGSVGElement>('margin-arcs'),
-      card: byId('hover-card'),
-      side: byId('side'),
-      selectionBar: byId('selection-bar'),
-      runDetails: byId<HTMLDetailsElement>('run-details'),
-      textPane: byId('text-pane'),
-    },
-    host,
-  );
+  const app = new App(explanationPanelDom(), host);
   window.addEventListener('message', (event: MessageEvent<unknown>) => app.receive(event.data));
   app.restore(host.getState());
   host.post({ type: 'ready' });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { escapeAttribute, escapeText, panelBody, type PanelView } from '../../protocol/panelPage';
+import { escapeAttribute, escapeText, pageOpening, panelBody, type PanelView } from '../../protocol/panelPage';
 
 export type { PanelView };
 
@@ -33,12 +33,7 @@ export function webviewHtml(input: WebviewHtmlInput): string {
     `font-src ${input.cspSource}`,
     `img-src ${input.cspSource} data:`,
   ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttribute(policy)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
+  return `${pageOpening(policy)}
 <link rel="stylesheet" href="${escapeAttribute(input.styleUri)}">
 <title>${escapeText(input.title)}</title>
 </head>

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { escapeAttribute, escapeText, panelBody } from '../../protocol/panelPage';
+import { escapeAttribute, escapeText, pageOpening, panelBody } from '../../protocol/panelPage';
 
 /**
  * The MCP App view's page: the explanation panel's skeleton with the view's script and styles inlined,
@@ -30,12 +30,7 @@ export async function mcpViewHtml(distDirectory = bundleDirectory()): Promise<st
     "form-action 'none'",
   ].join('; ');
   const title = 'SPEX: Interactions';
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttribute(policy)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
+  return `${pageOpening(policy)}
 <title>${escapeText(title)}</title>
 <style nonce="${escapeAttribute(nonce)}">${inlineSafe(withoutSourceMap(style), 'style')}</style>
 </head>

@@ -7,12 +7,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ExplanationSummary } from '../../server/mcp/explanationSummary';
-import { BRIDGE_PLANTED, startFakeModelServer } from '../fixtures/fakeModelServer';
+import { BRIDGE_PLANTED, startFakeModelServer, type FakeModelServer } from '../fixtures/fakeModelServer';
 import { CLI_PATH } from '../helpers/runCli';
+import { explainRagExample, RAG, textOf } from '../helpers/mcpRag';
 import { waitFor } from '../helpers/waitFor';
 import { repoPath } from '../helpers/paths';
 
-const RAG = repoPath('examples', 'rag-context.md');
 const SCORER = `node ${repoPath('examples', 'offline-scorer.mjs')}`;
 const CACHE = mkdtempSync(path.join(tmpdir(), 'spex-mcp-'));
 const CACHE_CANCEL = mkdtempSync(path.join(tmpdir(), 'spex-mcp-cancel-'));
@@ -30,10 +30,6 @@ async function connect(extra: readonly string[] = []): Promise<{ client: Client;
   const client = new Client({ name: 'spex-test', version: '1.0.0' });
   await client.connect(transport);
   return { client, stderr: () => stderr };
-}
-
-function textOf(result: CallToolResult): string {
-  return result.content.map((part) => (part.type === 'text' ? part.text : '')).join('\n');
 }
 
 describe('spex mcp: explanations for agents over MCP', () => {
@@ -61,26 +57,7 @@ describe('spex mcp: explanations for agents over MCP', () => {
   });
 
   it('explains the RAG example: the planted interactions strongest first, with progress; the result validates against its schema', async () => {
-    const progress: number[] = [];
-    const result = (await client.callTool(
-      { name: 'explain_interactions', arguments: { file: RAG, pin: ['Question:[^\\n]*'], top: 3 } },
-      undefined,
-      { onprogress: (update) => progress.push(update.progress) },
-    )) as CallToolResult;
-    assert.notEqual(result.isError, true, textOf(result));
-    // The SDK's client checks structuredContent against the tool's outputSchema; a mismatch throws.
-    const summary = result.structuredContent as unknown as ExplanationSummary;
-    assert.equal(summary.verdict.level, 'exact');
-    assert.equal(summary.spanCount, 6);
-    // The example's planted terms: documents 2 and 4 stand in for each other (−2.5), 1 and 3 matter together (+2.4).
-    assert.deepEqual(
-      summary.interactions.map((term) => [term.tags, term.kind, Math.round(term.value * 10) / 10]),
-      [
-        ['[2]+[4]', 'redundancy', -2.5],
-        ['[1]+[3]', 'synergy', 2.4],
-        ['[3]+[5]', 'redundancy', -0.8],
-      ],
-    );
+    const { result, summary, progress } = await explainRagExample(client);
     assert.match(summary.interactions[1]?.texts[0] ?? '', /^\[1\] The Mira bridge/u);
     assert.match(textOf(result), /Strongest interactions \(mobius\):\n- \[2\]\+\[4\] redundancy −?-2\.500/u);
     assert.ok(progress.length > 0, 'progress notifications');
@@ -168,6 +145,19 @@ describe('spex mcp: explanations for agents over MCP', () => {
   });
 });
 
+/** Waits until no model call has arrived for 300 ms (the calls in flight finished), and returns how many there were. */
+function modelCallsSettle(fake: FakeModelServer): Promise<number> {
+  return waitFor(
+    'the model calls to stop',
+    async () => {
+      const before = fake.requests.length;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return fake.requests.length === before ? before : undefined;
+    },
+    15_000,
+  );
+}
+
 describe('spex mcp: a cancelled call', () => {
   it('stops calling the model when the client cancels, and keeps serving', async () => {
     const fake = await startFakeModelServer({ ...BRIDGE_PLANTED, latencyMs: 40 });
@@ -192,15 +182,7 @@ describe('spex mcp: a cancelled call', () => {
       });
       await assert.rejects(call, /the agent moved on|AbortError|cancel/iu);
       // Calls in flight finish; then no more go out.
-      const settled = await waitFor(
-        'the model calls to stop',
-        async () => {
-          const before = fake.requests.length;
-          await new Promise((resolve) => setTimeout(resolve, 300));
-          return fake.requests.length === before ? before : undefined;
-        },
-        15_000,
-      );
+      const settled = await modelCallsSettle(fake);
       assert.ok(settled < 200, `${settled} requests after the cancel`);
       assert.equal((await client.listTools()).tools.length, 5);
     } finally {
@@ -244,15 +226,7 @@ describe('spex mcp: a client that goes away', () => {
       const closing = Date.now();
       await first.close();
       assert.ok(Date.now() - closing < 1_900, `the server took ${Date.now() - closing} ms to exit after its client went away`);
-      const settled = await waitFor(
-        'the model calls to stop',
-        async () => {
-          const before = fake.requests.length;
-          await new Promise((resolve) => setTimeout(resolve, 300));
-          return fake.requests.length === before ? before : undefined;
-        },
-        15_000,
-      );
+      const settled = await modelCallsSettle(fake);
       assert.ok(settled < 200, `${settled} requests after the client went away`);
       // A new client with the same cache: the run's first masks, scored before the disconnect, are not asked of the model
       // again; only the set-up calls (the model list, the answer) are. With an empty cache the same estimate asks for more.

@@ -8,13 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ExplanationSummary } from '../../server/mcp/explanationSummary';
 import { BRIDGE_PLANTED, startFakeModelServer } from '../fixtures/fakeModelServer';
 import { CLI_PATH, runCli } from '../helpers/runCli';
+import { explainRagExample, RAG, textOf } from '../helpers/mcpRag';
 import { waitFor } from '../helpers/waitFor';
 import { repoPath } from '../helpers/paths';
 
-const RAG = repoPath('examples', 'rag-context.md');
 const SCORER = `node ${repoPath('examples', 'offline-scorer.mjs')}`;
 const CACHE = mkdtempSync(path.join(tmpdir(), 'spex-mcp-http-'));
 
@@ -97,10 +96,6 @@ function jsonRpcError(body: string): { code: number; message: string } {
   return parsed.error;
 }
 
-function textOf(result: CallToolResult): string {
-  return result.content.map((part) => (part.type === 'text' ? part.text : '')).join('\n');
-}
-
 describe('spex mcp --http: explanations for agents over Streamable HTTP', () => {
   let served: Served;
   let first: Client;
@@ -141,26 +136,7 @@ describe('spex mcp --http: explanations for agents over Streamable HTTP', () => 
     assert.equal(cost.remote, false);
 
     // The same run as over stdio, with progress notifications coming back on the POST's event stream.
-    const progress: number[] = [];
-    const result = (await first.callTool(
-      { name: 'explain_interactions', arguments: { file: RAG, pin: ['Question:[^\\n]*'], top: 3 } },
-      undefined,
-      { onprogress: (update) => progress.push(update.progress) },
-    )) as CallToolResult;
-    assert.notEqual(result.isError, true, textOf(result));
-    // The SDK's client checks structuredContent against the tool's outputSchema; a mismatch throws.
-    const summary = result.structuredContent as unknown as ExplanationSummary;
-    assert.equal(summary.verdict.level, 'exact');
-    assert.equal(summary.spanCount, 6);
-    assert.deepEqual(
-      summary.interactions.map((term) => [term.tags, term.kind, Math.round(term.value * 10) / 10]),
-      [
-        ['[2]+[4]', 'redundancy', -2.5],
-        ['[1]+[3]', 'synergy', 2.4],
-        ['[3]+[5]', 'redundancy', -0.8],
-      ],
-    );
-    assert.ok(progress.length > 0, 'progress notifications');
+    await explainRagExample(first);
   });
 
   it('gives two clients sessions of their own, served at once over one service; a session ended with DELETE is gone', async () => {

@@ -10,6 +10,7 @@ import './theme.css';
 import '../elements';
 import { App } from '../app';
 import { byId } from '../dom';
+import { explanationPanelDom } from '../panelDom';
 import { ChatBridge, type ChatHostContext } from './chatBridge';
 import { McpViewHost } from './mcpViewHost';
 
@@ -33,29 +34,7 @@ const bridge = new ChatBridge(
   { name: 'SPEX explanation view', version: SPEX_VERSION },
 );
 const host: McpViewHost = new McpViewHost(bridge, { deliver: (message) => app.receive(message), status: say });
-const app: App = new App(
-  {
-    summary: byId('summary'),
-    gist: byId('gist'),
-    spoken: byId('spoken'),
-    facts: byId('facts'),
-    warning: byId('warning'),
-    banner: byId('banner'),
-    toolbar: byId('toolbar'),
-    legend: byId('legend'),
-    text: byId('text'),
-    stage: byId('text-stage'),
-    connectors: byId<SVGSVGElement>('connectors'),
-    arcs: byId<SVGSVGElement>('margin-arcs'),
-    card: byId('hover-card'),
-    side: byId('side'),
-    selectionBar: byId('selection-bar'),
-    runDetails: byId<HTMLDetailsElement>('run-details'),
-    textPane: byId('text-pane'),
-  },
-  host,
-  { exports: false, rerun: false },
-);
+const app: App = new App(explanationPanelDom(), host, { exports: false, rerun: false });
 
 /**
  * The host's theme: its scheme as the panel's body classes and the root's data-theme (theme.css's

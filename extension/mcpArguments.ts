@@ -43,6 +43,8 @@ export function mcpArguments(
     String(settings.concurrency),
     '--timeout',
     String(settings.timeout),
+    '--max-budget',
+    String(settings.mcpMaxBudget),
   );
   for (const pattern of settings.pin) args.push('--pin', pattern);
   if (settings.valueRange) args.push('--value-range', settings.valueRange);

@@ -54,6 +54,8 @@ export interface Settings {
   readonly cacheSizeCap: number;
   /** Above this many planned model calls, SPEX shows the cost and asks before running. */
   readonly confirmThreshold: number;
+  /** The most masks one call of the MCP server's tools may ask for (spex mcp --max-budget); above it the call is refused. */
+  readonly mcpMaxBudget: number;
   /** Each run starts with a quick pick of granularity, budget and model (the settings as defaults). */
   readonly askBeforeRun: boolean;
   /** Write prompts to the SPEX output channel (off: only sizes and settings are logged). */
@@ -88,6 +90,7 @@ export const DEFAULT_SETTINGS: Settings = {
   timeout: 60000,
   cacheSizeCap: 256,
   confirmThreshold: 2000,
+  mcpMaxBudget: 4000,
   askBeforeRun: true,
   logPrompts: false,
 };
@@ -179,6 +182,7 @@ const CHECKS: { [K in keyof Settings]: readonly [Accept<Settings[K]>, string] } 
   timeout: [integerBetween(100, 3_600_000), 'a number of milliseconds from 100 to 3,600,000'],
   cacheSizeCap: [integerBetween(1, 100_000), 'a number of megabytes from 1 to 100,000'],
   confirmThreshold: [integerBetween(0, 10_000_000), 'a whole number of calls'],
+  mcpMaxBudget: [integerBetween(1, 10_000_000), 'a whole number of masks from 1'],
   askBeforeRun: [isBoolean, 'true or false'],
   logPrompts: [isBoolean, 'true or false'],
 };

@@ -46,14 +46,15 @@ describe('the MCP server the extension registers', () => {
   });
 });
 
-describe('the endpoints the editor passes on', () => {
-  it('gives each origin the person agreed to as --allow-remote, parsed back the same by the CLI', () => {
-    const args = mcpArguments({ ...DEFAULT_SETTINGS, backend: 'openai', endpoint: 'https://api.example.com/v1' }, '/tmp/cache', false, [
-      'https://api.example.com',
-    ]);
+describe('the endpoints and the ceiling the editor passes on', () => {
+  it('gives each origin the person agreed to as --allow-remote and spex.mcpMaxBudget as --max-budget, parsed back the same by the CLI', () => {
+    const settings = { ...DEFAULT_SETTINGS, backend: 'openai' as const, endpoint: 'https://api.example.com/v1', mcpMaxBudget: 900 };
+    const args = mcpArguments(settings, '/tmp/cache', false, ['https://api.example.com']);
     const command = parseCommandLine(args);
     assert.equal(command.kind, 'mcp');
     assert.deepEqual(command.allowRemote, ['https://api.example.com']);
+    // The ceiling an agent's call may not pass is the person's setting.
+    assert.equal(command.maxBudget, 900);
     assert.deepEqual((parseCommandLine(mcpArguments(DEFAULT_SETTINGS, '/tmp/cache', false)) as McpCommand).allowRemote, []);
   });
 });

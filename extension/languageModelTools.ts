@@ -2,6 +2,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { EstimateCostRequest, type CostEstimate } from '../protocol/server';
 import { summarizeExplanation, summaryMarkdown } from '../server/mcp/explanationSummary';
+import { COMMAND_IDS } from './commandIds';
 import { explainRange, type RunDependencies } from './explainRun';
 import { choicesOf, overridesOf, withChoices, type RunChoices } from './runChoices';
 import { consentKey, endpointsOf, isRemoteEndpoint, previewMessage } from './runPolicy';
@@ -27,12 +28,12 @@ export function registerLanguageModelTools(dependencies: RunDependencies): vscod
         const unagreed = unagreedOrigins(run.settings, dependencies.state);
         if (unagreed.length > 0)
           return {
-            invocationMessage: `Explaining interactions in ${where} with SPEX`,
+            invocationMessage: invocationMessage(where),
             confirmationMessages: { title: 'Send the prompt off this machine?', message: remoteConfirmation(unagreed, run.choices.budget) },
           };
         const estimate = await estimateOf(dependencies, await promptText(input), run, token);
         return {
-          invocationMessage: `Explaining interactions in ${where} with SPEX`,
+          invocationMessage: invocationMessage(where),
           confirmationMessages: { title: 'Explain interactions with SPEX?', message: new vscode.MarkdownString(previewMessage(estimate)) },
         };
       },
@@ -77,6 +78,19 @@ export function registerLanguageModelTools(dependencies: RunDependencies): vscod
       },
     }),
   );
+}
+
+/**
+ * What the chat shows for the call while it runs and after: with a link that brings the SPEX panel
+ * (and the run's tints) back, trusted for that one command only.
+ */
+function invocationMessage(where: string): vscode.MarkdownString {
+  const message = new vscode.MarkdownString(
+    // A file's name is text, never Markdown: its brackets and stars are escaped.
+    `Explaining interactions in ${where.replace(/[\\`*_{}[\]()#+\-.!|<>~]/gu, '\\$&')} with SPEX ([Open in SPEX panel](command:${COMMAND_IDS.showLastExplanation}))`,
+  );
+  message.isTrusted = { enabledCommands: [COMMAND_IDS.showLastExplanation] };
+  return message;
 }
 
 interface ToolRun {

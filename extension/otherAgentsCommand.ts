@@ -60,7 +60,13 @@ export async function addToOtherAgents(deps: AddToOtherAgentsDeps): Promise<void
         targets.length > 0 ? targets.map((target) => target.path).join(' · ') : 'No folder open: copy a claude mcp add-json command';
       return { label: AGENT_LABELS[id], detail, id };
     }),
-    { title: 'SPEX: Add to Other Agents', placeHolder: 'Which agent should start the SPEX MCP server?', matchOnDetail: true },
+    // Kept open while the person looks elsewhere (at the file it names, say): closing it would end the two-step choice.
+    {
+      title: 'SPEX: Add to Other Agents',
+      placeHolder: 'Which agent should start the SPEX MCP server?',
+      matchOnDetail: true,
+      ignoreFocusOut: true,
+    },
   );
   if (!agent) return;
 
@@ -89,7 +95,7 @@ export async function addToOtherAgents(deps: AddToOtherAgentsDeps): Promise<void
       action: { kind: 'copyClaudeCommand' },
     });
   }
-  const picked = await vscode.window.showQuickPick(actions, { title: `SPEX: Add to ${AGENT_LABELS[agent.id]}` });
+  const picked = await vscode.window.showQuickPick(actions, { title: `SPEX: Add to ${AGENT_LABELS[agent.id]}`, ignoreFocusOut: true });
   if (!picked) return;
 
   const notes = setupNotes(agent.id, deps.launch).join(' ');

@@ -300,10 +300,14 @@ async function main(): Promise<void> {
         .click();
       const target = path.join(WORKSPACE, 'spex-explanation.json');
       rmSync(target, { force: true });
+      // The focus back in the workbench: a webview that keeps it can close the quick pick the command opens.
+      await p().locator('.tab', { hasText: 'rag-context.md' }).first().click();
       await runCommand(p(), 'SPEX: Export Explanation…');
       await pickExact(p(), 'JSON');
       const input = p().locator('.quick-input-widget .quick-input-box input');
       await input.waitFor({ timeout: 15_000 });
+      // The save dialog fills in its suggested path a moment after it opens; typing before that, the two run together.
+      await waitFor('the dialog’s suggested path', async () => ((await input.inputValue()).endsWith('.json') ? true : undefined), 15_000);
       await input.fill(target);
       await p().keyboard.press('Enter');
       // The file exists before its last byte is written: wait until it holds the whole JSON document.
@@ -491,7 +495,9 @@ async function main(): Promise<void> {
         const server = found.mcp[0];
         if (!server || server.label !== 'SPEX') problems.push(`MCP definitions: ${JSON.stringify(found.mcp)} ${found.mcpError}`);
         else {
-          if (!server.args.includes('--granularity') || !server.args.includes('paragraph'))
+          // The person's settings as every call's defaults, and spex.mcpMaxBudget as the ceiling.
+          const after = (flag: string): string | undefined => server.args[server.args.indexOf(flag) + 1];
+          if (after('--granularity') !== 'paragraph' || after('--max-budget') !== '4000')
             problems.push(`MCP args: ${server.args.join(' ')}`);
           for (const tool of ['explain_interactions', 'estimate_cost', 'what_if', 'refine', 'compare_prompts'])
             if (!server.tools.includes(tool)) problems.push(`MCP tools: ${server.tools.join(', ')}`);

@@ -47,10 +47,20 @@ export async function contextMenu(page: Page, editor: Locator, lineIndex: number
 
 /** Runs a command from the palette, clicking the row whose label is exactly `title` (Enter would run the top fuzzy match). */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ timeout: 15_000 });
-  await input.fill(`>${title}`);
+  // The palette can close again as soon as it opened when something takes the focus at that moment
+  // (an editor opening, a webview settling): then it is opened again, up to three times.
+  for (let attempt = 1; ; attempt += 1) {
+    await page.keyboard.press('F1');
+    try {
+      await input.waitFor({ timeout: 15_000 });
+      await input.fill(`>${title}`, { timeout: 5_000 });
+      break;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await page.keyboard.press('Escape');
+    }
+  }
   await pickExact(page, title);
 }
 

@@ -3,19 +3,21 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { z } from 'zod';
-import { changeSize, type Comparison } from '../../protocol/comparison';
 import { describeRefinement } from '../../protocol/refinement';
 import type { ExplainOptions } from '../../protocol/server';
 import type { ExplainProgress } from '../engine/explain';
 import { splittingGranularity, strongestSpans } from '../engine/drillDown';
 import { explanationSurrogate } from '../recovery/surrogate';
 import { formatMarkdown } from '../report/markdown';
-import { toResponseError } from '../lsp/errors';
 import type { ExplainService } from '../lsp/explainService';
 import { SPEX_VERSION } from '../version';
 import { summarizeExplanation, summaryMarkdown, type ExplanationSummary } from './explanationSummary';
 import { EXPLANATION_META_KEY, EXPLANATION_VIEW_URI, explanationResourceUri } from '../../protocol/mcpView';
 import { mcpViewHtml } from './viewHtml';
+import { refusedForBudget, refuseUnconsentedRemote } from './callLimits';
+import { comparisonSummary, comparisonText } from './comparisonSummary';
+import { guarded, structured, ToolError } from './toolResults';
+import { COMPARISON_SHAPE, ESTIMATE_SHAPE, PROMPT_SHAPE, RUN_SHAPE, SUMMARY_SHAPE, WHAT_IF_SHAPE, type WhatIfShape } from './toolShapes';
 import type { Explanation } from '../../protocol/explanation';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -28,94 +30,6 @@ export interface McpOptions {
   /** Origins of endpoints off this machine the user agreed to send prompts to ('*': any); see refuseUnconsentedRemote. */
   readonly allowRemote: readonly string[];
 }
-
-/** What the prompt to explain is: its text, or a file and an optional range of its lines. */
-const PROMPT_SHAPE = {
-  text: z.string().optional().describe('The prompt to explain. Give this or file.'),
-  file: z.string().optional().describe('A file holding the prompt (instead of text).'),
-  startLine: z.number().int().min(1).optional().describe('With file: the first line to explain (1-based).'),
-  endLine: z.number().int().min(1).optional().describe('With file: the last line to explain (inclusive).'),
-};
-
-/** The run's choices; anything left out comes from the server's configuration (never an API key). */
-const RUN_SHAPE = {
-  granularity: z.string().optional().describe('token | word | sentence | line | paragraph | message | separator:REGEX'),
-  pin: z.array(z.string()).optional().describe('Regular expressions whose matches are never removed (the question, fixed instructions).'),
-  promptFormat: z.enum(['auto', 'text', 'messages']).optional().describe('Whether a chat message list is sent as messages.'),
-  backend: z.enum(['ollama', 'openai', 'exec', 'llama']).optional(),
-  model: z.string().optional(),
-  endpoint: z.string().optional().describe('The model endpoint URL (no credentials).'),
-  value: z.enum(['auto', 'logprob', 'label', 'similarity']).optional(),
-  target: z.string().optional().describe('The answer (or label) to explain; generated from the full prompt when absent.'),
-  budget: z.number().int().min(1).optional().describe('The most masks (model scores) the run may use.'),
-  index: z.enum(['fourier', 'mobius', 'shapley', 'banzhaf', 'sii', 'bii', 'fsii', 'fbii', 'stii']).optional(),
-  order: z.number().int().min(1).max(8).optional().describe('The largest interaction reported (2 = pairs).'),
-};
-
-const SUMMARY_SHAPE = {
-  id: z.string(),
-  verdict: z.object({ level: z.string(), label: z.string(), evidence: z.string(), r2: z.number().nullable() }),
-  answer: z.string().nullable(),
-  gist: z.string(),
-  spanCount: z.number().int(),
-  spans: z.array(z.object({ index: z.number().int(), tag: z.string(), text: z.string(), effect: z.number() })),
-  interactions: z.array(
-    z.object({ spans: z.array(z.number().int()), tags: z.string(), texts: z.array(z.string()), value: z.number(), kind: z.string() }),
-  ),
-  index: z.string(),
-  calls: z.object({ model: z.number().int(), cached: z.number().int() }),
-  partial: z.boolean(),
-};
-
-const ESTIMATE_SHAPE = {
-  spans: z.number().int(),
-  plannedMasks: z.number().int(),
-  plannedCalls: z.number().int(),
-  estimatedSeconds: z.number(),
-  valueFunction: z.string(),
-  remote: z.boolean(),
-};
-
-const COMPARISON_SHAPE = {
-  idA: z.string(),
-  idB: z.string(),
-  answersDiffer: z.boolean(),
-  answerA: z.string().nullable(),
-  answerB: z.string().nullable(),
-  alignedShare: z.number(),
-  tooDifferent: z.boolean(),
-  spans: z.array(
-    z.object({
-      status: z.string(),
-      textA: z.string().nullable(),
-      textB: z.string().nullable(),
-      valueA: z.number().nullable(),
-      valueB: z.number().nullable(),
-      change: z.number().nullable(),
-    }),
-  ),
-  interactions: z.array(
-    z.object({
-      kind: z.string(),
-      spansA: z.array(z.number().int()).nullable(),
-      spansB: z.array(z.number().int()).nullable(),
-      valueA: z.number().nullable(),
-      valueB: z.number().nullable(),
-      change: z.number().nullable(),
-    }),
-  ),
-};
-
-const WHAT_IF_SHAPE = {
-  predicted: z.number().describe("The explanation's surrogate prediction of the value with those spans removed."),
-  full: z.number().describe('The value with every span kept.'),
-  value: z.number().optional().describe("With verify: the model's real value."),
-  answer: z.string().optional().describe("With verify: the model's answer to the prompt without those spans."),
-  answerCut: z.boolean().optional().describe('The answer stopped at the token limit.'),
-  originalAnswer: z.string().optional().describe('The answer to the full prompt, generated the same way.'),
-  originalAnswerCut: z.boolean().optional(),
-  answerChanged: z.boolean().optional(),
-};
 
 /**
  * The SPEX MCP server: the same explanations as the editor and the CLI (an ExplainService: settings,
@@ -168,7 +82,7 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
         const explainOptions = optionsOf(args);
         refuseUnconsentedRemote(service, explainOptions, options.allowRemote);
         const budget = args.budget ?? options.defaultBudget;
-        if (budget > options.maxBudget) return refusedForBudget(service, text, explainOptions, budget, options.maxBudget, extra);
+        if (budget > options.maxBudget) return refusedForBudget(service, text, explainOptions, budget, options.maxBudget, extra.signal);
         const result = await service.explain(text, explainOptions, { signal: extra.signal, onProgress: progressOf(extra) });
         runs.set(result.id, { text, options: explainOptions });
         const summary = summarizeExplanation(result.id, result.explanation, args.top ?? 8, result.cancelled);
@@ -233,7 +147,7 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
         const mask = Array.from({ length: count }, (_, index) => (args.remove.includes(index) ? 0 : 1));
         const surrogate = explanationSurrogate(explanation);
         const predicted = surrogate?.evaluate(Uint8Array.from(mask)) ?? 0;
-        const result: z.infer<z.ZodObject<typeof WHAT_IF_SHAPE>> = { predicted, full: explanation.fullValue };
+        const result: WhatIfShape = { predicted, full: explanation.fullValue };
         if (args.verify) {
           const verified = await service.verify(args.explanationId, mask, extra.signal);
           Object.assign(result, {
@@ -326,7 +240,8 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
         const compareOptions = optionsOf(args);
         refuseUnconsentedRemote(service, compareOptions, options.allowRemote);
         const budget = args.budget ?? options.defaultBudget;
-        if (budget * 2 > options.maxBudget) return refusedForBudget(service, args.a, compareOptions, budget * 2, options.maxBudget, extra);
+        if (budget * 2 > options.maxBudget)
+          return refusedForBudget(service, args.a, compareOptions, budget * 2, options.maxBudget, extra.signal);
         const result = await service.compare(args.a, args.b, compareOptions, args.modelB, {
           signal: extra.signal,
           onProgress: progressOf(extra),
@@ -396,25 +311,6 @@ const VIEW_TOOL_META = { ui: { resourceUri: EXPLANATION_VIEW_URI }, 'ui/resource
 /** The view fetches nothing and connects nowhere: every request goes through the host to this server's tools. */
 const VIEW_RESOURCE_META = { ui: { csp: { connectDomains: [], resourceDomains: [] }, prefersBorder: true } };
 
-/** A mistake in the arguments, told as the tool's error. */
-class ToolError extends Error {
-  override readonly name = 'ToolError';
-}
-
-function structured(content: object, text: string): CallToolResult {
-  return { content: [{ type: 'text', text }], structuredContent: { ...content } };
-}
-
-/** Any failure as a tool error (isError) with the message a person would get from the CLI or the editor. */
-async function guarded(run: () => Promise<CallToolResult>): Promise<CallToolResult> {
-  try {
-    return await run();
-  } catch (error) {
-    const message = error instanceof ToolError ? error.message : toResponseError(error, false).message;
-    return { content: [{ type: 'text', text: message }], isError: true };
-  }
-}
-
 async function promptText(args: {
   text?: string | undefined;
   file?: string | undefined;
@@ -438,109 +334,12 @@ async function promptText(args: {
   return lines.slice(start, end).join('');
 }
 
-/**
- * Prompts leave this machine only for endpoints the user agreed to (spex mcp --allow-remote; in VS Code,
- * the origins they allowed from the editor): an agent cannot send a prompt somewhere new on its own.
- * Checked before any call, the cost estimate's sample included, so a refused call sends nothing.
- */
-function refuseUnconsentedRemote(service: ExplainService, options: ExplainOptions, allowed: readonly string[]): void {
-  if (allowed.includes('*')) return;
-  const refused = service.remoteEndpoints(options).filter((endpoint) => !allowed.includes(originOf(endpoint)));
-  if (refused.length === 0) return;
-  const origins = [...new Set(refused.map(originOf))];
-  throw new ToolError(
-    `Refused: this call would send the prompt to ${origins.join(' and ')}, an endpoint off this machine, and the user has not agreed to that. ` +
-      `Nothing was sent. Ask the user: in VS Code, explaining once from the editor with this endpoint asks them (the answer reaches this server when it restarts); ` +
-      `elsewhere they start the server with ${origins.map((origin) => `--allow-remote ${origin}`).join(' ')}.`,
-  );
-}
-
-function originOf(endpoint: string): string {
-  try {
-    return new URL(endpoint).origin;
-  } catch {
-    return endpoint;
-  }
-}
-
 /** The run's choices as the server's explain options (unset ones come from the configuration). */
 function optionsOf(args: Partial<Record<keyof typeof RUN_SHAPE, unknown>>): ExplainOptions {
   const options: Record<string, unknown> = {};
   for (const key of Object.keys(RUN_SHAPE))
     if (args[key as keyof typeof RUN_SHAPE] !== undefined) options[key] = args[key as keyof typeof RUN_SHAPE];
   return options;
-}
-
-async function refusedForBudget(
-  service: ExplainService,
-  text: string,
-  options: ExplainOptions,
-  budget: number,
-  maxBudget: number,
-  extra: Extra,
-): Promise<CallToolResult> {
-  const estimate = await service.estimate(text, options, extra.signal);
-  return {
-    content: [
-      {
-        type: 'text',
-        text:
-          `Refused: a budget of ${budget} masks is above this server's ceiling of ${maxBudget} (spex mcp --max-budget). ` +
-          `This prompt has ${estimate.features} spans; at ${maxBudget} masks the run would make about ${Math.min(estimate.plannedCalls, maxBudget)} model calls. Ask again with a budget of ${maxBudget} or less.`,
-      },
-    ],
-    isError: true,
-  };
-}
-
-/** What an agent is told about a comparison: whether the answers differ first, then the largest changes. */
-function comparisonSummary(comparison: Comparison, idA: string, idB: string, top: number): z.infer<z.ZodObject<typeof COMPARISON_SHAPE>> {
-  return {
-    idA,
-    idB,
-    answersDiffer: comparison.answers.differ,
-    answerA: comparison.answers.a,
-    answerB: comparison.answers.b,
-    alignedShare: comparison.alignedShare,
-    tooDifferent: comparison.tooDifferent,
-    spans: [...comparison.spans]
-      .sort((x, y) => changeSize(y) - changeSize(x))
-      .slice(0, top)
-      .map((span) => ({
-        status: span.status,
-        textA: span.textA ?? null,
-        textB: span.textB ?? null,
-        valueA: span.valueA,
-        valueB: span.valueB,
-        change: span.change,
-      })),
-    interactions: comparison.interactions.slice(0, top).map((term) => ({
-      kind: term.kind,
-      spansA: term.featuresA ? [...term.featuresA] : null,
-      spansB: term.featuresB ? [...term.featuresB] : null,
-      valueA: term.valueA,
-      valueB: term.valueB,
-      change: term.change,
-    })),
-  };
-}
-
-function comparisonText(summary: z.infer<z.ZodObject<typeof COMPARISON_SHAPE>>): string {
-  const lines = [
-    summary.answersDiffer
-      ? `**The answers differ.** A: “${summary.answerA ?? ''}” · B: “${summary.answerB ?? ''}”`
-      : `Both versions give the same answer: “${summary.answerA ?? ''}”.`,
-  ];
-  if (summary.tooDifferent)
-    lines.push('', `The versions share too few spans (${Math.round(summary.alignedShare * 100)} %) to compare span by span.`);
-  lines.push('', 'Spans, largest change first:');
-  for (const span of summary.spans)
-    lines.push(
-      `- ${span.status}: “${span.textA ?? span.textB ?? ''}”${span.status === 'edited' ? ` → “${span.textB ?? ''}”` : ''} ` +
-        `A ${span.valueA?.toFixed(3) ?? '—'}, B ${span.valueB?.toFixed(3) ?? '—'}${span.change === null ? '' : `, change ${span.change.toFixed(3)}`}`,
-    );
-  lines.push('', `Explanation ids: A ${summary.idA}, B ${summary.idB} (for what_if and refine).`);
-  return lines.join('\n');
 }
 
 export type { ExplanationSummary };

@@ -4,19 +4,17 @@ import {
   agentSnippet,
   claudeAddJsonCommand,
   claudeCodeEntry,
-  codexTables,
   configTargets,
   cursorEntry,
-  mergeCodexConfig,
   mergeForTarget,
   mergeJsonConfig,
   otherAgentLaunchLine,
   planTarget,
   quotePowerShell,
   setupNotes,
-  tomlString,
   type McpLaunchLine,
 } from '../../extension/otherAgents';
+import { codexTables, mergeCodexConfig, tomlString } from '../../extension/codexConfig';
 import { mcpArguments } from '../../extension/mcpArguments';
 import { DEFAULT_SETTINGS } from '../../extension/settings';
 

@@ -103,9 +103,9 @@ function runOf(input: ToolInput): ToolRun {
   const { settings: configured } = readSettings((key) => vscode.workspace.getConfiguration('spex').get(key));
   const defaults = choicesOf(configured);
   const choices: RunChoices = {
-    ...defaults,
     granularity: input.granularity ?? defaults.granularity,
     budget: input.budget ?? defaults.budget,
+    model: input.model ?? defaults.model,
   };
   return { choices, settings: withChoices(configured, choices) };
 }

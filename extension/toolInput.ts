@@ -12,6 +12,8 @@ export interface ToolInput {
   readonly endLine?: number;
   readonly granularity?: Granularity;
   readonly budget?: number;
+  /** A model of the configured endpoint (default: the setting, or the endpoint's first). */
+  readonly model?: string;
   readonly top?: number;
 }
 
@@ -34,6 +36,7 @@ export function parseToolInput(input: unknown): ToolInput {
     throw new Error(`endLine (${endLine}) is before startLine (${startLine}).`);
   const granularity = optional(record, 'granularity', (value): value is Granularity => isGranularity(value), 'a granularity');
   const budget = optional(record, 'budget', positive, 'a whole number of masks from 1');
+  const model = optional(record, 'model', (value): value is string => typeof value === 'string' && value.trim().length > 0, 'a model name');
   const top = optional(record, 'top', (value): value is number => positive(value) && value <= 50, 'a number from 1 to 50');
   return {
     ...(text === undefined ? {} : { text }),
@@ -42,6 +45,7 @@ export function parseToolInput(input: unknown): ToolInput {
     ...(endLine === undefined ? {} : { endLine }),
     ...(granularity === undefined ? {} : { granularity }),
     ...(budget === undefined ? {} : { budget }),
+    ...(model === undefined ? {} : { model }),
     ...(top === undefined ? {} : { top }),
   };
 }

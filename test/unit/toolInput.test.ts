@@ -5,10 +5,11 @@ import { consentedOrigins, consentKey } from '../../extension/runPolicy';
 
 describe('the language-model tools’ input', () => {
   it('takes the prompt as text or as a file with lines, and the run’s granularity, budget and top', () => {
-    assert.deepEqual(parseToolInput({ text: 'One. Two.', granularity: 'word', budget: 200, top: 3 }), {
+    assert.deepEqual(parseToolInput({ text: 'One. Two.', granularity: 'word', budget: 200, model: 'llama3.2:1b', top: 3 }), {
       text: 'One. Two.',
       granularity: 'word',
       budget: 200,
+      model: 'llama3.2:1b',
       top: 3,
     });
     assert.deepEqual(parseToolInput({ file: 'prompts/a.md', startLine: 2, endLine: 9, granularity: null }), {
@@ -28,6 +29,7 @@ describe('the language-model tools’ input', () => {
     refused({ text: 'a', budget: 0 }, /budget must be a whole number of masks from 1/u);
     refused({ text: 'a', budget: 2.5 }, /budget/u);
     refused({ text: 'a', top: 51 }, /top must be a number from 1 to 50/u);
+    refused({ text: 'a', model: ' ' }, /model must be a model name/u);
     refused('a prompt', /must be an object/u);
   });
 

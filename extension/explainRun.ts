@@ -20,12 +20,13 @@ import {
 import { spanTag } from '../protocol/spanNumbers';
 import { choicesOf, overridesOf, withChoices, type RunChoices } from './runChoices';
 import { askRunChoices } from './runQuickPick';
-import { consentKey, endpointsOf, isRemoteEndpoint, needsCostPreview, previewMessage } from './runPolicy';
+import { endpointOrigin } from '../server/backends/remoteEndpoint';
+import { consentKey, needsCostPreview, previewMessage, unagreedEndpoints } from './runPolicy';
 import type { ExplanationDecorations } from './explanationDecorations';
 import type { ExplanationPanel } from './panel/explanationPanel';
 import type { ReportPanel } from './panel/reportPanel';
 import type { ServerClient } from './serverClient';
-import { isLocalBackend, readSettings, type Settings } from './settings';
+import { readSettings, type Settings } from './settings';
 import type { RunStatus } from './statusBar';
 import { showFailure } from './showFailure';
 
@@ -232,11 +233,10 @@ export async function explainRange(
 
 /** Asks once per remote endpoint before prompt text leaves the machine; the answer is remembered. */
 async function confirmRemote(settings: Settings, state: vscode.Memento): Promise<boolean> {
-  const remote = endpointsOf(settings).filter((endpoint) => !isLocalBackend(settings.backend) && isRemoteEndpoint(endpoint));
-  const unapproved = remote.filter((endpoint) => !state.get<boolean>(consentKey(endpoint)));
+  const unapproved = unagreedEndpoints(settings, (key) => state.get<boolean>(key) === true);
   if (unapproved.length === 0) return true;
   const choice = await vscode.window.showWarningMessage(
-    `SPEX will send the text you explain, many times over, to ${unapproved.map((endpoint) => new URL(endpoint).origin).join(', ')}. Continue?`,
+    `SPEX will send the text you explain, many times over, to ${unapproved.map(endpointOrigin).join(', ')}. Continue?`,
     { modal: true, detail: 'You are asked once per endpoint. Change spex.endpoint to use a local model instead.' },
     'Send',
   );

@@ -5,8 +5,9 @@ import { summarizeExplanation, summaryMarkdown } from '../server/mcp/explanation
 import { COMMAND_IDS } from './commandIds';
 import { explainRange, type RunDependencies } from './explainRun';
 import { choicesOf, overridesOf, withChoices, type RunChoices } from './runChoices';
-import { consentKey, endpointsOf, isRemoteEndpoint, previewMessage } from './runPolicy';
-import { isLocalBackend, readSettings, type Settings } from './settings';
+import { endpointOrigin } from '../server/backends/remoteEndpoint';
+import { consentKey, previewMessage, unagreedEndpoints } from './runPolicy';
+import { readSettings, type Settings } from './settings';
 import { parseToolInput, remoteConfirmation, TOOL_NAMES, type ToolInput } from './toolInput';
 
 /**
@@ -110,19 +111,9 @@ function runOf(input: ToolInput): ToolRun {
   return { choices, settings: withChoices(configured, choices) };
 }
 
-function remoteOrigins(settings: Settings): string[] {
-  if (isLocalBackend(settings.backend)) return [];
-  return [
-    ...new Set(
-      endpointsOf(settings)
-        .filter(isRemoteEndpoint)
-        .map((endpoint) => new URL(endpoint).origin),
-    ),
-  ];
-}
-
+/** The origins of the remote endpoints the person has not agreed to yet (the editor asks about the same ones). */
 function unagreedOrigins(settings: Settings, state: vscode.Memento): string[] {
-  return remoteOrigins(settings).filter((origin) => !state.get<boolean>(consentKey(origin)));
+  return [...new Set(unagreedEndpoints(settings, (key) => state.get<boolean>(key) === true).map(endpointOrigin))];
 }
 
 /** The person confirmed a call that named these endpoints: remembered, as the editor's own question does. */

@@ -1,4 +1,7 @@
+import { endpointOrigin, isRemoteEndpoint } from '../server/backends/remoteEndpoint';
 import type { CostEstimate } from '../protocol/server';
+
+export { isRemoteEndpoint };
 import { isLocalBackend, type Settings } from './settings';
 
 /** The configured endpoints as a list (one setting may hold one URL or several). */
@@ -6,25 +9,19 @@ export function endpointsOf(settings: Pick<Settings, 'endpoint'>): string[] {
   return typeof settings.endpoint === 'string' ? [settings.endpoint] : [...settings.endpoint];
 }
 
-/** True when an endpoint is not on this machine, so prompt text would leave it. */
-export function isRemoteEndpoint(endpoint: string): boolean {
-  try {
-    const host = new URL(endpoint).hostname;
-    return !(host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host === '::1' || host.endsWith('.localhost'));
-  } catch {
-    return true;
-  }
+/** The configured endpoints off this machine, where prompt text would go (none for the backends that run here). */
+export function remoteEndpointsOf(settings: Pick<Settings, 'backend' | 'endpoint'>): string[] {
+  return isLocalBackend(settings.backend) ? [] : endpointsOf(settings).filter(isRemoteEndpoint);
 }
 
-/** The memento key of the one-time consent for an endpoint's origin. */
+/** The memento key of the one-time consent for an endpoint's origin (a malformed URL is keyed as written; the server rejects it anyway). */
 export function consentKey(endpoint: string): string {
-  let origin = endpoint;
-  try {
-    origin = new URL(endpoint).origin;
-  } catch {
-    // A malformed URL is keyed as written; the server rejects it anyway.
-  }
-  return `spex.remoteConsent.${origin}`;
+  return `spex.remoteConsent.${endpointOrigin(endpoint)}`;
+}
+
+/** The remote endpoints the person has not agreed to yet: the editor's question and the language-model tools' ask about these. */
+export function unagreedEndpoints(settings: Pick<Settings, 'backend' | 'endpoint'>, agreed: (key: string) => boolean): string[] {
+  return remoteEndpointsOf(settings).filter((endpoint) => !agreed(consentKey(endpoint)));
 }
 
 /** The origins the user agreed to send prompts to, from the memento's keys (what consentKey wrote). */
@@ -35,8 +32,7 @@ export function consentedOrigins(keys: readonly string[], agreed: (key: string) 
 
 /** Large runs and remote endpoints get a cost preview and a question before any mask is scored. */
 export function needsCostPreview(settings: Pick<Settings, 'budget' | 'confirmThreshold' | 'backend' | 'endpoint'>): boolean {
-  const remote = !isLocalBackend(settings.backend) && endpointsOf(settings).some(isRemoteEndpoint);
-  return remote || settings.budget > settings.confirmThreshold;
+  return remoteEndpointsOf(settings).length > 0 || settings.budget > settings.confirmThreshold;
 }
 
 /** What the preview's sample measured, where the calls per mask vary (the greedy walk) or tokens are counted. */

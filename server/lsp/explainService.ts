@@ -1,3 +1,4 @@
+import { isRemoteEndpoint } from '../backends/remoteEndpoint';
 import type { Explanation } from '../../protocol/explanation';
 import type {
   CostEstimate,
@@ -385,9 +386,7 @@ export class ExplainService {
    * consent check runs before the first call.
    */
   remoteEndpoints(options: unknown): string[] {
-    const config = resolveExplainConfig(options, this.settings);
-    if (!isRemote(config)) return [];
-    return config.endpoints.filter((endpoint) => isRemote({ backend: config.backend, endpoints: [endpoint] }));
+    return remoteEndpointsOf(resolveExplainConfig(options, this.settings));
   }
 
   /** A kept explanation (the last twenty), for readers outside the JSON-RPC server (the MCP server's resources). */
@@ -421,20 +420,15 @@ function checkText(text: unknown): string {
   return text;
 }
 
+/** The endpoints off this machine a run would send prompts to: none for the exec scorer and the llama backend, nor for the defaults (no endpoint given: on this machine). */
+function remoteEndpointsOf(config: Pick<ExplainConfig, 'backend' | 'endpoints'>): string[] {
+  if (config.backend === 'exec' || config.backend === 'llama') return [];
+  return config.endpoints.filter(isRemoteEndpoint);
+}
+
 /** True when prompts would leave this machine: any endpoint whose host is not a loopback name. */
 export function isRemote(config: Pick<ExplainConfig, 'backend' | 'endpoints'>): boolean {
-  // The exec scorer and the llama backend run on this machine.
-  if (config.backend === 'exec' || config.backend === 'llama') return false;
-  // With no endpoint given, the defaults are on this machine.
-  if (config.endpoints.length === 0) return false;
-  return config.endpoints.some((endpoint) => {
-    try {
-      const host = new URL(endpoint).hostname;
-      return !(host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host === '::1' || host.endsWith('.localhost'));
-    } catch {
-      return true;
-    }
-  });
+  return remoteEndpointsOf(config).length > 0;
 }
 
 /**

@@ -4,6 +4,7 @@
  * say how to go on.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { endpointOrigin } from '../backends/remoteEndpoint';
 import type { ExplainOptions } from '../../protocol/server';
 import type { ExplainService } from '../lsp/explainService';
 import { ToolError } from './toolResults';
@@ -15,22 +16,14 @@ import { ToolError } from './toolResults';
  */
 export function refuseUnconsentedRemote(service: ExplainService, options: ExplainOptions, allowed: readonly string[]): void {
   if (allowed.includes('*')) return;
-  const refused = service.remoteEndpoints(options).filter((endpoint) => !allowed.includes(originOf(endpoint)));
+  const refused = service.remoteEndpoints(options).filter((endpoint) => !allowed.includes(endpointOrigin(endpoint)));
   if (refused.length === 0) return;
-  const origins = [...new Set(refused.map(originOf))];
+  const origins = [...new Set(refused.map(endpointOrigin))];
   throw new ToolError(
     `Refused: this call would send the prompt to ${origins.join(' and ')}, an endpoint off this machine, and the user has not agreed to that. ` +
       `Nothing was sent. Ask the user: in VS Code, explaining once from the editor with this endpoint asks them (the answer reaches this server when it restarts); ` +
       `elsewhere they start the server with ${origins.map((origin) => `--allow-remote ${origin}`).join(' ')}.`,
   );
-}
-
-function originOf(endpoint: string): string {
-  try {
-    return new URL(endpoint).origin;
-  } catch {
-    return endpoint;
-  }
 }
 
 /** A budget above the ceiling: refused with what the prompt would cost at the ceiling. */

@@ -16,6 +16,7 @@ import {
   type CostEstimate,
   type ExplainTextResult,
   type RefineParams,
+  type ExplainOptions,
 } from '../protocol/server';
 import { spanTag } from '../protocol/spanNumbers';
 import { choicesOf, overridesOf, withChoices, type RunChoices } from './runChoices';
@@ -97,36 +98,28 @@ export interface RunHow {
   readonly initial?: RunChoices;
   /** A drill-down from a kept explanation of this text (see RefineParams). */
   readonly refine?: RefineParams;
-  /**
-   * A run an agent started with the language-model tool: the person already agreed in the tool's
-   * confirmation, which named the endpoint and the cost, so nothing is asked again; the chat's
-   * token cancels it; a failure is thrown back to the tool (for the agent) instead of a toast.
-   */
-  readonly tool?: { readonly token: vscode.CancellationToken };
 }
 
 /**
- * Explains a range of a document through the server: the run's choices where the person asks for them, consent for remote endpoints, the cost preview
- * when the run is large, a cancellable progress notification and status-bar item fed by the
- * server's work-done progress, partial results into the panel, then decorations, hovers and the panel.
+ * Explains a range of a document through the server, as the person starts it from the editor: the
+ * run's choices where the person asks for them, consent for remote endpoints, the cost preview when
+ * the run is large, then the run (runExplanation); a failure or a cancel is told in a notification.
  */
 export async function explainRange(
   editor: vscode.TextEditor,
   range: vscode.Range,
   dependencies: RunDependencies,
   how: RunHow = {},
-): Promise<ExplainTextResult | undefined> {
-  const document = editor.document;
-  const text = document.getText(range);
+): Promise<void> {
+  const text = editor.document.getText(range);
   if (text.trim().length === 0) {
-    if (how.tool) throw new Error('The text to explain is empty.');
     void vscode.window.showWarningMessage('SPEX: select the text to explain first (the selection is empty).');
-    return undefined;
+    return;
   }
   const { settings: configured, problems } = readSettings((key) => vscode.workspace.getConfiguration('spex').get(key));
   for (const problem of problems) dependencies.output.warn(`Setting problem: ${problem.message}`);
   let choices = how.initial ?? choicesOf(configured);
-  if (!how.tool && (how.ask === 'always' || (how.ask !== 'never' && configured.askBeforeRun))) {
+  if (how.ask === 'always' || (how.ask !== 'never' && configured.askBeforeRun)) {
     const decision = await askRunChoices({
       title: how.ask === 'always' ? 'SPEX: Re-run the explanation' : 'SPEX: Explain Interactions',
       initial: choices,
@@ -134,25 +127,64 @@ export async function explainRange(
       listModels: async () => (await dependencies.server.get()).sendRequest(ListModelsRequest, {}),
     });
     // Escape is the person's choice not to run: nothing to say.
-    if (!decision) return undefined;
+    if (!decision) return;
     choices = decision.choices;
     if (decision.never) await vscode.workspace.getConfiguration('spex').update('askBeforeRun', false, vscode.ConfigurationTarget.Global);
   }
   const options = overridesOf(choices, configured);
   const settings = withChoices(configured, choices);
-  const source = dependencies.runs.begin();
-  const toolCancelled = how.tool?.token.onCancellationRequested(() => source.cancel());
   try {
-    const client = await dependencies.server.get();
-    if (!how.tool && !(await confirmRemote(settings, dependencies.state))) return undefined;
+    if (!(await confirmRemote(settings, dependencies.state))) return;
     // A drill-down's spans are not the text's at any one granularity, so its size is said in the progress instead.
-    if (!how.tool && !how.refine && needsCostPreview(settings)) {
+    if (!how.refine && needsCostPreview(settings)) {
+      const client = await dependencies.server.get();
       const estimate = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'SPEX: estimating the cost', cancellable: true },
         (_progress, token) => client.sendRequest(EstimateCostRequest, { text, options }, token),
       );
-      if (!(await confirmCost(estimate))) return undefined;
+      if (!(await confirmCost(estimate))) return;
     }
+    await runExplanation(editor, range, dependencies, { options, settings, ...(how.refine ? { refine: how.refine } : {}) });
+  } catch (error) {
+    if (error instanceof vscode.CancellationError) {
+      void vscode.window.showInformationMessage('SPEX: cancelled.');
+      return;
+    }
+    showFailure(error instanceof Error ? error.message : String(error), dependencies.output);
+  }
+}
+
+/** A run whose choices are made and agreed to. */
+export interface AgreedRun {
+  /** What the run sends beyond the server's settings. */
+  readonly options: ExplainOptions;
+  /** The settings the run uses (for the log). */
+  readonly settings: Settings;
+  readonly refine?: RefineParams;
+  /** Cancels the run besides spex.cancel and the notification's button (an agent's chat). */
+  readonly token?: vscode.CancellationToken;
+}
+
+/**
+ * The run itself, once its choices are made and agreed to (by the editor's questions, or by VS Code's
+ * confirmation of a language-model tool call): a cancellable progress notification and status-bar
+ * item fed by the server's work-done progress, partial results into the panel, then decorations,
+ * hovers and the panel. A failure is thrown; a run cancelled before it had a result throws a
+ * vscode.CancellationError.
+ */
+export async function runExplanation(
+  editor: vscode.TextEditor,
+  range: vscode.Range,
+  dependencies: RunDependencies,
+  run: AgreedRun,
+): Promise<ExplainTextResult> {
+  const { document } = editor;
+  const text = document.getText(range);
+  const { settings, refine } = run;
+  const source = dependencies.runs.begin();
+  const linked = run.token?.onCancellationRequested(() => source.cancel());
+  try {
+    const client = await dependencies.server.get();
     const textOffset = document.offsetAt(range.start);
     dependencies.output.info(
       `Explaining ${text.length} characters of ${document.uri.scheme === 'file' ? vscode.workspace.asRelativePath(document.uri) : document.uri.scheme} (${settings.backend}, ${settings.granularity}, budget ${settings.budget}).${settings.logPrompts ? `\n${text}` : ''}`,
@@ -160,9 +192,7 @@ export async function explainRange(
     const result = await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: how.refine
-          ? `SPEX: drilling into ${how.refine.split.map(spanTag).join(', ')} by ${how.refine.granularity}`
-          : 'SPEX: explaining',
+        title: refine ? `SPEX: drilling into ${refine.split.map(spanTag).join(', ')} by ${refine.granularity}` : 'SPEX: explaining',
         cancellable: true,
       },
       async (progress, token) => {
@@ -191,8 +221,8 @@ export async function explainRange(
               documentUri: document.uri.toString(),
               range: { start: range.start, end: range.end },
               workDoneToken,
-              options,
-              ...(how.refine ? { refine: how.refine } : {}),
+              options: run.options,
+              ...(refine ? { refine } : {}),
             },
             source.token,
           );
@@ -218,15 +248,9 @@ export async function explainRange(
     return result;
   } catch (error) {
     dependencies.status.idle();
-    if (how.tool) throw error;
-    if (source.token.isCancellationRequested) {
-      void vscode.window.showInformationMessage('SPEX: cancelled.');
-      return undefined;
-    }
-    showFailure(error instanceof Error ? error.message : String(error), dependencies.output);
-    return undefined;
+    throw source.token.isCancellationRequested ? new vscode.CancellationError() : error;
   } finally {
-    toolCancelled?.dispose();
+    linked?.dispose();
     dependencies.runs.end(source);
   }
 }

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { EstimateCostRequest, type CostEstimate } from '../protocol/server';
+import { EstimateCostRequest, type CostEstimate, type ExplainOptions } from '../protocol/server';
 import { summarizeExplanation, summaryMarkdown } from '../server/mcp/explanationSummary';
 import { COMMAND_IDS } from './commandIds';
-import { explainRange, type RunDependencies } from './explainRun';
+import { runExplanation, type RunDependencies } from './explainRun';
 import { choicesOf, overridesOf, withChoices, type RunChoices } from './runChoices';
 import { endpointOrigin } from '../server/backends/remoteEndpoint';
 import { consentKey, previewMessage, unagreedEndpoints } from './runPolicy';
@@ -43,8 +43,8 @@ export function registerLanguageModelTools(dependencies: RunDependencies): vscod
         const run = runOf(input);
         await agreeTo(run.settings, dependencies.state);
         const { editor, range } = await placeOf(input);
-        const result = await explainRange(editor, range, dependencies, { ask: 'never', initial: run.choices, tool: { token } });
-        if (!result) throw new Error('The explanation did not run.');
+        // VS Code's confirmation was the question: the run starts at once, the chat's token cancels it, a failure goes back to the agent.
+        const result = await runExplanation(editor, range, dependencies, { options: run.options, settings: run.settings, token });
         const summary = summarizeExplanation(result.id, result.explanation, input.top ?? 8, result.cancelled);
         return new vscode.LanguageModelToolResult([
           new vscode.LanguageModelTextPart(
@@ -96,7 +96,10 @@ function invocationMessage(where: string): vscode.MarkdownString {
 
 interface ToolRun {
   readonly choices: RunChoices;
+  /** The settings with the agent's choices, for the consent check and the log. */
   readonly settings: Settings;
+  /** What the run sends beyond the server's settings: the agent's choices where they differ from the person's. */
+  readonly options: ExplainOptions;
 }
 
 /** The person's settings, with the granularity and budget the agent asked for. */
@@ -108,7 +111,7 @@ function runOf(input: ToolInput): ToolRun {
     budget: input.budget ?? defaults.budget,
     model: input.model ?? defaults.model,
   };
-  return { choices, settings: withChoices(configured, choices) };
+  return { choices, settings: withChoices(configured, choices), options: overridesOf(choices, configured) };
 }
 
 /** The origins of the remote endpoints the person has not agreed to yet (the editor asks about the same ones). */
@@ -128,7 +131,7 @@ async function estimateOf(
   token: vscode.CancellationToken,
 ): Promise<CostEstimate> {
   const client = await dependencies.server.get();
-  return client.sendRequest(EstimateCostRequest, { text, options: overridesOf(run.choices, run.settings) }, token);
+  return client.sendRequest(EstimateCostRequest, { text, options: run.options }, token);
 }
 
 function estimateText(estimate: CostEstimate): string {

@@ -59,6 +59,7 @@ async function step(name: string, run: () => Promise<void>): Promise<void> {
 interface AgentProbeReport {
   readonly tools: string[];
   readonly estimate: string;
+  readonly estimateWords: string;
   readonly estimateError: string;
   readonly mcp: { label: string; args: string[]; tools: string[] }[];
   readonly mcpError: string;
@@ -492,6 +493,7 @@ async function main(): Promise<void> {
         if (found.tools.sort().join() !== 'spex_estimateCost,spex_explainInteractions') problems.push(`tools: ${found.tools.join(', ')}`);
         // The estimate ran through vscode.lm.invokeTool, the editor's server and the fake model: the example's 6 paragraphs.
         if (!/^6 spans; /u.test(found.estimate)) problems.push(`estimate: ${found.estimate || found.estimateError}`);
+        if (Number(/^(\d+) spans; /u.exec(found.estimateWords)?.[1] ?? 0) <= 6) problems.push(`estimate by word: ${found.estimateWords}`);
         const server = found.mcp[0];
         if (!server || server.label !== 'SPEX') problems.push(`MCP definitions: ${JSON.stringify(found.mcp)} ${found.mcpError}`);
         else {

@@ -51,13 +51,19 @@ function listMcpTools(definition) {
 }
 
 async function check() {
-  const report = { tools: [], estimate: '', estimateError: '', mcp: [], mcpError: '' };
+  const report = { tools: [], estimate: '', estimateWords: '', estimateError: '', mcp: [], mcpError: '' };
   const spex = vscode.extensions.getExtension('spex-tools.spex-explain');
   const api = await spex.activate();
   report.tools = vscode.lm.tools.filter((tool) => tool.name.startsWith('spex_')).map((tool) => tool.name);
   try {
     const result = await vscode.lm.invokeTool('spex_estimateCost', { input: { file: 'rag-context.md' }, toolInvocationToken: undefined });
     report.estimate = result.content.map((part) => part.value ?? '').join('');
+    // The agent's own granularity, not the person's setting (paragraph), is what is estimated.
+    const words = await vscode.lm.invokeTool('spex_estimateCost', {
+      input: { file: 'rag-context.md', granularity: 'word' },
+      toolInvocationToken: undefined,
+    });
+    report.estimateWords = words.content.map((part) => part.value ?? '').join('');
   } catch (error) {
     report.estimateError = String(error && error.message ? error.message : error);
   }

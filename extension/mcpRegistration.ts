@@ -33,9 +33,9 @@ export function registerMcpServer(options: McpRegistrationOptions): McpRegistrat
   }
   const changed = new vscode.EventEmitter<void>();
   const cli = vscode.Uri.joinPath(options.extensionUri, 'dist', 'cli.js').fsPath;
-  const definition = async (): Promise<vscode.McpStdioServerDefinition> => {
+  const definition = async (apiKey?: string): Promise<vscode.McpStdioServerDefinition> => {
     const { settings } = readSettings((key) => vscode.workspace.getConfiguration('spex').get(key));
-    const hasApiKey = (await options.apiKey()) !== undefined;
+    const hasApiKey = (apiKey ?? (await options.apiKey())) !== undefined;
     // In VS Code the host's executable is Electron: this variable makes it run as Node, as the language server's fork does.
     return new vscode.McpStdioServerDefinition(
       'SPEX',
@@ -51,8 +51,8 @@ export function registerMcpServer(options: McpRegistrationOptions): McpRegistrat
     resolveMcpServerDefinition: async (server) => {
       if (!(server instanceof vscode.McpStdioServerDefinition)) return server;
       // Resolved at each start: an endpoint the user agreed to since the list was provided is allowed now.
-      server.args = (await definition()).args;
       const apiKey = await options.apiKey();
+      server.args = (await definition(apiKey)).args;
       if (apiKey !== undefined) server.env = { ...server.env, [MCP_API_KEY_VARIABLE]: apiKey };
       return server;
     },

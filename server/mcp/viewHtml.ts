@@ -11,15 +11,7 @@ import { escapeAttribute, escapeText, pageOpening, panelBody } from '../../proto
  * never enter the page here; the script inserts it as text.
  */
 export async function mcpViewHtml(distDirectory = bundleDirectory()): Promise<string> {
-  const [script = '', style = ''] = await Promise.all(
-    ['mcpView.js', 'mcpView.css'].map((name) =>
-      readFile(path.join(distDirectory, name), 'utf8').catch((error: unknown) => {
-        throw new Error(
-          `The explanation view is not built (${path.join(distDirectory, name)}: ${(error as Error).message}); run "npm run build".`,
-        );
-      }),
-    ),
-  );
+  const { script, style } = await viewBundle(distDirectory);
   const nonce = randomBytes(16).toString('base64');
   const policy = [
     "default-src 'none'",
@@ -32,14 +24,36 @@ export async function mcpViewHtml(distDirectory = bundleDirectory()): Promise<st
   const title = 'SPEX: Interactions';
   return `${pageOpening(policy)}
 <title>${escapeText(title)}</title>
-<style nonce="${escapeAttribute(nonce)}">${inlineSafe(withoutSourceMap(style), 'style')}</style>
+<style nonce="${escapeAttribute(nonce)}">${style}</style>
 </head>
 <body class="mcp-view" data-view="explanation">
 <p id="mcp-status" class="mcp-status" role="status" aria-live="polite">Waiting for the explanation…</p>
 ${panelBody('explanation', title)}
-<script nonce="${escapeAttribute(nonce)}">${inlineSafe(withoutSourceMap(script), 'script')}</script>
+<script nonce="${escapeAttribute(nonce)}">${script}</script>
 </body>
 </html>`;
+}
+
+/** The view's script and styles, read once per directory (they do not change while the server runs); a failed read is tried again next time. */
+const bundles = new Map<string, Promise<{ script: string; style: string }>>();
+
+function viewBundle(distDirectory: string): Promise<{ script: string; style: string }> {
+  let bundle = bundles.get(distDirectory);
+  if (!bundle) {
+    const read = (name: string): Promise<string> =>
+      readFile(path.join(distDirectory, name), 'utf8').then(
+        (text) => inlineSafe(withoutSourceMap(text), name.endsWith('.js') ? 'script' : 'style'),
+        (error: unknown) => {
+          throw new Error(
+            `The explanation view is not built (${path.join(distDirectory, name)}: ${(error as Error).message}); run "npm run build".`,
+          );
+        },
+      );
+    bundle = Promise.all([read('mcpView.js'), read('mcpView.css')]).then(([script, style]) => ({ script, style }));
+    bundles.set(distDirectory, bundle);
+    bundle.catch(() => bundles.delete(distDirectory));
+  }
+  return bundle;
 }
 
 /**

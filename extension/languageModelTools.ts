@@ -1,5 +1,6 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { describeEstimate } from '../protocol/costEstimate';
 import { EstimateCostRequest, type CostEstimate, type ExplainOptions } from '../protocol/server';
 import { summarizeExplanation, summaryMarkdown } from '../server/mcp/explanationSummary';
 import { COMMAND_IDS } from './commandIds';
@@ -75,7 +76,7 @@ export function registerLanguageModelTools(dependencies: RunDependencies): vscod
         const run = runOf(input);
         await agreeTo(run.settings, dependencies.state);
         const estimate = await estimateOf(dependencies, await promptText(input), run, token);
-        return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(estimateText(estimate))]);
+        return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(describeEstimate(estimate))]);
       },
     }),
   );
@@ -132,14 +133,6 @@ async function estimateOf(
 ): Promise<CostEstimate> {
   const client = await dependencies.server.get();
   return client.sendRequest(EstimateCostRequest, { text, options: run.options }, token);
-}
-
-function estimateText(estimate: CostEstimate): string {
-  const seconds = Math.max(1, Math.round(estimate.estimatedMs / 1000));
-  return (
-    `${estimate.features} spans; ${estimate.algorithm}: up to ${estimate.plannedMasks} masked prompts, about ${estimate.plannedCalls} model calls ` +
-    `(${estimate.valueFunction.name}), about ${seconds} s${estimate.remote ? ', sent to a remote endpoint' : ''}.`
-  );
 }
 
 function fileUri(file: string): vscode.Uri {

@@ -1,4 +1,5 @@
 import { endpointOrigin, isRemoteEndpoint } from '../server/backends/remoteEndpoint';
+import { estimatedTime } from '../protocol/costEstimate';
 import type { CostEstimate } from '../protocol/server';
 
 export { isRemoteEndpoint };
@@ -47,8 +48,7 @@ function measuredRate(estimate: CostEstimate): string {
 
 /** The cost preview, in one sentence a person can decide on. */
 export function previewMessage(estimate: CostEstimate): string {
-  const seconds = Math.max(1, Math.round(estimate.estimatedMs / 1000));
-  const time = seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+  const time = estimatedTime(estimate.estimatedMs);
   // One span can only be there or not: its "explanation" is the difference between two scores, with no interaction to find.
   const single =
     estimate.features === 1

@@ -3,6 +3,7 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { z } from 'zod';
+import { describeEstimate } from '../../protocol/costEstimate';
 import { describeRefinement } from '../../protocol/refinement';
 import type { ExplainOptions } from '../../protocol/server';
 import type { ExplainProgress } from '../engine/explain';
@@ -112,10 +113,7 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
           valueFunction: estimate.valueFunction.name,
           remote: estimate.remote,
         };
-        return structured(
-          shaped,
-          `${shaped.spans} spans; at most ${shaped.plannedMasks} masks, about ${shaped.plannedCalls} model calls, about ${shaped.estimatedSeconds} s${shaped.remote ? ' (a remote endpoint)' : ''}.`,
-        );
+        return structured(shaped, describeEstimate(estimate));
       }),
   );
 

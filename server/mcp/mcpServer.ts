@@ -41,6 +41,11 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
   const server = new McpServer({ name: 'spex', version: SPEX_VERSION }, { capabilities: { logging: {} } });
   /** Each explanation's text and choices, so that refine explains the same prompt the same way, only finer. */
   const runs = new Map<string, { readonly text: string; readonly options: ExplainOptions }>();
+  /** Keeps a run's text and choices for as long as the service keeps its explanation (the last twenty), no longer. */
+  const remember = (id: string, run: { readonly text: string; readonly options: ExplainOptions }): void => {
+    runs.set(id, run);
+    for (const kept of runs.keys()) if (!service.keptExplanation(kept)) runs.delete(kept);
+  };
   const progressOf = (extra: Extra) => {
     const progressToken = extra._meta?.progressToken;
     return (progress: ExplainProgress): void => {
@@ -85,7 +90,7 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
         const budget = args.budget ?? options.defaultBudget;
         if (budget > options.maxBudget) return refusedForBudget(service, text, explainOptions, budget, options.maxBudget, extra.signal);
         const result = await service.explain(text, explainOptions, { signal: extra.signal, onProgress: progressOf(extra) });
-        runs.set(result.id, { text, options: explainOptions });
+        remember(result.id, { text, options: explainOptions });
         const summary = summarizeExplanation(result.id, result.explanation, args.top ?? 8, result.cancelled);
         return withView(structured(summary, summaryMarkdown(summary)), result.explanation);
       }),
@@ -210,7 +215,7 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
           onProgress: progressOf(extra),
           refine: { explanationId: args.explanationId, split, granularity },
         });
-        runs.set(result.id, run);
+        remember(result.id, run);
         const summary = summarizeExplanation(result.id, result.explanation, args.top ?? 8, result.cancelled);
         const refinement = result.explanation.refinement ? `${describeRefinement(result.explanation)}\n\n` : '';
         return withView(structured(summary, `${refinement}${summaryMarkdown(summary)}`), result.explanation);
@@ -244,8 +249,8 @@ export function createMcpServer(service: ExplainService, options: McpOptions): M
           signal: extra.signal,
           onProgress: progressOf(extra),
         });
-        runs.set(result.idA, { text: args.a, options: compareOptions });
-        runs.set(result.idB, { text: args.b, options: args.modelB ? { ...compareOptions, model: args.modelB } : compareOptions });
+        remember(result.idA, { text: args.a, options: compareOptions });
+        remember(result.idB, { text: args.b, options: args.modelB ? { ...compareOptions, model: args.modelB } : compareOptions });
         const shaped = comparisonSummary(result.comparison, result.idA, result.idB, args.top ?? 8);
         return structured(shaped, comparisonText(shaped));
       }),
